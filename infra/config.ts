@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of every process, parsed once from the environment.
+ * Defaults serve local development (`npm run up`); production overrides them.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const duration = z.coerce.number().int().positive(); // milliseconds
+
+const url = (protocols: readonly string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL (${protocols.join(' or ')})`);
+
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  API_HOST: z.string().default('127.0.0.1'),
+  PORT: port.default(3000),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default(
+    'postgresql://travelconnect:travelconnect@127.0.0.1:5432/travelconnect',
+  ),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
+
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('bookings'),
+  TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
+
+  STRIPE_SECRET_KEY: z.string().min(1).default('sk_test_localstripe'),
+  // Unset means the real Stripe API; locally it points at localstripe.
+  STRIPE_API_URL: url(['http:', 'https:']).optional().default('http://127.0.0.1:8420'),
+
+  KMS_ENDPOINT: url(['http:', 'https:']).optional().default('http://127.0.0.1:4599'),
+  KMS_REGION: z.string().min(1).default('eu-west-1'),
+  KMS_KEY_ID: z.string().min(1).default('alias/travelconnect-data'),
+
+  SANDBOX_PROVIDER_URL: url(['http:', 'https:']).default('http://127.0.0.1:4010'),
+  SANDBOX_PROVIDER_PORT: port.default(4010),
+  // Fault injection of the sandbox provider service (its own process reads these).
+  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  SANDBOX_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  SANDBOX_SOLD_OUT: z.string().default(''),
+  SANDBOX_OFFER_TTL_MS: duration.default(15 * 60_000),
+  SANDBOX_HOLD_TTL_MS: duration.default(20 * 60_000),
+
+  PROVIDER_TIMEOUT_MS: duration.default(5_000),
+  // How far a re-priced offer may drift above the price the client saw.
+  PRICE_TOLERANCE_PERCENT: z.coerce.number().min(0).max(100).default(0),
+});
+
+export type Config = Readonly<ReturnType<typeof toConfig>>;
+
+function toConfig(env: z.infer<typeof schema>) {
+  const { NODE_ENV: nodeEnv } = env;
+  return {
+    nodeEnv,
+    isProduction: nodeEnv === 'production',
+    logLevel: env.LOG_LEVEL,
+    api: { host: env.API_HOST, port: env.PORT },
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    redis: { url: env.REDIS_URL },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL,
+    },
+    stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL },
+    kms: { endpoint: env.KMS_ENDPOINT, region: env.KMS_REGION, keyId: env.KMS_KEY_ID },
+    providers: {
+      sandboxUrl: env.SANDBOX_PROVIDER_URL,
+      timeoutMs: env.PROVIDER_TIMEOUT_MS,
+      priceTolerancePercent: env.PRICE_TOLERANCE_PERCENT,
+    },
+    sandbox: {
+      port: env.SANDBOX_PROVIDER_PORT,
+      latencyMs: env.SANDBOX_LATENCY_MS,
+      errorRate: env.SANDBOX_ERROR_RATE,
+      soldOut: env.SANDBOX_SOLD_OUT.split(',').map((s) => s.trim()).filter(Boolean),
+      offerTtlMs: env.SANDBOX_OFFER_TTL_MS,
+      holdTtlMs: env.SANDBOX_HOLD_TTL_MS,
+    },
+  };
+}
+
+/** Thrown when the environment is invalid; its message is one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`Invalid configuration: ${issues.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses the given environment (default: this process's) into a frozen Config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as they do for most twelve-factor tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  return deepFreeze(toConfig(parsed.data));
+}
+
+/** For entry points: load the config or exit with one clear line naming the variable. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
