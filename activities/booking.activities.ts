@@ -1,0 +1,149 @@
+import { BookingFailure } from '../domain/errors.js';
+import { withFailureTypes } from './failures.js';
+import type { Authorization, BookingRepository, PaymentGateway, ProviderClient } from './booking.ports.js';
+
+export interface BookingActivityDeps {
+  bookings: BookingRepository;
+  providers: ReadonlyMap<string, ProviderClient>;
+  payments: PaymentGateway;
+  priceTolerancePercent: number;
+}
+
+export interface OfferRef {
+  offerId: string;
+  provider: string;
+}
+export interface StepInput {
+  bookingId: string;
+  workflowId: string;
+}
+export interface PaymentInput extends StepInput {
+  amountMinor: number;
+  currency: string;
+  paymentMethodId: string;
+}
+
+/** Idempotency keys derive from the workflow id and the step, so every retry reuses them. */
+export const stepKey = (workflowId: string, step: string) => `${workflowId}:${step}`;
+const holdReference = (workflowId: string, offerId: string) => stepKey(workflowId, `hold:${offerId}`);
+
+/** Activities of the booking saga; each side effect has its undo beside it. */
+export function createBookingActivities(deps: BookingActivityDeps) {
+  const provider = (name: string): ProviderClient => {
+    const found = deps.providers.get(name);
+    if (!found) throw new BookingFailure('OFFER_NOT_FOUND', `unknown provider ${name}`);
+    return found;
+  };
+
+  return withFailureTypes({
+    async repriceOffers(input: {
+      bookingId: string;
+      seats: number;
+      offers: ReadonlyArray<OfferRef & { expectedMinor: number; currency: string }>;
+    }): Promise<{ items: Array<OfferRef & { priceMinor: number }>; totalMinor: number; currency: string }> {
+      const items = await Promise.all(
+        input.offers.map(async (offer) => {
+          const quote = await provider(offer.provider).reprice(offer.offerId);
+          const priceMinor = quote.priceMinor * input.seats;
+          if (quote.seatsLeft < input.seats) throw new BookingFailure('SOLD_OUT', 'Not enough seats are left on this offer.');
+          const ceiling = Math.floor(offer.expectedMinor * (1 + deps.priceTolerancePercent / 100));
+          if (quote.currency !== offer.currency || priceMinor > ceiling) {
+            throw new BookingFailure('PRICE_CHANGED', 'The price of an offer has changed since it was shown.');
+          }
+          return { offerId: offer.offerId, provider: offer.provider, priceMinor };
+        }),
+      );
+      const totalMinor = items.reduce((sum, item) => sum + item.priceMinor, 0);
+      await deps.bookings.setPricing(input.bookingId, items, totalMinor);
+      return { items, totalMinor, currency: input.offers[0]?.currency ?? 'EUR' };
+    },
+
+    async holdOffer(input: StepInput & OfferRef & { seats: number }): Promise<{ holdId: string; expiresAt: string }> {
+      const hold = await provider(input.provider).hold(input.offerId, input.seats, holdReference(input.workflowId, input.offerId));
+      if (hold.state !== 'HELD' && hold.state !== 'CONFIRMED') {
+        throw new BookingFailure('OFFER_EXPIRED', 'The hold on this offer has lapsed.');
+      }
+      await deps.bookings.updateItem(input.bookingId, input.offerId, {
+        state: 'HELD',
+        holdId: hold.holdId,
+        holdExpiresAt: new Date(hold.expiresAt),
+      });
+      return { holdId: hold.holdId, expiresAt: hold.expiresAt };
+    },
+
+    // Looks the hold up by reference, so it also undoes a hold whose call timed out after succeeding.
+    async releaseHold(input: StepInput & OfferRef): Promise<void> {
+      const client = provider(input.provider);
+      const hold = await client.findHold(holdReference(input.workflowId, input.offerId));
+      if (hold) await client.releaseOrCancel(hold.holdId);
+      await deps.bookings.updateItem(input.bookingId, input.offerId, { state: hold?.state === 'CONFIRMED' ? 'CANCELLED' : 'RELEASED' });
+    },
+
+    async confirmHold(input: StepInput & OfferRef & { holdId: string }): Promise<{ confirmationCode: string }> {
+      const { confirmationCode } = await provider(input.provider).confirm(input.holdId);
+      await deps.bookings.updateItem(input.bookingId, input.offerId, { state: 'CONFIRMED', confirmationCode });
+      return { confirmationCode };
+    },
+
+    async authorizePayment(input: PaymentInput): Promise<Authorization> {
+      const authorization = await deps.payments.authorize({
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        paymentMethodId: input.paymentMethodId,
+        idempotencyKey: stepKey(input.workflowId, 'authorize'),
+        metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
+      });
+      await deps.bookings.recordPayment(input.bookingId, {
+        paymentIntentId: authorization.paymentIntentId,
+        status: authorization.status === 'requires_action' ? 'REQUIRES_ACTION' : 'AUTHORIZED',
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+      });
+      return authorization;
+    },
+
+    // When the authorize call's outcome is unknown, replaying it with the same key finds the PaymentIntent.
+    async voidPayment(input: PaymentInput): Promise<void> {
+      let paymentIntentId = await deps.bookings.findPaymentIntentId(input.bookingId);
+      if (!paymentIntentId) {
+        try {
+          paymentIntentId = (
+            await deps.payments.authorize({
+              amountMinor: input.amountMinor,
+              currency: input.currency,
+              paymentMethodId: input.paymentMethodId,
+              idempotencyKey: stepKey(input.workflowId, 'authorize'),
+              metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
+            })
+          ).paymentIntentId;
+        } catch (error) {
+          if (error instanceof BookingFailure) return; // declined: nothing was authorized
+          throw error;
+        }
+      }
+      await deps.payments.void(paymentIntentId, stepKey(input.workflowId, 'void'));
+      await deps.bookings.recordPayment(input.bookingId, {
+        paymentIntentId,
+        status: 'VOIDED',
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+      });
+    },
+
+    async capturePayment(input: StepInput & { paymentIntentId: string; amountMinor: number; currency: string }): Promise<void> {
+      await deps.payments.capture(input.paymentIntentId, stepKey(input.workflowId, 'capture'));
+      await deps.bookings.recordPayment(input.bookingId, {
+        paymentIntentId: input.paymentIntentId,
+        status: 'CAPTURED',
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+      });
+    },
+
+    async setBookingStatus(input: { bookingId: string; status: string; failure?: { code: string; message: string } }): Promise<void> {
+      await deps.bookings.setStatus(input.bookingId, input.status, input.failure);
+    },
+  });
+}
+
+export type BookingActivities = ReturnType<typeof createBookingActivities>;

@@ -1,0 +1,58 @@
+import type { FlightSearch, Offer } from '../domain/booking.schemas.js';
+
+/** A supplier of flights or rooms. Business refusals throw BookingFailure; faults throw plain errors. */
+export interface ProviderClient {
+  readonly name: string;
+  searchFlights(query: FlightSearch, signal?: AbortSignal): Promise<Offer[]>;
+  reprice(offerId: string): Promise<{ priceMinor: number; currency: string; seatsLeft: number; expiresAt: string }>;
+  /** `reference` is our idempotency key: the same reference returns the same hold. */
+  hold(offerId: string, seats: number, reference: string): Promise<ProviderHold>;
+  findHold(reference: string): Promise<ProviderHold | undefined>;
+  confirm(holdId: string): Promise<{ confirmationCode: string }>;
+  /** Releases an unconfirmed hold, or cancels a confirmed one; idempotent. */
+  releaseOrCancel(holdId: string): Promise<void>;
+}
+
+export interface ProviderHold {
+  holdId: string;
+  state: 'HELD' | 'CONFIRMED' | 'RELEASED' | 'CANCELLED' | 'EXPIRED';
+  expiresAt: string;
+  totalMinor: number;
+  currency: string;
+}
+
+export interface Authorization {
+  paymentIntentId: string;
+  status: 'requires_capture' | 'requires_action' | 'succeeded' | 'processing';
+}
+
+/** Card payments with manual capture. Every call carries an idempotency key. */
+export interface PaymentGateway {
+  authorize(input: {
+    amountMinor: number;
+    currency: string;
+    paymentMethodId: string;
+    idempotencyKey: string;
+    metadata: Record<string, string>;
+  }): Promise<Authorization>;
+  capture(paymentIntentId: string, idempotencyKey: string): Promise<void>;
+  /** Cancels an uncaptured PaymentIntent; a no-op when it is already cancelled. */
+  void(paymentIntentId: string, idempotencyKey: string): Promise<void>;
+  status(paymentIntentId: string): Promise<string>;
+}
+
+/** The booking rows the saga keeps current. */
+export interface BookingRepository {
+  setStatus(bookingId: string, status: string, failure?: { code: string; message: string }): Promise<void>;
+  setPricing(bookingId: string, items: ReadonlyArray<{ offerId: string; priceMinor: number }>, totalMinor: number): Promise<void>;
+  updateItem(
+    bookingId: string,
+    offerId: string,
+    patch: { state: string; holdId?: string; holdExpiresAt?: Date; confirmationCode?: string },
+  ): Promise<void>;
+  recordPayment(
+    bookingId: string,
+    payment: { paymentIntentId: string; status: string; amountMinor: number; currency: string },
+  ): Promise<void>;
+  findPaymentIntentId(bookingId: string): Promise<string | undefined>;
+}

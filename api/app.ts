@@ -1,0 +1,63 @@
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Client } from '@temporalio/client';
+import type { ProviderClient } from '../activities/booking.ports.js';
+import type { Config } from '../infra/config.js';
+import type { FieldCipher } from '../infra/crypto/field-cipher.js';
+import type { Orm } from '../infra/db/orm.js';
+import type { Logger } from '../infra/logger.js';
+import type { AppEnv } from './env.js';
+import { createBookingService } from './bookings.service.js';
+import { limitBody, requireJson } from './middleware/body.js';
+import { devUser } from './middleware/dev-user.js';
+import { notFound, onError } from './middleware/errors.js';
+import { requestId } from './middleware/request-id.js';
+import { bookingRoutes } from './routes/bookings.js';
+import { searchRoutes } from './routes/search.js';
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  orm: Orm;
+  temporal: Client;
+  providers: ReadonlyMap<string, ProviderClient>;
+  cipher: FieldCipher;
+  taskQueue?: string;
+}
+
+/** The HTTP API; the server and the tests compose it the same way. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ log: deps.log }));
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      strictTransportSecurity: 'max-age=31536000; includeSubDomains',
+      referrerPolicy: 'no-referrer',
+      xFrameOptions: 'DENY',
+    }),
+  );
+  app.use(limitBody());
+  app.use(requireJson());
+  app.onError(onError);
+  app.notFound(notFound);
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  const bookings = createBookingService({
+    orm: deps.orm,
+    temporal: deps.temporal,
+    taskQueue: deps.taskQueue ?? deps.config.temporal.taskQueue,
+    cipher: deps.cipher,
+  });
+  const api = new Hono<AppEnv>();
+  api.use('/bookings/*', devUser({ enabled: !deps.config.isProduction }));
+  api.use(async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+  api.route('/search', searchRoutes(deps.providers));
+  api.route('/bookings', bookingRoutes(bookings));
+  app.route('/api/v1', api);
+  return app;
+}

@@ -1,0 +1,147 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { canonicalJson } from '../domain/canonical-json.js';
+import { toMinor } from '../domain/money.js';
+import type { CreateBookingRequest } from '../domain/booking.schemas.js';
+import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
+import { Booking, BookingItem, User, type EncryptedPassenger, type IBooking } from '../infra/db/entities.js';
+import type { Orm } from '../infra/db/orm.js';
+import { bookingWorkflow, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
+import { ApiError } from './problem.js';
+
+export interface BookingServiceDeps {
+  orm: Orm;
+  temporal: Client;
+  taskQueue: string;
+  cipher: FieldCipher;
+}
+
+const PROVIDER_OF_PREFIX: Record<string, string> = { SBX: 'sandbox' };
+
+function providerOf(offerId: string): string {
+  const provider = PROVIDER_OF_PREFIX[offerId.split('-')[0] ?? ''];
+  if (!provider) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'unknown offer' }]);
+  return provider;
+}
+
+/** Creating and reading bookings: the idempotency record, encryption of PII, and the saga's start. */
+export function createBookingService(deps: BookingServiceDeps) {
+  async function startSaga(booking: IBooking, input: BookingWorkflowInput) {
+    try {
+      await deps.temporal.workflow.start(bookingWorkflow, {
+        workflowId: booking.workflowId,
+        taskQueue: deps.taskQueue,
+        args: [input],
+        // A retried POST, or a second one racing it, attaches to the same saga...
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        // ...and a saga that has finished is never run a second time.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+
+  function workflowInput(booking: IBooking, request: CreateBookingRequest): BookingWorkflowInput {
+    return {
+      bookingId: booking.id,
+      userId: booking.user.id,
+      seats: request.passengers.length,
+      offers: request.offers.map((o) => ({
+        offerId: o.offerId,
+        provider: providerOf(o.offerId),
+        expectedMinor: toMinor(o.expectedPrice),
+        currency: o.expectedPrice.currency,
+      })),
+      paymentMethodId: request.paymentMethodId,
+    };
+  }
+
+  return {
+    /** Returns the booking and whether this call created it. */
+    async create(userId: string, idempotencyKey: string, request: CreateBookingRequest): Promise<{ booking: IBooking; created: boolean }> {
+      const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+      const currencies = new Set(request.offers.map((o) => o.expectedPrice.currency));
+      if (currencies.size > 1) {
+        throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'all offers must be in one currency' }]);
+      }
+      const offers = request.offers.map((o) => ({ ...o, provider: providerOf(o.offerId) }));
+
+      const em = deps.orm.em.fork();
+      const existing = await em.findOne(Booking, { user: userId, idempotencyKey });
+      if (existing) return { booking: await replay(existing, requestHash, request), created: false };
+
+      const passengers: EncryptedPassenger[] = await Promise.all(
+        request.passengers.map(async (p) => ({
+          givenName: p.givenName,
+          familyName: p.familyName,
+          dateOfBirth: await deps.cipher.encrypt(userId, p.dateOfBirth),
+          passportNumber: await deps.cipher.encrypt(userId, p.passportNumber),
+          passportHint: mask(p.passportNumber, 3),
+          passportCountry: p.passportCountry,
+          nationality: p.nationality,
+        })),
+      );
+      const contactPhone = await deps.cipher.encrypt(userId, request.contact.phone);
+      const bookingId = randomUUID();
+      let booking: IBooking;
+      try {
+        booking = await em.transactional(async (tx) => {
+          await tx.upsert(User, { id: userId, createdAt: new Date() }, { onConflictFields: ['id'], onConflictAction: 'ignore' });
+          const row = tx.create(Booking, {
+            id: bookingId,
+            user: userId,
+            workflowId: `booking-${userId}-${idempotencyKey}`,
+            idempotencyKey,
+            requestHash,
+            status: 'PENDING',
+            totalMinor: offers.reduce((sum, o) => sum + toMinor(o.expectedPrice), 0),
+            currency: offers[0]!.expectedPrice.currency,
+            passengers,
+            contactEmail: request.contact.email,
+            contactPhone,
+            notes: request.notes ?? null,
+          });
+          for (const offer of offers) {
+            tx.create(BookingItem, {
+              id: randomUUID(),
+              booking: row,
+              offerId: offer.offerId,
+              provider: offer.provider,
+              kind: 'flight',
+              priceMinor: toMinor(offer.expectedPrice),
+              currency: offer.expectedPrice.currency,
+              state: 'PENDING',
+            });
+          }
+          return row;
+        });
+      } catch (error) {
+        // A concurrent request with the same key committed first: answer as its replay.
+        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+        const winner = await deps.orm.em.fork().findOneOrFail(Booking, { user: userId, idempotencyKey });
+        return { booking: await replay(winner, requestHash, request), created: false };
+      }
+      await startSaga(booking, workflowInput(booking, request));
+      return { booking, created: true };
+    },
+
+    async findOwn(userId: string, bookingId: string): Promise<IBooking> {
+      const booking = await deps.orm.em
+        .fork()
+        .findOne(Booking, { id: bookingId, user: userId }, { populate: ['items', 'payments'] });
+      // Someone else's booking is indistinguishable from a missing one.
+      if (!booking) throw new ApiError('NOT_FOUND');
+      return booking;
+    },
+  };
+
+  async function replay(existing: IBooking, requestHash: string, request: CreateBookingRequest): Promise<IBooking> {
+    if (existing.requestHash !== requestHash) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
+    // The first request may have died between its commit and the saga's start: starting again is safe.
+    if (existing.status === 'PENDING') await startSaga(existing, workflowInput(existing, request));
+    return existing;
+  }
+}
+export type BookingService = ReturnType<typeof createBookingService>;

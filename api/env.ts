@@ -1,0 +1,10 @@
+import type { Logger } from '../infra/logger.js';
+
+/** Hono context variables every route can read. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    userId: string;
+  };
+}

@@ -1,0 +1,68 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** Stable error codes of api.md and the HTTP status each maps to. */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  IDEMPOTENCY_KEY_MISSING: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  IDEMPOTENCY_KEY_IN_USE: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+const TITLES: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'The request is not valid.',
+  IDEMPOTENCY_KEY_MISSING: 'An Idempotency-Key header (a UUID) is required.',
+  UNAUTHENTICATED: 'Authentication is required.',
+  FORBIDDEN: 'Access denied.',
+  NOT_FOUND: 'Not found.',
+  METHOD_NOT_ALLOWED: 'Method not allowed.',
+  IDEMPOTENCY_KEY_IN_USE: 'A request with this Idempotency-Key is still being handled.',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than 1 MiB.',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body must be application/json.',
+  IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request.',
+  RATE_LIMITED: 'Too many requests.',
+  INTERNAL: 'An error occurred. Please try again.',
+  SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Please try again.',
+};
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** What handlers throw; the error funnel renders it as problem+json. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly errors?: FieldProblem[],
+  ) {
+    super(TITLES[code]);
+    this.name = 'ApiError';
+  }
+
+  get status(): ContentfulStatusCode {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export function problemBody(error: ApiError, requestId: string) {
+  return {
+    type: `https://travelconnect.dev/problems/${error.code.toLowerCase().replaceAll('_', '-')}`,
+    title: error.message,
+    status: error.status,
+    code: error.code,
+    ...(error.detail ? { detail: error.detail } : {}),
+    requestId,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+}

@@ -1,0 +1,41 @@
+import { serve } from '@hono/node-server';
+import { loadConfigOrExit } from '../infra/config.js';
+import { createLogger } from '../infra/logger.js';
+import { createOrm } from '../infra/db/orm.js';
+import { createDataKeyStore } from '../infra/db/data-key.store.js';
+import { createFieldCipher } from '../infra/crypto/field-cipher.js';
+import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
+import { createProviders } from '../infra/providers/registry.js';
+import { createTemporalClient } from '../infra/temporal/connection.js';
+import { createApp } from './app.js';
+
+// Composition root of the API process.
+const config = loadConfigOrExit();
+const log = createLogger(config, 'api');
+const orm = await createOrm(config.database);
+const temporal = await createTemporalClient(config.temporal);
+const keys = createKmsKeyService(config.kms);
+const app = createApp({
+  config,
+  log,
+  orm,
+  temporal,
+  providers: createProviders(config.providers),
+  cipher: createFieldCipher({ keys, store: createDataKeyStore(orm) }),
+});
+
+const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
+  log.info({ url: `http://${config.api.host}:${info.port}` }, 'api listening');
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down: draining connections');
+    server.close(async () => {
+      await temporal.connection.close();
+      await orm.close();
+      keys.destroy();
+      process.exit(0);
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { moneySchema } from './money.js';
+import { BOOKING_STATUSES } from './booking-status.js';
+
+// Letters of any script plus the punctuation real names carry (O'Brien, Jean-Luc, St. John).
+const personName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[\p{L}\p{M}][\p{L}\p{M}' .-]*$/u, 'must contain letters and common punctuation only');
+
+const isoDate = z.iso.date();
+const countryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code');
+export const e164Phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +447700900123');
+export const passportNumber = z.string().regex(/^[A-Za-z0-9]{6,15}$/, 'must be 6-15 letters or digits');
+
+export const passengerSchema = z.strictObject({
+  givenName: personName,
+  familyName: personName,
+  dateOfBirth: isoDate,
+  passportNumber,
+  passportCountry: countryCode,
+  nationality: countryCode,
+});
+export type Passenger = z.infer<typeof passengerSchema>;
+
+const stripHtml = (text: string) => text.replace(/<[^>]*>/g, '').replace(/[<>]/g, '');
+
+export const createBookingSchema = z.strictObject({
+  offers: z
+    .array(z.strictObject({ offerId: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:-]+$/), expectedPrice: moneySchema }))
+    .min(1)
+    .max(4),
+  passengers: z.array(passengerSchema).min(1).max(9),
+  contact: z.strictObject({ email: z.email().max(255), phone: e164Phone }),
+  paymentMethodId: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a Stripe PaymentMethod id'),
+  notes: z.string().max(2000).transform(stripHtml).optional(),
+});
+export type CreateBookingRequest = z.infer<typeof createBookingSchema>;
+
+export const idempotencyKeySchema = z.uuid();
+
+export const bookingStatusSchema = z.enum(BOOKING_STATUSES);
+
+export const flightSearchSchema = z.strictObject({
+  origin: z.string().regex(/^[A-Z]{3}$/, 'must be an IATA airport code'),
+  destination: z.string().regex(/^[A-Z]{3}$/, 'must be an IATA airport code'),
+  departureDate: isoDate,
+  returnDate: isoDate.optional(),
+  adults: z.coerce.number().int().min(1).max(9).default(1),
+  cabin: z.enum(['economy', 'premium', 'business', 'first']).default('economy'),
+});
+export type FlightSearch = z.infer<typeof flightSearchSchema>;
+
+/** What every provider adapter returns for one offer. */
+export interface Offer {
+  offerId: string;
+  provider: string;
+  kind: 'flight' | 'hotel';
+  price: z.infer<typeof moneySchema>;
+  expiresAt: string;
+  details: Record<string, unknown>;
+}

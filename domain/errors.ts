@@ -1,0 +1,25 @@
+/** Stable codes of business outcomes; the API, activities and workflows all speak them. */
+export const BOOKING_FAILURE_CODES = [
+  'PRICE_CHANGED',
+  'OFFER_EXPIRED',
+  'OFFER_NOT_FOUND',
+  'SOLD_OUT',
+  'PAYMENT_DECLINED',
+  'PROVIDER_REJECTED',
+] as const;
+export type BookingFailureCode = (typeof BOOKING_FAILURE_CODES)[number];
+
+export function isBookingFailureCode(value: unknown): value is BookingFailureCode {
+  return typeof value === 'string' && (BOOKING_FAILURE_CODES as readonly string[]).includes(value);
+}
+
+/** A business outcome, not a fault: never retried. */
+export class BookingFailure extends Error {
+  constructor(
+    readonly code: BookingFailureCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BookingFailure';
+  }
+}

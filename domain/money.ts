@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** ISO 4217 currencies we sell in, with their minor-unit exponent. */
+const MINOR_UNITS = { EUR: 2, GBP: 2, USD: 2, CHF: 2, JPY: 0 } as const;
+export type Currency = keyof typeof MINOR_UNITS;
+export const currencySchema = z.enum(Object.keys(MINOR_UNITS) as [Currency, ...Currency[]]);
+
+/** Money on the wire: a decimal string and a currency, never a float. */
+export const moneySchema = z.strictObject({
+  amount: z.string().regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a decimal string such as "123.45"'),
+  currency: currencySchema,
+});
+export type Money = z.infer<typeof moneySchema>;
+
+/** Minor units (cents) as an integer; JSON- and Temporal-safe. */
+export function toMinor(money: Money): number {
+  const exponent = MINOR_UNITS[money.currency];
+  const [whole = '0', fraction = ''] = money.amount.split('.');
+  if (fraction.length > exponent) throw new RangeError(`too many decimals for ${money.currency}`);
+  return Number(whole) * 10 ** exponent + Number(fraction.padEnd(exponent, '0') || '0');
+}
+
+export function fromMinor(minor: number, currency: Currency): Money {
+  if (!Number.isSafeInteger(minor) || minor < 0) throw new RangeError('minor units must be a non-negative integer');
+  const exponent = MINOR_UNITS[currency];
+  if (exponent === 0) return { amount: String(minor), currency };
+  const digits = String(minor).padStart(exponent + 1, '0');
+  return { amount: `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`, currency };
+}
+
+export function sumMinor(amounts: readonly number[]): number {
+  return amounts.reduce((total, amount) => total + amount, 0);
+}

@@ -1,0 +1,93 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/** Wraps and unwraps data keys; KMS in every environment (local-kms in development). */
+export interface KeyService {
+  generateDataKey(context: Record<string, string>): Promise<{ plaintext: Uint8Array; wrapped: Uint8Array }>;
+  decryptDataKey(wrapped: Uint8Array, context: Record<string, string>): Promise<Uint8Array>;
+}
+
+/** Where each user's wrapped data key lives (the users table). */
+export interface DataKeyStore {
+  load(userId: string): Promise<string | null>;
+  /** Stores the key unless one exists already; returns the key that won. */
+  saveIfAbsent(userId: string, wrapped: string): Promise<string>;
+}
+
+export interface FieldCipherOptions {
+  keys: KeyService;
+  store: DataKeyStore;
+  cacheMaxAgeMs?: number;
+  cacheMaxEntries?: number;
+  now?: () => number;
+}
+
+const VERSION = 'v1';
+const PURPOSE = 'pii';
+
+/**
+ * AES-256-GCM field encryption under a per-user data key wrapped by KMS
+ * (encryption context = user id), with a small cache of unwrapped keys.
+ * The user id is also the GCM associated data, so a ciphertext moved to
+ * another user's row does not decrypt.
+ */
+export function createFieldCipher(options: FieldCipherOptions) {
+  const maxAge = options.cacheMaxAgeMs ?? 5 * 60_000;
+  const maxEntries = options.cacheMaxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { key: Buffer; at: number }>();
+  const context = (userId: string) => ({ userId, purpose: PURPOSE });
+
+  function remember(userId: string, key: Buffer): Buffer {
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+    cache.set(userId, { key, at: now() });
+    return key;
+  }
+
+  async function dataKey(userId: string): Promise<Buffer> {
+    const cached = cache.get(userId);
+    if (cached && now() - cached.at < maxAge) return cached.key;
+    const stored = await options.store.load(userId);
+    if (stored) {
+      return remember(userId, Buffer.from(await options.keys.decryptDataKey(Buffer.from(stored, 'base64'), context(userId))));
+    }
+    const fresh = await options.keys.generateDataKey(context(userId));
+    const wrapped = Buffer.from(fresh.wrapped).toString('base64');
+    const winner = await options.store.saveIfAbsent(userId, wrapped);
+    if (winner === wrapped) return remember(userId, Buffer.from(fresh.plaintext));
+    // Another request created the user's key first: use theirs.
+    return remember(userId, Buffer.from(await options.keys.decryptDataKey(Buffer.from(winner, 'base64'), context(userId))));
+  }
+
+  return {
+    async encrypt(userId: string, plaintext: string): Promise<string> {
+      const key = await dataKey(userId);
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      cipher.setAAD(Buffer.from(`${VERSION}:${userId}`));
+      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+      return `${VERSION}.${iv.toString('base64url')}.${body.toString('base64url')}`;
+    },
+
+    async decrypt(userId: string, ciphertext: string): Promise<string> {
+      const [version, iv, body] = ciphertext.split('.');
+      if (version !== VERSION || !iv || !body) throw new Error('unrecognised ciphertext format');
+      const key = await dataKey(userId);
+      const raw = Buffer.from(body, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(`${VERSION}:${userId}`));
+      decipher.setAuthTag(raw.subarray(raw.length - 16));
+      return Buffer.concat([decipher.update(raw.subarray(0, raw.length - 16)), decipher.final()]).toString('utf8');
+    },
+
+    forget(userId: string): void {
+      cache.delete(userId);
+    },
+  };
+}
+
+export type FieldCipher = ReturnType<typeof createFieldCipher>;
+
+/** Masks all but the last `visible` characters, as the API shows passports and phones. */
+export function mask(value: string, visible: number): string {
+  return '*'.repeat(Math.max(0, value.length - visible)) + value.slice(-visible);
+}

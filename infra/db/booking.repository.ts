@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { BookingRepository } from '../../activities/booking.ports.js';
+import { Booking, BookingItem, Payment } from './entities.js';
+import type { Orm } from './orm.js';
+
+/** BookingRepository on MikroORM: one forked EntityManager per call, parameterised queries only. */
+export function createBookingRepository(orm: Orm): BookingRepository {
+  return {
+    async setStatus(bookingId, status, failure) {
+      await orm.em.fork().nativeUpdate(
+        Booking,
+        { id: bookingId },
+        { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, updatedAt: new Date() },
+      );
+    },
+    async setPricing(bookingId, items, totalMinor) {
+      await orm.em.fork().transactional(async (em) => {
+        for (const item of items) {
+          await em.nativeUpdate(BookingItem, { booking: bookingId, offerId: item.offerId }, { priceMinor: item.priceMinor });
+        }
+        await em.nativeUpdate(Booking, { id: bookingId }, { totalMinor, updatedAt: new Date() });
+      });
+    },
+    async updateItem(bookingId, offerId, patch) {
+      await orm.em.fork().nativeUpdate(BookingItem, { booking: bookingId, offerId }, patch);
+    },
+    async recordPayment(bookingId, payment) {
+      await orm.em.fork().upsert(
+        Payment,
+        { id: randomUUID(), booking: bookingId, ...payment, createdAt: new Date(), updatedAt: new Date() },
+        { onConflictFields: ['paymentIntentId'], onConflictMergeFields: ['status', 'updatedAt'] },
+      );
+    },
+    async findPaymentIntentId(bookingId) {
+      const payment = await orm.em.fork().findOne(Payment, { booking: bookingId }, { orderBy: { createdAt: 'desc' } });
+      return payment?.paymentIntentId;
+    },
+  };
+}

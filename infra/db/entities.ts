@@ -1,0 +1,92 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/** The system of record. PII columns hold ciphertext from infra/crypto, never plaintext. */
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.uuid().primary(),
+    email: p.string().length(255).nullable().unique(),
+    // The user's data key, wrapped by KMS; destroying it crypto-shreds their PII.
+    wrappedDataKey: p.text().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type IUser = InferEntity<typeof User>;
+
+export const Booking = defineEntity({
+  name: 'Booking',
+  tableName: 'bookings',
+  uniques: [{ properties: ['user', 'idempotencyKey'] }],
+  properties: {
+    id: p.uuid().primary(),
+    user: () => p.manyToOne(User),
+    workflowId: p.string().length(200).unique(),
+    idempotencyKey: p.uuid(),
+    // SHA-256 of the canonical request body: the same key with another body is refused.
+    requestHash: p.string().length(64),
+    status: p.string().length(20),
+    totalMinor: p.integer(),
+    currency: p.string().length(3),
+    passengers: p.json<EncryptedPassenger[]>(),
+    contactEmail: p.string().length(255),
+    contactPhone: p.text(), // ciphertext
+    notes: p.text().nullable(),
+    failureCode: p.string().length(40).nullable(),
+    failureMessage: p.text().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    items: () => p.oneToMany(BookingItem).mappedBy('booking'),
+    payments: () => p.oneToMany(Payment).mappedBy('booking'),
+  },
+});
+export type IBooking = InferEntity<typeof Booking>;
+
+export interface EncryptedPassenger {
+  givenName: string;
+  familyName: string;
+  dateOfBirth: string; // ciphertext
+  passportNumber: string; // ciphertext
+  passportHint: string; // masked: all but the last 3 characters are '*'
+  passportCountry: string;
+  nationality: string;
+}
+
+export const BookingItem = defineEntity({
+  name: 'BookingItem',
+  tableName: 'booking_items',
+  uniques: [{ properties: ['booking', 'offerId'] }],
+  properties: {
+    id: p.uuid().primary(),
+    booking: () => p.manyToOne(Booking),
+    offerId: p.string().length(200),
+    provider: p.string().length(40),
+    kind: p.string().length(10),
+    priceMinor: p.integer(),
+    currency: p.string().length(3),
+    holdId: p.string().length(100).nullable(),
+    holdExpiresAt: p.datetime().nullable(),
+    state: p.string().length(20), // PENDING, HELD, CONFIRMED, RELEASED, CANCELLED
+    confirmationCode: p.string().length(40).nullable(),
+  },
+});
+export type IBookingItem = InferEntity<typeof BookingItem>;
+
+export const Payment = defineEntity({
+  name: 'Payment',
+  tableName: 'payments',
+  properties: {
+    id: p.uuid().primary(),
+    booking: () => p.manyToOne(Booking),
+    paymentIntentId: p.string().length(100).unique(),
+    status: p.string().length(30), // AUTHORIZED, CAPTURED, VOIDED, REFUNDED, DECLINED
+    amountMinor: p.integer(),
+    currency: p.string().length(3),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type IPayment = InferEntity<typeof Payment>;
+
+export const entities = [User, Booking, BookingItem, Payment];

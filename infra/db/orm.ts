@@ -1,0 +1,30 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import type { Config } from '../config.js';
+import { entities } from './entities.js';
+import { Migration0001Initial } from './migrations/0001-initial.migration.js';
+
+// Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
+const migrationsList = [{ name: '0001-initial', class: Migration0001Initial }];
+
+/** Opens the ORM for one process; callers fork an EntityManager per unit of work. */
+export async function createOrm(database: Config['database'], options: { debug?: boolean } = {}) {
+  return MikroORM.init({
+    clientUrl: database.url,
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: true, allOrNothing: true },
+    pool: { min: 0, max: database.poolMax },
+    debug: options.debug ?? false,
+    // We never discover entities from the filesystem: the list above is the schema.
+    discovery: { warnWhenNoEntities: true },
+    allowGlobalContext: false,
+  });
+}
+
+export type Orm = Awaited<ReturnType<typeof createOrm>>;
+
+/** Applies pending migrations; safe to run on every start. */
+export async function migrate(orm: Orm): Promise<void> {
+  await orm.getMigrator().up();
+}

@@ -1,0 +1,126 @@
+import { BookingFailure } from '../../domain/errors.js';
+import { fromMinor, type Currency } from '../../domain/money.js';
+import type { FlightSearch, Offer } from '../../domain/booking.schemas.js';
+import type { ProviderClient, ProviderHold } from '../../activities/booking.ports.js';
+
+/** Transient provider trouble (timeouts, 5xx, 429): thrown plainly so Temporal retries it. */
+export class ProviderUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProviderUnavailableError';
+  }
+}
+
+interface WireHold {
+  hold_id: string;
+  state: ProviderHold['state'];
+  expires_at: string;
+  total_minor: number;
+  currency: string;
+  confirmation_code: string | null;
+}
+
+/** Adapter for the sandbox provider's flight API (snake_case, minor units). */
+export function createSandboxProvider(options: { baseUrl: string; timeoutMs: number; name?: string }): ProviderClient {
+  const name = options.name ?? 'sandbox';
+
+  async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; data: T }> {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, options.baseUrl), {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (error) {
+      throw new ProviderUnavailableError(`${name} ${method} ${path.split('?')[0]} failed: ${(error as Error).name}`);
+    }
+    if (response.status >= 500 || response.status === 429) {
+      await response.body?.cancel();
+      throw new ProviderUnavailableError(`${name} ${method} ${path.split('?')[0]} answered ${response.status}`);
+    }
+    return { status: response.status, data: (await response.json()) as T };
+  }
+
+  const toHold = (wire: WireHold): ProviderHold => ({
+    holdId: wire.hold_id,
+    state: wire.state,
+    expiresAt: wire.expires_at,
+    totalMinor: wire.total_minor,
+    currency: wire.currency,
+  });
+
+  function refuse(status: number, what: string): never {
+    if (status === 404) throw new BookingFailure('OFFER_NOT_FOUND', `${what}: offer not found`);
+    if (status === 410) throw new BookingFailure('OFFER_EXPIRED', `${what}: offer expired`);
+    if (status === 409) throw new BookingFailure('SOLD_OUT', `${what}: sold out`);
+    if (status === 422) throw new BookingFailure('PROVIDER_REJECTED', `${what}: rejected by ${name}`);
+    throw new ProviderUnavailableError(`${what}: unexpected status ${status}`);
+  }
+
+  return {
+    name,
+    async searchFlights(query: FlightSearch, signal?: AbortSignal): Promise<Offer[]> {
+      const params = new URLSearchParams({
+        from: query.origin,
+        to: query.destination,
+        date: query.departureDate,
+        cabin: query.cabin,
+        seats: String(query.adults),
+      });
+      const { status, data } = await call<{ data: Array<Record<string, string | number>> }>('GET', `/v1/flights?${params}`, undefined, signal);
+      if (status !== 200) refuse(status, 'search');
+      return data.data.map((o) => ({
+        offerId: String(o.offer_id),
+        provider: name,
+        kind: 'flight' as const,
+        price: fromMinor(Number(o.fare_minor), o.currency as Currency),
+        expiresAt: String(o.valid_until),
+        details: {
+          flightNumber: o.flight_number,
+          origin: o.from,
+          destination: o.to,
+          departsAt: o.departs_at,
+          arrivesAt: o.arrives_at,
+          cabin: o.cabin,
+          seatsLeft: o.seats_left,
+        },
+      }));
+    },
+    async reprice(offerId) {
+      const { status, data } = await call<{ fare_minor_per_seat: number; currency: string; seats_left: number; valid_until: string }>(
+        'GET',
+        `/v1/offers/${encodeURIComponent(offerId)}`,
+      );
+      if (status !== 200) refuse(status, 'reprice');
+      return { priceMinor: data.fare_minor_per_seat, currency: data.currency, seatsLeft: data.seats_left, expiresAt: data.valid_until };
+    },
+    async hold(offerId, seats, reference) {
+      const { status, data } = await call<WireHold>('POST', '/v1/holds', { offer_id: offerId, seats, reference });
+      if (status !== 200 && status !== 201) refuse(status, 'hold');
+      return toHold(data);
+    },
+    async findHold(reference) {
+      const { data } = await call<{ data: WireHold[] }>('GET', `/v1/holds?reference=${encodeURIComponent(reference)}`);
+      const found = data.data[0];
+      return found ? toHold(found) : undefined;
+    },
+    async confirm(holdId) {
+      const { status, data } = await call<WireHold>('POST', `/v1/holds/${encodeURIComponent(holdId)}/confirm`);
+      if (status !== 200) refuse(status, 'confirm');
+      return { confirmationCode: data.confirmation_code ?? '' };
+    },
+    async releaseOrCancel(holdId) {
+      const release = await call<WireHold>('POST', `/v1/holds/${encodeURIComponent(holdId)}/release`);
+      if (release.status === 200 || release.status === 404) return;
+      if (release.status === 409) {
+        const cancel = await call<WireHold>('POST', `/v1/holds/${encodeURIComponent(holdId)}/cancel`);
+        if (cancel.status === 200) return;
+        throw new ProviderUnavailableError(`cancel answered ${cancel.status}`);
+      }
+      throw new ProviderUnavailableError(`release answered ${release.status}`);
+    },
+  };
+}

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { flightFor, flightId, flightsFor, offerIdFor, parseOfferId, type Cabin } from './inventory.js';
+
+/**
+ * The sandbox flight provider: a stand-in for a real supplier, with offers that
+ * expire, seat holds with a TTL, confirmation, cancellation and injectable faults.
+ * Its wire format is deliberately its own (snake_case, minor units) so our adapter is real.
+ */
+
+export const faultsSchema = z.strictObject({
+  latencyMs: z.number().int().min(0).default(0),
+  errorRate: z.number().min(0).max(1).default(0), // answered with 503
+  timeoutRate: z.number().min(0).max(1).default(0), // never answered in time
+  soldOut: z.array(z.string()).default([]), // flight ids, or "*" for everything
+  rejectConfirm: z.boolean().default(false), // confirm answers 422
+  priceIncreasePercent: z.number().min(0).default(0), // re-pricing shows a higher fare
+});
+export type Faults = z.infer<typeof faultsSchema>;
+
+export interface SandboxOptions {
+  offerTtlMs: number;
+  holdTtlMs: number;
+  faults?: Partial<Faults>;
+  now?: () => number;
+}
+
+type HoldState = 'HELD' | 'CONFIRMED' | 'RELEASED' | 'CANCELLED' | 'EXPIRED';
+interface Hold {
+  hold_id: string;
+  reference: string;
+  offer_id: string;
+  flight_id: string;
+  seats: number;
+  total_minor: number;
+  currency: string;
+  state: HoldState;
+  expires_at: string;
+  confirmation_code: string | null;
+  created_at: string;
+}
+
+const holdRequest = z.strictObject({
+  offer_id: z.string().min(1),
+  seats: z.number().int().min(1).max(9),
+  reference: z.string().min(1).max(300),
+});
+
+export function createSandboxApp(options: SandboxOptions) {
+  const now = options.now ?? Date.now;
+  let faults: Faults = faultsSchema.parse(options.faults ?? {});
+  const holds = new Map<string, Hold>();
+  const holdByReference = new Map<string, string>();
+  const stats = { requests: 0, injectedErrors: 0, injectedTimeouts: 0 };
+
+  const seatsTaken = (id: string) =>
+    [...holds.values()]
+      .filter((h) => h.flight_id === id && (h.state === 'CONFIRMED' || (h.state === 'HELD' && !expired(h))))
+      .reduce((sum, h) => sum + h.seats, 0);
+  const expired = (h: Hold) => h.state === 'HELD' && Date.parse(h.expires_at) <= now();
+  const settle = (h: Hold): Hold => {
+    if (expired(h)) h.state = 'EXPIRED';
+    return h;
+  };
+  const soldOut = (id: string) => faults.soldOut.includes('*') || faults.soldOut.includes(id);
+  const fare = (minor: number) => Math.round(minor * (1 + faults.priceIncreasePercent / 100));
+  const problem = (c: Context, status: 404 | 409 | 410 | 422 | 400, error: string) => c.json({ error }, status);
+
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  // Control plane for tests and the chaos suite: not part of the provider's API.
+  app.get('/_control/faults', (c) => c.json(faults));
+  app.put('/_control/faults', async (c) => {
+    const parsed = faultsSchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return problem(c, 400, 'invalid faults');
+    faults = parsed.data;
+    return c.json(faults);
+  });
+  app.get('/_control/stats', (c) => c.json(stats));
+
+  app.use('/v1/*', async (c, next) => {
+    stats.requests += 1;
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    const roll = Math.random();
+    if (roll < faults.timeoutRate) {
+      stats.injectedTimeouts += 1;
+      await new Promise((r) => setTimeout(r, 120_000));
+    } else if (roll < faults.timeoutRate + faults.errorRate) {
+      stats.injectedErrors += 1;
+      return c.json({ error: 'injected fault' }, 503);
+    }
+    await next();
+  });
+
+  app.get('/v1/flights', (c) => {
+    const q = c.req.query();
+    const cabin = (q.cabin ?? 'economy') as Cabin;
+    const seats = Number(q.seats ?? '1');
+    if (!/^[A-Z]{3}$/.test(q.from ?? '') || !/^[A-Z]{3}$/.test(q.to ?? '') || !/^\d{4}-\d{2}-\d{2}$/.test(q.date ?? '')) {
+      return problem(c, 400, 'from, to and date are required');
+    }
+    const issuedAt = now();
+    const flights = flightsFor(q.from!, q.to!, q.date!, cabin).filter(
+      (f) => !soldOut(flightId(f)) && f.seats - seatsTaken(flightId(f)) >= seats,
+    );
+    return c.json({
+      data: flights.map((f) => ({
+        offer_id: offerIdFor(f, issuedAt),
+        flight_number: f.flightNumber,
+        from: f.origin,
+        to: f.destination,
+        departs_at: f.departsAt,
+        arrives_at: f.arrivesAt,
+        cabin: f.cabin,
+        fare_minor: fare(f.fareMinor) * seats,
+        currency: f.currency,
+        seats_left: f.seats - seatsTaken(flightId(f)),
+        valid_until: new Date(issuedAt + options.offerTtlMs).toISOString(),
+      })),
+    });
+  });
+
+  app.get('/v1/offers/:offerId', (c) => {
+    const parsed = parseOfferId(c.req.param('offerId'));
+    if (!parsed) return problem(c, 404, 'offer not found');
+    if (parsed.issuedAtMs + options.offerTtlMs <= now()) return problem(c, 410, 'offer expired');
+    const flight = flightFor(parsed.flight);
+    const left = flight.seats - seatsTaken(flightId(flight));
+    return c.json({
+      offer_id: c.req.param('offerId'),
+      fare_minor_per_seat: fare(flight.fareMinor),
+      currency: flight.currency,
+      seats_left: soldOut(flightId(flight)) ? 0 : left,
+      valid_until: new Date(parsed.issuedAtMs + options.offerTtlMs).toISOString(),
+    });
+  });
+
+  app.post('/v1/holds', async (c) => {
+    const body = holdRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) return problem(c, 400, 'offer_id, seats and reference are required');
+    // The reference is the caller's idempotency key: a retried hold returns the first one.
+    const existing = holdByReference.get(body.data.reference);
+    if (existing) return c.json(settle(holds.get(existing)!), 200);
+    const parsed = parseOfferId(body.data.offer_id);
+    if (!parsed) return problem(c, 404, 'offer not found');
+    if (parsed.issuedAtMs + options.offerTtlMs <= now()) return problem(c, 410, 'offer expired');
+    const flight = flightFor(parsed.flight);
+    const id = flightId(flight);
+    if (soldOut(id) || flight.seats - seatsTaken(id) < body.data.seats) return problem(c, 409, 'sold out');
+    const hold: Hold = {
+      hold_id: `H-${randomUUID()}`,
+      reference: body.data.reference,
+      offer_id: body.data.offer_id,
+      flight_id: id,
+      seats: body.data.seats,
+      total_minor: fare(flight.fareMinor) * body.data.seats,
+      currency: flight.currency,
+      state: 'HELD',
+      expires_at: new Date(now() + options.holdTtlMs).toISOString(),
+      confirmation_code: null,
+      created_at: new Date(now()).toISOString(),
+    };
+    holds.set(hold.hold_id, hold);
+    holdByReference.set(hold.reference, hold.hold_id);
+    return c.json(hold, 201);
+  });
+
+  app.get('/v1/holds', (c) => {
+    const reference = c.req.query('reference');
+    const list = [...holds.values()].filter((h) => !reference || h.reference === reference).map(settle);
+    return c.json({ data: list });
+  });
+
+  app.get('/v1/holds/:holdId', (c) => {
+    const hold = holds.get(c.req.param('holdId'));
+    return hold ? c.json(settle(hold)) : problem(c, 404, 'hold not found');
+  });
+
+  app.post('/v1/holds/:holdId/confirm', (c) => {
+    const hold = holds.get(c.req.param('holdId'));
+    if (!hold) return problem(c, 404, 'hold not found');
+    settle(hold);
+    if (hold.state === 'CONFIRMED') return c.json(hold);
+    if (hold.state === 'EXPIRED') return problem(c, 410, 'hold expired');
+    if (hold.state !== 'HELD') return problem(c, 409, `hold is ${hold.state.toLowerCase()}`);
+    if (faults.rejectConfirm) return problem(c, 422, 'ticketing rejected');
+    hold.state = 'CONFIRMED';
+    hold.confirmation_code = `PNR${hold.hold_id.slice(2, 8).toUpperCase()}`;
+    return c.json(hold);
+  });
+
+  // Release a hold that was never confirmed; idempotent.
+  app.post('/v1/holds/:holdId/release', (c) => {
+    const hold = holds.get(c.req.param('holdId'));
+    if (!hold) return problem(c, 404, 'hold not found');
+    settle(hold);
+    if (hold.state === 'HELD') hold.state = 'RELEASED';
+    if (hold.state === 'CONFIRMED') return problem(c, 409, 'hold is confirmed; cancel it instead');
+    return c.json(hold);
+  });
+
+  // Cancel a confirmed booking; idempotent.
+  app.post('/v1/holds/:holdId/cancel', (c) => {
+    const hold = holds.get(c.req.param('holdId'));
+    if (!hold) return problem(c, 404, 'hold not found');
+    settle(hold);
+    if (hold.state === 'CONFIRMED' || hold.state === 'HELD') hold.state = 'CANCELLED';
+    return c.json(hold);
+  });
+
+  return app;
+}
+

@@ -1,0 +1,18 @@
+import { serve } from '@hono/node-server';
+import { loadConfigOrExit } from '../../config.js';
+import { createSandboxApp } from './sandbox.app.js';
+
+/** The sandbox provider as its own process: `npx tsx infra/providers/sandbox/server.ts`. */
+const config = loadConfigOrExit();
+const { sandbox } = config;
+const app = createSandboxApp({
+  offerTtlMs: sandbox.offerTtlMs,
+  holdTtlMs: sandbox.holdTtlMs,
+  faults: { latencyMs: sandbox.latencyMs, errorRate: sandbox.errorRate, soldOut: sandbox.soldOut },
+});
+const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: sandbox.port }, (info) => {
+  process.stdout.write(`sandbox provider listening on http://127.0.0.1:${info.port}\n`);
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => server.close(() => process.exit(0)));
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Installs the local development stack (see shared/design/architecture.md,
+# "Real components and how each starts"). Idempotent: every step is skipped
+# when its result is already present, so it is safe to run before each `up`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+TOOLS_BIN="$ROOT/.tools/bin"
+VENV="$ROOT/.tools/venv"
+LOCALSTRIPE_VERSION="1.15.10"
+# v1.5.1 is the newest tag whose go.mod has no `replace` (which `go install` refuses);
+# the older ones are fallbacks for a proxy that lacks it.
+TEMPORAL_VERSIONS=(v1.5.1 v1.5.0 v1.4.1)
+
+step() { printf '%-12s %s\n' "$1" "$2"; }
+
+# Root needs no sudo; anyone else does, and apt-get refuses without it.
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+apt_packages=()
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then apt_packages+=(postgresql); fi
+if ! command -v redis-server >/dev/null 2>&1; then apt_packages+=(redis-server); fi
+# Debian splits venv's pip bootstrap into python3-venv; only needed to create the venv.
+if [[ ! -x "$VENV/bin/python" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  apt_packages+=(python3-venv)
+fi
+if ((${#apt_packages[@]})); then
+  step apt "installing ${apt_packages[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+else
+  step apt "skip (nothing needed from apt)"
+fi
+
+need_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    echo "go is required to build $1 (install Go 1.23+ and re-run)" >&2
+    exit 1
+  fi
+}
+
+mkdir -p "$TOOLS_BIN"
+if [[ -x "$TOOLS_BIN/temporal" ]]; then
+  step temporal "skip (.tools/bin/temporal present)"
+else
+  need_go temporal
+  installed=""
+  for version in "${TEMPORAL_VERSIONS[@]}"; do
+    step temporal "go install temporalio/cli@$version (takes a few minutes)"
+    if GOBIN="$TOOLS_BIN" go install "github.com/temporalio/cli/cmd/temporal@$version"; then
+      installed="$version"
+      break
+    fi
+  done
+  if [[ -z "$installed" ]]; then
+    echo "could not build the temporal CLI (tried ${TEMPORAL_VERSIONS[*]})" >&2
+    exit 1
+  fi
+fi
+
+if [[ -x "$TOOLS_BIN/local-kms" ]]; then
+  step local-kms "skip (.tools/bin/local-kms present)"
+else
+  need_go local-kms
+  # Its tags lack the `v` prefix, so Go cannot resolve them as versions.
+  step local-kms "go install nsmithuk/local-kms@latest"
+  GOBIN="$TOOLS_BIN" go install github.com/nsmithuk/local-kms@latest
+fi
+
+if [[ -x "$VENV/bin/localstripe" ]]; then
+  step localstripe "skip (.tools/venv has localstripe)"
+else
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    step venv "creating .tools/venv"
+    python3 -m venv "$VENV"
+  fi
+  step localstripe "pip install localstripe==$LOCALSTRIPE_VERSION"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
+fi
+
+# -nt is false when node_modules is newer, so a fresh `npm ci` is never repeated.
+if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
+  step npm "npm ci"
+  npm ci --no-audit --no-fund
+  # npm ci does not always touch the directory itself; mark it as up to date.
+  touch node_modules
+else
+  step npm "skip (node_modules up to date)"
+fi

@@ -1,0 +1,171 @@
+"""Runs localstripe with Stripe's idempotency semantics and a request log.
+
+localstripe ignores the Idempotency-Key header, so a retried PaymentIntent
+create would make a second PaymentIntent there while real Stripe returns the
+first one; the booking saga's retries must be tested against the real rules.
+
+    .tools/venv/bin/python infra/stripe/localstripe_shim.py --port 8420 [--from-scratch]
+
+Test hooks (no auth): GET /_tc/requests lists every request seen as
+{method, path, idempotencyKey, status, replayed}; DELETE /_tc/requests clears it.
+"""
+
+import argparse
+import asyncio
+import collections
+import json
+import logging
+import socket
+import time
+
+from aiohttp import web
+from localstripe.resources import store
+from localstripe.server import app
+
+TTL_SECONDS = 24 * 60 * 60  # Stripe keeps idempotency results for 24 hours.
+MAX_LOGGED_REQUESTS = 5000
+MAX_CACHED_KEYS = 50_000
+
+ERROR_PARAMS = ('Keys for idempotent requests can only be used with the same '
+                'parameters they were first used with.')
+ERROR_ENDPOINT = ('Keys for idempotent requests can only be used for the same '
+                  'endpoint they were first used for.')
+ERROR_IN_FLIGHT = ('There is currently another in-progress request using this '
+                   'Idempotent Key (that probably means you submitted twice, and '
+                   'the other request is still going through).')
+
+
+class Entry:
+    __slots__ = ('method', 'path', 'body', 'created', 'status', 'content_type',
+                 'payload', 'done')
+
+    def __init__(self, method, path, body):
+        self.method, self.path, self.body = method, path, body
+        self.created = time.monotonic()
+        self.status, self.content_type, self.payload = 0, None, b''
+        self.done = asyncio.Event()
+
+
+cache = collections.OrderedDict()  # idempotency key -> Entry, oldest first
+requests_seen = collections.deque(maxlen=MAX_LOGGED_REQUESTS)
+
+
+def stripe_error(status, message, type_='idempotency_error'):
+    body = {'error': {'type': type_, 'message': message}}
+    return web.json_response(body, status=status)
+
+
+def expire_old_entries():
+    now = time.monotonic()
+    while cache:
+        key, entry = next(iter(cache.items()))
+        if now - entry.created < TTL_SECONDS and len(cache) <= MAX_CACHED_KEYS:
+            break
+        cache.pop(key)
+
+
+def log_request(request, key, status, replayed):
+    requests_seen.append({'method': request.method, 'path': request.path,
+                          'idempotencyKey': key, 'status': status,
+                          'replayed': replayed})
+
+
+def test_hooks(request):
+    if request.method == 'GET':
+        return web.json_response(list(requests_seen))
+    if request.method == 'DELETE':
+        requests_seen.clear()
+        return web.Response(status=204)
+    return stripe_error(405, 'Method not allowed', 'invalid_request_error')
+
+
+@web.middleware
+async def idempotency_middleware(request, handler):
+    if request.path == '/_tc/requests':
+        return test_hooks(request)
+
+    key = request.headers.get('Idempotency-Key') or None
+    # Stripe ignores the header on GET and DELETE, which are idempotent anyway.
+    if request.method != 'POST' or key is None:
+        try:
+            response = await handler(request)
+        except web.HTTPException as e:
+            log_request(request, key, e.status, False)
+            raise
+        log_request(request, key, response.status, False)
+        return response
+
+    body = await request.read()  # aiohttp caches it, so the handler can read it again
+    expire_old_entries()
+    entry = cache.get(key)
+    if entry is not None:
+        if (entry.method, entry.path) != (request.method, request.path):
+            response = stripe_error(400, ERROR_ENDPOINT)
+        elif entry.body != body:
+            response = stripe_error(400, ERROR_PARAMS)
+        elif not entry.done.is_set():
+            response = stripe_error(409, ERROR_IN_FLIGHT)
+        else:
+            response = web.Response(status=entry.status, body=entry.payload,
+                                    content_type=entry.content_type)
+            response.headers['Idempotent-Replayed'] = 'true'
+            response.headers['Idempotency-Key'] = key
+            log_request(request, key, entry.status, True)
+            return response
+        log_request(request, key, response.status, False)
+        return response
+
+    entry = cache[key] = Entry(request.method, request.path, body)
+    try:
+        response = await handler(request)
+    except BaseException as e:
+        # No result to replay: let the client retry with the same key.
+        cache.pop(key, None)
+        entry.done.set()
+        log_request(request, key, getattr(e, 'status', 500), False)
+        raise
+
+    payload = getattr(response, 'body', None)
+    # Stripe saves no result when the request never reached the endpoint
+    # (authentication failed); a streamed body cannot be replayed either.
+    if response.status == 401 or not isinstance(payload, (bytes, bytearray)):
+        cache.pop(key, None)
+    else:
+        entry.status, entry.payload = response.status, bytes(payload)
+        entry.content_type = response.content_type
+    entry.done.set()
+    response.headers['Idempotency-Key'] = key
+    log_request(request, key, response.status, False)
+    return response
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--port', type=int, default=8420)
+    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--from-scratch', action='store_true',
+                        help="ignore localstripe's saved store (/tmp/localstripe.pickle)")
+    args = parser.parse_args()
+
+    if not args.from_scratch:
+        store.try_load_from_disk()
+
+    # Outermost, so replays skip localstripe entirely and /_tc skips its auth.
+    app.middlewares.insert(0, idempotency_middleware)
+
+    family = socket.AF_INET6 if ':' in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+
+    logger = logging.getLogger('aiohttp.access')
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(logging.StreamHandler())
+
+    print(f'localstripe (idempotent shim) on http://{args.host}:{args.port}',
+          flush=True)
+    web.run_app(app, sock=sock, access_log=logger, print=None)
+
+
+if __name__ == '__main__':
+    main()

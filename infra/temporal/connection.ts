@@ -1,0 +1,16 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config.js';
+
+/** A Temporal client for the API and tests. */
+export async function createTemporalClient(temporal: Config['temporal']): Promise<Client> {
+  const connection = await Connection.connect({ address: temporal.address });
+  return new Client({ connection, namespace: temporal.namespace });
+}
+
+/** The workflow bundle's entry: TypeScript sources under tsx, compiled JavaScript from dist. */
+export function workflowsPath(): string {
+  const ts = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+  return existsSync(ts) ? ts : fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
+}

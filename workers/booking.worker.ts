@@ -1,0 +1,39 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigOrExit } from '../infra/config.js';
+import { createLogger } from '../infra/logger.js';
+import { createOrm } from '../infra/db/orm.js';
+import { createBookingRepository } from '../infra/db/booking.repository.js';
+import { createProviders } from '../infra/providers/registry.js';
+import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
+import { createBookingWorker } from './create-worker.js';
+
+// Composition root of the booking worker process.
+const config = loadConfigOrExit();
+const log = createLogger(config, 'worker');
+const orm = await createOrm(config.database);
+const connection = await NativeConnection.connect({ address: config.temporal.address });
+const worker = await createBookingWorker({
+  connection,
+  temporal: config.temporal,
+  deps: {
+    bookings: createBookingRepository(orm),
+    providers: createProviders(config.providers),
+    payments: createStripeGateway(createStripeClient(config.stripe)),
+    priceTolerancePercent: config.providers.priceTolerancePercent,
+  },
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down: finishing in-flight tasks');
+    worker.shutdown();
+  });
+}
+log.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
+try {
+  await worker.run();
+} finally {
+  await connection.close();
+  await orm.close();
+  log.info('worker stopped');
+}

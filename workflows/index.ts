@@ -1,0 +1,2 @@
+// What the worker's workflow bundle loads.
+export { bookingWorkflow } from './booking.workflow.js';
