@@ -31,11 +31,11 @@ const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'shutting down: draining connections');
-    server.close(async () => {
-      await temporal.connection.close();
-      await orm.close();
-      keys.destroy();
-      process.exit(0);
+    server.close(() => {
+      void Promise.allSettled([temporal.connection.close(), orm.close()]).then(() => {
+        keys.destroy();
+        process.exit(0);
+      });
     });
   });
 }

@@ -1,4 +1,5 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection} from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { Config } from '../infra/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { workflowsPath } from '../infra/temporal/connection.js';

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import type { Config } from '../config.js';
+import type { ServiceHandle } from './services.js';
 
 /** Resolves true when something accepts a TCP connection on host:port within timeoutMs. */
 export function portAnswers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -31,10 +33,12 @@ export function rawExchange(host: string, port: number, request: string, timeout
   });
 }
 
-/** Last `lines` lines of a log file, or a note that there is none. */
+/** Last `lines` lines of a log file since spawnLogged's latest run marker, or a note that there is none. */
 export function tail(file: string, lines = 20): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    const text = readFileSync(file, 'utf8');
+    // Earlier runs' output would only mislead whoever reads the error.
+    return text.slice(Math.max(0, text.lastIndexOf('\n--- '))).trim().split('\n').slice(-lines).join('\n');
   } catch {
     return `(no log at ${file})`;
   }
@@ -83,19 +87,9 @@ export function spawnLogged(
   // A missing binary surfaces as an 'error' event; without a listener it would crash the caller.
   child.once('error', (error) => {
     spawned.exited ??= { code: null, signal: null };
-    writeSyncSafe(opts.logFile, `spawn failed: ${error.message}\n`);
+    appendFileSync(opts.logFile, `spawn failed: ${error.message}\n`);
   });
   return spawned;
-}
-
-function writeSyncSafe(file: string, text: string): void {
-  try {
-    const fd = openSync(file, 'a');
-    writeSync(fd, text);
-    closeSync(fd);
-  } catch {
-    // Logging the failure must not hide the failure itself.
-  }
 }
 
 /** Ends a child: SIGTERM, then SIGKILL if it is still alive after graceMs. */
@@ -160,4 +154,57 @@ export function run(
     child.stdin.on('error', () => {}); // EPIPE when the command is missing or ignores stdin
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** What each service launcher gets. */
+export interface ServiceContext {
+  config: Config;
+  root: string;
+  log: (line: string) => void;
+  logFile: string;
+}
+
+/** A handle for a service somebody else runs: stop() leaves it alone. */
+export function reusedHandle(name: string): ServiceHandle {
+  return { name, started: false, stop: async () => {} };
+}
+
+/** A handle for a service we started; stop() does its work once however often it is called. */
+export function startedHandle(name: string, log: (line: string) => void, stop: () => Promise<void>): ServiceHandle {
+  let stopping: Promise<void> | null = null;
+  return { name, started: true, stop: () => (stopping ??= stop().then(() => log(`${name}: stopped`))) };
+}
+
+/** Seconds since a Date.now() stamp, for log lines. */
+export const since = (began: number) => `${((Date.now() - began) / 1000).toFixed(1)}s`;
+
+/** Reuses whatever answers on host:port, else runs the command as our child until ready() holds. */
+export async function childService(
+  name: string,
+  ctx: ServiceContext,
+  spec: {
+    host: string; port: number; command: string; args: string[]; env?: NodeJS.ProcessEnv;
+    timeoutMs: number; graceMs?: number; ready?: () => Promise<boolean>;
+  },
+): Promise<ServiceHandle> {
+  const where = `${spec.host}:${spec.port}`;
+  if (await portAnswers(spec.host, spec.port)) {
+    ctx.log(`${name}: reusing ${where}`);
+    return reusedHandle(name);
+  }
+  if (!isLocalHost(spec.host)) throw new Error(`${name}: nothing answers on ${where}, and a remote host cannot be started from here`);
+  if (spec.command.includes('/') && !existsSync(spec.command)) {
+    throw new Error(`${name}: ${spec.command} is missing; run bash infra/scripts/install.sh`);
+  }
+  const began = Date.now();
+  const spawned = spawnLogged(spec.command, spec.args, { logFile: ctx.logFile, cwd: ctx.root, env: spec.env });
+  try {
+    const ready = spec.ready ?? (() => portAnswers(spec.host, spec.port));
+    await waitUntilReady(name, ready, { timeoutMs: spec.timeoutMs, logFile: ctx.logFile, spawned });
+  } catch (error) {
+    await stopChild(spawned.child, 2000);
+    throw error;
+  }
+  ctx.log(`${name}: started on ${where} (pid ${spawned.child.pid}) in ${since(began)}`);
+  return startedHandle(name, ctx.log, () => stopChild(spawned.child, spec.graceMs ?? 5000));
 }

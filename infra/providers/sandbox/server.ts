@@ -10,7 +10,7 @@ const app = createSandboxApp({
   holdTtlMs: sandbox.holdTtlMs,
   faults: { latencyMs: sandbox.latencyMs, errorRate: sandbox.errorRate, soldOut: sandbox.soldOut },
 });
-const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: sandbox.port }, (info) => {
+const server = serve({ fetch: app.fetch, hostname: config.api.host, port: sandbox.port }, (info) => {
   process.stdout.write(`sandbox provider listening on http://127.0.0.1:${info.port}\n`);
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,0 +1,11 @@
+import { loadConfigOrExit } from '../config.js';
+import { createOrm, migrate } from './orm.js';
+
+// `npm run migrate`: applies pending migrations to DATABASE_URL.
+const config = loadConfigOrExit();
+const orm = await createOrm(config.database);
+try {
+  await migrate(orm);
+} finally {
+  await orm.close();
+}

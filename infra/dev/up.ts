@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfigOrExit } from '../config.js';
+import { createOrm, migrate } from '../db/orm.js';
+import { ensureServices } from './services.js';
+import { portAnswers, stopChild } from './process.js';
+
+/**
+ * `npm run up`: every local service (reused when already running), migrations, then the
+ * API and the worker in the foreground until Ctrl-C, which stops only what this started.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const config = loadConfigOrExit();
+const say = (line: string) => process.stdout.write(`[up] ${line}\n`);
+
+const services = await ensureServices(config, { root, log: say });
+const orm = await createOrm(config.database);
+await migrate(orm);
+await orm.close();
+say('migrations applied');
+
+const children: ChildProcess[] = [];
+function start(name: string, entry: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, stdio: 'inherit', env: process.env });
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      say(`${name} exited (code ${code ?? '-'}, signal ${signal ?? '-'}); stopping`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+async function shutdown(exitCode: number) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping the API, the worker and the services this command started');
+  await Promise.all(children.map((child) => stopChild(child, 10_000)));
+  await services.stopAll();
+  say('stopped');
+  process.exit(exitCode);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+start('worker', 'workers/booking.worker.ts');
+start('api', 'api/server.ts');
+
+const deadline = Date.now() + 60_000;
+while (!(await portAnswers(config.api.host, config.api.port))) {
+  if (stopping) break;
+  if (Date.now() > deadline) {
+    say(`the API did not answer on ${config.api.host}:${config.api.port} within 60 s`);
+    await shutdown(1);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+if (!stopping) {
+  const api = `http://${config.api.host}:${config.api.port}`;
+  say('TravelConnect is up. Ctrl-C stops what this command started.');
+  say(`  API          ${api}/api/v1  (health: ${api}/healthz)`);
+  say(`  Temporal UI  ${config.temporal.uiUrl}`);
+  say(`  Sandbox      ${config.providers.sandboxUrl}`);
+  say(`  Try          curl '${api}/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-01-10'`);
+}

@@ -1,0 +1,156 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Booking, Payment } from '../../infra/db/entities.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { json, travellerOf } from '../support/booking-client.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function holdAtProvider(bookingId: string) {
+  const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { populate: ['items'] });
+  const item = booking.items.getItems()[0]!;
+  const response = await fetch(`${stack.sandboxUrl}/v1/holds?reference=${encodeURIComponent(`${booking.workflowId}:hold:${item.offerId}`)}`);
+  const { data } = (await response.json()) as { data: Array<{ state: string }> };
+  return { booking, item, hold: data[0] };
+}
+
+async function paymentOf(bookingId: string) {
+  const payment = await stack.orm.em.fork().findOneOrFail(Payment, { booking: bookingId });
+  return { payment, intent: await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId) };
+}
+
+async function stripeKeysFor(workflowId: string): Promise<string[]> {
+  const requests = (await (await fetch(`${stack.config.stripe.apiUrl}/_tc/requests`)).json()) as Array<{ idempotency_key: string | null }>;
+  return requests.map((r) => r.idempotency_key).filter((k): k is string => !!k && k.startsWith(workflowId));
+}
+
+describe('booking saga through the API, Temporal, Postgres, localstripe and the sandbox provider', () => {
+  it('confirms a booking: provider hold confirmed, payment captured, rows agree', async () => {
+    const traveller = travellerOf(stack);
+    const response = await traveller.book(await traveller.bookingBody());
+    expect(response.status).toBe(202);
+    const { bookingId, status } = (await response.json()) as { bookingId: string; status: string };
+    expect(status).toBe('PENDING');
+
+    const booking = await traveller.settled(bookingId);
+    expect(booking.status).toBe('CONFIRMED');
+    expect(booking.items[0].state).toBe('CONFIRMED');
+    expect(booking.items[0].confirmationCode).toMatch(/^PNR/);
+    expect(booking.payment.status).toBe('CAPTURED');
+    expect(booking.passengers[0].passportNumber).toMatch(/^\*+[A-Z0-9]{3}$/);
+
+    const { hold, booking: row } = await holdAtProvider(bookingId);
+    expect(hold?.state).toBe('CONFIRMED');
+    const { intent } = await paymentOf(bookingId);
+    expect(intent.status).toBe('succeeded');
+    expect(intent.amount).toBe(row.totalMinor);
+
+    // Every Stripe call of the booking carried a key derived from its workflow id.
+    const keys = await stripeKeysFor(row.workflowId);
+    expect(keys).toEqual(expect.arrayContaining([`${row.workflowId}:authorize`, `${row.workflowId}:capture`]));
+
+    // Operators see it: the CLI lists the workflow with its search attribute.
+    const listed = execFileSync(
+      '.tools/bin/temporal',
+      ['workflow', 'list', '--address', stack.config.temporal.address, '--query', `WorkflowId='${row.workflowId}' AND BookingStatus='CONFIRMED'`, '--output', 'json'],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(listed)).toHaveLength(1);
+  });
+
+  it('returns the same booking for the same key and body, and starts no second workflow', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody();
+    const key = randomUUID();
+    const [first, second] = await Promise.all([traveller.book(body, key), traveller.book(body, key)]);
+    const ids = [(await json(first)).bookingId, (await json(second)).bookingId];
+    expect(ids[0]).toBeTruthy();
+    expect(ids[1]).toBe(ids[0]);
+    expect([first.status, second.status].sort()).toEqual([200, 202]);
+    await traveller.settled(ids[0]);
+
+    const again = await traveller.book(body, key);
+    expect(again.status).toBe(200);
+    expect((await json(again)).bookingId).toBe(ids[0]);
+
+    const rows = await stack.orm.em.fork().count(Booking, { idempotencyKey: key });
+    expect(rows).toBe(1);
+    const workflowId = `booking-${traveller.userId}-${key}`;
+    let runs = 0;
+    for await (const _ of stack.temporal.workflow.list({ query: `WorkflowId='${workflowId}'` })) runs += 1;
+    expect(runs).toBe(1);
+    expect(await stripeKeysFor(workflowId)).toEqual([`${workflowId}:authorize`, `${workflowId}:capture`]);
+  });
+
+  it('refuses the same key with another body (422) and a missing key (400), as problem+json', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody();
+    const key = randomUUID();
+    expect((await traveller.book(body, key)).status).toBe(202);
+
+    const reused = await traveller.book({ ...body, notes: 'window seat' }, key);
+    expect(reused.status).toBe(422);
+    expect(reused.headers.get('content-type')).toContain('application/problem+json');
+    expect((await json(reused)).code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+    const missing = await traveller.book(body, undefined);
+    expect(missing.status).toBe(400);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+    const problem = await json(missing);
+    expect(problem).toMatchObject({ status: 400, code: 'IDEMPOTENCY_KEY_MISSING' });
+    expect(problem.requestId).toBe(missing.headers.get('x-request-id'));
+  });
+
+  it('releases the hold and voids the payment when the provider rejects confirmation', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody();
+    await stack.setFaults({ rejectConfirm: true });
+    try {
+      const { bookingId } = await json(await traveller.book(body));
+      const booking = await traveller.settled(bookingId);
+      expect(booking.status).toBe('FAILED');
+      expect(booking.failure.code).toBe('PROVIDER_REJECTED');
+
+      const { hold, item } = await holdAtProvider(bookingId);
+      expect(hold?.state).toBe('RELEASED');
+      expect(item.state).toBe('RELEASED');
+      const { payment, intent } = await paymentOf(bookingId);
+      expect(payment.status).toBe('VOIDED');
+      expect(intent.status).toBe('canceled');
+    } finally {
+      await stack.setFaults({});
+    }
+  });
+
+  it('fails a declined card with PAYMENT_DECLINED and releases the hold', async () => {
+    const traveller = travellerOf(stack);
+    const { bookingId } = await json(await traveller.book(await traveller.bookingBody({ paymentMethodId: 'pm_card_visa_chargeDeclined' })));
+    const booking = await traveller.settled(bookingId);
+    expect(booking.status).toBe('FAILED');
+    expect(booking.failure.code).toBe('PAYMENT_DECLINED');
+    const { hold } = await holdAtProvider(bookingId);
+    expect(hold?.state).toBe('RELEASED');
+  });
+
+  it('fails with PRICE_CHANGED when the provider re-prices above what the client saw', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody();
+    await stack.setFaults({ priceIncreasePercent: 10 });
+    try {
+      const { bookingId } = await json(await traveller.book(body));
+      const booking = await traveller.settled(bookingId);
+      expect(booking.status).toBe('FAILED');
+      expect(booking.failure.code).toBe('PRICE_CHANGED');
+      expect(booking.payment).toBeNull();
+    } finally {
+      await stack.setFaults({});
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { Stack } from './stack.js';
+
+// any: tests read the API's JSON loosely and assert on the fields they care about.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type BookingJson = Record<string, any>;
+
+const TERMINAL = new Set(['CONFIRMED', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED']);
+
+/** A traveller talking to the API the way a client would, through app.request(). */
+export function travellerOf(stack: Stack, userId: string = randomUUID()) {
+  const headers = { 'x-dev-user': userId, 'content-type': 'application/json' };
+
+  async function search(query: Record<string, string> = {}) {
+    const params = new URLSearchParams({ origin: 'JFK', destination: 'LHR', departureDate: '2027-01-10', adults: '1', ...query });
+    const response = await stack.app.request(`/api/v1/search/flights?${params}`);
+    if (response.status !== 200) throw new Error(`search answered ${response.status}`);
+    return (await response.json()) as { offers: Array<{ offerId: string; price: { amount: string; currency: string } }> };
+  }
+
+  async function bookingBody(overrides: Record<string, unknown> = {}) {
+    const { offers } = await search();
+    const offer = offers[0]!;
+    return {
+      offers: [{ offerId: offer.offerId, expectedPrice: offer.price }],
+      passengers: [
+        {
+          givenName: 'Ada',
+          familyName: 'Lovelace',
+          dateOfBirth: '1985-12-10',
+          passportNumber: `X${randomUUID().replaceAll('-', '').slice(0, 8).toUpperCase()}`,
+          passportCountry: 'GB',
+          nationality: 'GB',
+        },
+      ],
+      contact: { email: 'ada@example.com', phone: '+447700900123' },
+      paymentMethodId: 'pm_card_visa',
+      ...overrides,
+    };
+  }
+
+  async function book(body: unknown, key: string | undefined = randomUUID()) {
+    return stack.app.request('/api/v1/bookings', {
+      method: 'POST',
+      headers: key ? { ...headers, 'idempotency-key': key } : headers,
+      body: JSON.stringify(body),
+    });
+  }
+
+  async function get(bookingId: string) {
+    return stack.app.request(`/api/v1/bookings/${bookingId}`, { headers });
+  }
+
+  /** Polls the booking until the saga has finished with it. */
+  async function settled(bookingId: string, timeoutMs = 45_000): Promise<BookingJson> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const booking = (await (await get(bookingId)).json()) as BookingJson;
+      if (TERMINAL.has(booking.status)) return booking;
+      if (Date.now() > deadline) throw new Error(`booking ${bookingId} still ${booking.status}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  return { userId, search, bookingBody, book, get, settled };
+}
+
+/** The body of an API response, read loosely. */
+export async function json(response: Response): Promise<BookingJson> {
+  return (await response.json()) as BookingJson;
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { createApp } from '../../api/app.js';
+import { loadConfig, type Config } from '../../infra/config.js';
+import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
+import { createBookingRepository } from '../../infra/db/booking.repository.js';
+import { createDataKeyStore } from '../../infra/db/data-key.store.js';
+import { createOrm } from '../../infra/db/orm.js';
+import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
+import { createSandboxProvider } from '../../infra/providers/sandbox.adapter.js';
+import { createSandboxApp, type Faults } from '../../infra/providers/sandbox/sandbox.app.js';
+import { createStripeClient, createStripeGateway } from '../../infra/stripe/stripe.gateway.js';
+import { createTemporalClient } from '../../infra/temporal/connection.js';
+import { createBookingWorker } from '../../workers/create-worker.js';
+
+/**
+ * Everything a test needs, composed like production: the real API app, a real worker
+ * on a task queue of its own, a sandbox provider served over HTTP, and this run's database.
+ */
+export async function startStack(options: { faults?: Partial<Faults>; env?: NodeJS.ProcessEnv } = {}) {
+  const sandboxServer = await new Promise<ServerType>((resolve) => {
+    const server = serve(
+      { fetch: createSandboxApp({ offerTtlMs: 15 * 60_000, holdTtlMs: 20 * 60_000, faults: options.faults }).fetch, hostname: '127.0.0.1', port: 0 },
+      () => resolve(server),
+    );
+  });
+  const sandboxUrl = `http://127.0.0.1:${(sandboxServer.address() as AddressInfo).port}`;
+  const config: Config = loadConfig({
+    ...process.env,
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    SANDBOX_PROVIDER_URL: sandboxUrl,
+    PROVIDER_TIMEOUT_MS: '2000',
+    ...options.env,
+  });
+  const taskQueue = `test-${randomUUID()}`;
+  const orm = await createOrm(config.database);
+  const keys = createKmsKeyService(config.kms);
+  const stripe = createStripeClient(config.stripe);
+  const providers = new Map([['sandbox', createSandboxProvider({ baseUrl: sandboxUrl, timeoutMs: config.providers.timeoutMs })]]);
+  const temporal = await createTemporalClient(config.temporal);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker: Worker = await createBookingWorker({
+    connection,
+    temporal: config.temporal,
+    taskQueue,
+    deps: {
+      bookings: createBookingRepository(orm),
+      providers,
+      payments: createStripeGateway(stripe),
+      priceTolerancePercent: config.providers.priceTolerancePercent,
+    },
+  });
+  const running = worker.run();
+  const app = createApp({
+    config,
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    orm,
+    temporal,
+    providers,
+    cipher: createFieldCipher({ keys, store: createDataKeyStore(orm) }),
+    taskQueue,
+  });
+
+  return {
+    app,
+    config,
+    orm,
+    stripe,
+    temporal,
+    sandboxUrl,
+    taskQueue,
+    async setFaults(faults: Partial<Faults>) {
+      const response = await fetch(`${sandboxUrl}/_control/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+      if (!response.ok) throw new Error(`setting faults failed: ${response.status}`);
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await temporal.connection.close();
+      await orm.close();
+      keys.destroy();
+      await new Promise((resolve) => sandboxServer.close(resolve));
+    },
+  };
+}
+export type Stack = Awaited<ReturnType<typeof startStack>>;

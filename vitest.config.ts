@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', '{api,activities,domain,infra,workflows,workers}/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    // Integration tests share one Temporal server and Postgres on a 2-core machine.
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    pool: 'forks',
+  },
+});
