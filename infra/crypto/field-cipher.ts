@@ -43,9 +43,21 @@ export function createFieldCipher(options: FieldCipherOptions) {
     return key;
   }
 
-  async function dataKey(userId: string): Promise<Buffer> {
+  const loading = new Map<string, Promise<Buffer>>();
+
+  // Concurrent fields of one request share a single KMS round trip.
+  function dataKey(userId: string): Promise<Buffer> {
     const cached = cache.get(userId);
-    if (cached && now() - cached.at < maxAge) return cached.key;
+    if (cached && now() - cached.at < maxAge) return Promise.resolve(cached.key);
+    let pending = loading.get(userId);
+    if (!pending) {
+      pending = loadDataKey(userId).finally(() => loading.delete(userId));
+      loading.set(userId, pending);
+    }
+    return pending;
+  }
+
+  async function loadDataKey(userId: string): Promise<Buffer> {
     const stored = await options.store.load(userId);
     if (stored) {
       return remember(userId, Buffer.from(await options.keys.decryptDataKey(Buffer.from(stored, 'base64'), context(userId))));

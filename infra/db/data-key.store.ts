@@ -14,7 +14,7 @@ export function createDataKeyStore(orm: Orm): DataKeyStore {
       await em.upsert(User, { id: userId, createdAt: new Date() }, { onConflictFields: ['id'], onConflictAction: 'ignore' });
       // Only the first writer wins, so concurrent requests agree on one key.
       await em.nativeUpdate(User, { id: userId, wrappedDataKey: null }, { wrappedDataKey: wrapped });
-      const user = await em.findOneOrFail(User, { id: userId }, { fields: ['wrappedDataKey'] });
+      const user = await orm.em.fork().findOneOrFail(User, { id: userId }, { fields: ['wrappedDataKey'] });
       return user.wrappedDataKey!;
     },
   };

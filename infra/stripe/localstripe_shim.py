@@ -19,8 +19,22 @@ import socket
 import time
 
 from aiohttp import web
-from localstripe.resources import store
+from localstripe.resources import PaymentMethod, store
 from localstripe.server import app
+
+# Stripe declines 4000000000000002 (pm_card_visa_chargeDeclined) when it is
+# charged; localstripe only declines it when attached to a customer. Match Stripe.
+_STRIPE_CHARGE_DECLINES = ('4000000000000002',)
+_localstripe_charging_is_declined = PaymentMethod._charging_is_declined
+
+
+def _charging_is_declined(self):
+    if self.type == 'card' and self._card_number in _STRIPE_CHARGE_DECLINES:
+        return True
+    return _localstripe_charging_is_declined(self)
+
+
+PaymentMethod._charging_is_declined = _charging_is_declined
 
 TTL_SECONDS = 24 * 60 * 60  # Stripe keeps idempotency results for 24 hours.
 MAX_LOGGED_REQUESTS = 5000

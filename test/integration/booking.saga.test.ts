@@ -27,8 +27,8 @@ async function paymentOf(bookingId: string) {
 }
 
 async function stripeKeysFor(workflowId: string): Promise<string[]> {
-  const requests = (await (await fetch(`${stack.config.stripe.apiUrl}/_tc/requests`)).json()) as Array<{ idempotency_key: string | null }>;
-  return requests.map((r) => r.idempotency_key).filter((k): k is string => !!k && k.startsWith(workflowId));
+  const requests = (await (await fetch(`${stack.config.stripe.apiUrl}/_tc/requests`)).json()) as Array<{ idempotencyKey: string | null }>;
+  return requests.map((r) => r.idempotencyKey).filter((k): k is string => !!k && k.startsWith(workflowId));
 }
 
 describe('booking saga through the API, Temporal, Postgres, localstripe and the sandbox provider', () => {
@@ -100,7 +100,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     expect(reused.headers.get('content-type')).toContain('application/problem+json');
     expect((await json(reused)).code).toBe('IDEMPOTENCY_KEY_REUSED');
 
-    const missing = await traveller.book(body, undefined);
+    const missing = await traveller.book(body, null);
     expect(missing.status).toBe(400);
     expect(missing.headers.get('content-type')).toContain('application/problem+json');
     const problem = await json(missing);

@@ -39,7 +39,7 @@ export function travellerOf(stack: Stack, userId: string = randomUUID()) {
     };
   }
 
-  async function book(body: unknown, key: string | undefined = randomUUID()) {
+  async function book(body: unknown, key: string | null = randomUUID()) {
     return stack.app.request('/api/v1/bookings', {
       method: 'POST',
       headers: key ? { ...headers, 'idempotency-key': key } : headers,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
@@ -21,7 +21,14 @@ import { createBookingWorker } from '../../workers/create-worker.js';
  * Everything a test needs, composed like production: the real API app, a real worker
  * on a task queue of its own, a sandbox provider served over HTTP, and this run's database.
  */
+let runtimeInstalled = false;
+
 export async function startStack(options: { faults?: Partial<Faults>; env?: NodeJS.ProcessEnv } = {}) {
+  if (!runtimeInstalled) {
+    // Workflow failures are what these tests provoke: keep the worker's log to real warnings.
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_WORKER_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
+    runtimeInstalled = true;
+  }
   const sandboxServer = await new Promise<ServerType>((resolve) => {
     const server = serve(
       { fetch: createSandboxApp({ offerTtlMs: 15 * 60_000, holdTtlMs: 20 * 60_000, faults: options.faults }).fetch, hostname: '127.0.0.1', port: 0 },
