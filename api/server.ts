@@ -28,8 +28,12 @@ const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config
   log.info({ url: `http://${config.api.host}:${info.port}` }, 'api listening');
 });
 
+let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  // A terminal's Ctrl-C and a supervisor's SIGTERM may both arrive: shut down once.
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
     log.info({ signal }, 'shutting down: draining connections');
     server.close(() => {
       void Promise.allSettled([temporal.connection.close(), orm.close()]).then(() => {

@@ -24,7 +24,9 @@ const worker = await createBookingWorker({
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  // A terminal's Ctrl-C and a supervisor's SIGTERM may both arrive: shut down once.
+  process.on(signal, () => {
+    if (worker.getState() !== 'RUNNING') return;
     log.info({ signal }, 'shutting down: finishing in-flight tasks');
     worker.shutdown();
   });

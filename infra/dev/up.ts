@@ -12,45 +12,51 @@ import { portAnswers, stopChild } from './process.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const config = loadConfigOrExit();
 const say = (line: string) => process.stdout.write(`[up] ${line}\n`);
+const children: ChildProcess[] = [];
+let stopping = false;
 
-const services = await ensureServices(config, { root, log: say });
+const services = ensureServices(config, { root, log: say });
+
+async function shutdown(exitCode: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping the API, the worker and the services this command started');
+    await Promise.all(children.map((child) => stopChild(child, 10_000)));
+    // ensureServices stops what it started itself when it fails, so only success needs undoing.
+    await (await services.catch(() => undefined))?.stopAll();
+    say('stopped');
+    process.exit(exitCode);
+  }
+  return new Promise<never>(() => {}); // the first shutdown exits the process
+}
+
+// Handled from the first moment, so a Ctrl-C while services start still stops them;
+// `on`, not `once`, because Ctrl-C arrives from the terminal and again from npm.
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+function start(name: string, entry: string): void {
+  if (stopping) return;
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, stdio: 'inherit', env: process.env });
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    say(`${name} exited (code ${code ?? '-'}, signal ${signal ?? '-'}); stopping`);
+    void shutdown(1);
+  });
+  children.push(child);
+}
+
+await services;
 const orm = await createOrm(config.database);
 await migrate(orm);
 await orm.close();
 say('migrations applied');
 
-const children: ChildProcess[] = [];
-function start(name: string, entry: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, stdio: 'inherit', env: process.env });
-  child.once('exit', (code, signal) => {
-    if (!stopping) {
-      say(`${name} exited (code ${code ?? '-'}, signal ${signal ?? '-'}); stopping`);
-      void shutdown(1);
-    }
-  });
-  children.push(child);
-  return child;
-}
-
-let stopping = false;
-async function shutdown(exitCode: number) {
-  if (stopping) return;
-  stopping = true;
-  say('stopping the API, the worker and the services this command started');
-  await Promise.all(children.map((child) => stopChild(child, 10_000)));
-  await services.stopAll();
-  say('stopped');
-  process.exit(exitCode);
-}
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
-
 start('worker', 'workers/booking.worker.ts');
 start('api', 'api/server.ts');
 
 const deadline = Date.now() + 60_000;
-while (!(await portAnswers(config.api.host, config.api.port))) {
-  if (stopping) break;
+while (!stopping && !(await portAnswers(config.api.host, config.api.port))) {
   if (Date.now() > deadline) {
     say(`the API did not answer on ${config.api.host}:${config.api.port} within 60 s`);
     await shutdown(1);

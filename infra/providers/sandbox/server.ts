@@ -14,5 +14,5 @@ const server = serve({ fetch: app.fetch, hostname: config.api.host, port: sandbo
   process.stdout.write(`sandbox provider listening on http://127.0.0.1:${info.port}\n`);
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => server.close(() => process.exit(0)));
 }

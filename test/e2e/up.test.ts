@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+
+const API_PORT = 3110;
+const SANDBOX_PORT = 4110; // not 4190: fetch refuses that port (the spec's "bad ports")
+
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+/** Runs `npm run up` until it says it is up, checks the API, then sends Ctrl-C to its process group. */
+async function upThenCtrlC(): Promise<string> {
+  const child = spawn('npm', ['run', 'up'], {
+    detached: true, // its own process group, as a terminal would give it
+    env: {
+      ...process.env,
+      PORT: String(API_PORT),
+      SANDBOX_PROVIDER_PORT: String(SANDBOX_PORT),
+      SANDBOX_PROVIDER_URL: `http://127.0.0.1:${SANDBOX_PORT}`,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const deadline = Date.now() + 120_000;
+  while (!output.includes('TravelConnect is up')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`up did not come up:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const health = await fetch(`http://127.0.0.1:${API_PORT}/healthz`);
+  expect(health.status).toBe(200);
+  const search = await fetch(`http://127.0.0.1:${API_PORT}/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-01-10`);
+  expect(((await search.json()) as { offers: unknown[] }).offers.length).toBeGreaterThan(0);
+
+  process.kill(-child.pid!, 'SIGINT');
+  expect(await exited).toBe(0);
+  return output;
+}
+
+describe('npm run up', () => {
+  it('comes up twice in a row, reuses running services and stops only what it started on Ctrl-C', { timeout: 300_000 }, async () => {
+    for (let run = 0; run < 2; run += 1) {
+      const output = await upThenCtrlC();
+      // The test run's own services were already up: they are reused and left running.
+      expect(output).toMatch(/temporal: reusing/);
+      expect(output).toMatch(/sandbox: started/);
+      expect(output).toContain('[up] stopped');
+      expect(await answers(API_PORT)).toBe(false);
+      expect(await answers(SANDBOX_PORT)).toBe(false);
+      expect(await answers(7233)).toBe(true);
+    }
+  });
+});
