@@ -17,8 +17,7 @@ export function limitBody(): MiddlewareHandler {
 /** Requests that carry a body must carry JSON. */
 export function requireJson(): MiddlewareHandler {
   return async function requireJsonMiddleware(c, next) {
-    const hasBody = c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined;
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && hasBody) {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && c.req.raw.body !== null) {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json') throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
     }

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Booking } from '../../infra/db/entities.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { json, travellerOf } from '../support/booking-client.js';
+import { createApp } from '../../api/app.js';
+import { loadConfig } from '../../infra/config.js';
+import { pino } from 'pino';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function expectProblem(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toContain('application/problem+json');
+  const body = await json(response);
+  expect(body).toMatchObject({ status, code });
+  expect(body.requestId).toBe(response.headers.get('x-request-id'));
+  return body;
+}
+
+describe('API conventions', () => {
+  it('puts security headers and a request id on every response', async () => {
+    const response = await stack.app.request('/healthz');
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  });
+
+  it('answers unknown routes with a 404 problem', async () => {
+    await expectProblem(await stack.app.request('/api/v1/nowhere'), 404, 'NOT_FOUND');
+  });
+
+  it('rejects unknown fields, bad field formats and a wrong content type, writing nothing', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody();
+    const key = randomUUID();
+    const extra = await expectProblem(await traveller.book({ ...body, isAdmin: true }, key), 400, 'VALIDATION_FAILED');
+    expect(extra.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: '(root)' })]));
+
+    const badPassport = { ...body, passengers: [{ ...body.passengers[0], passportNumber: 'AB-12' }] };
+    const problem = await expectProblem(await traveller.book(badPassport, key), 400, 'VALIDATION_FAILED');
+    expect(problem.errors).toEqual([expect.objectContaining({ path: 'passengers.0.passportNumber' })]);
+    expect(JSON.stringify(problem)).not.toContain('AB-12');
+
+    const badPhone = { ...body, contact: { email: 'a@example.com', phone: '07700 900123' } };
+    await expectProblem(await traveller.book(badPhone, key), 400, 'VALIDATION_FAILED');
+
+    const proto = JSON.stringify(body).replace('{', '{"__proto__":{"admin":true},');
+    const protoResponse = await stack.app.request('/api/v1/bookings', {
+      method: 'POST',
+      headers: { 'x-dev-user': traveller.userId, 'content-type': 'application/json', 'idempotency-key': key },
+      body: proto,
+    });
+    await expectProblem(protoResponse, 400, 'VALIDATION_FAILED');
+
+    const text = await stack.app.request('/api/v1/bookings', {
+      method: 'POST',
+      headers: { 'x-dev-user': traveller.userId, 'content-type': 'text/plain', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+    await expectProblem(text, 415, 'UNSUPPORTED_MEDIA_TYPE');
+
+    const malformed = await stack.app.request('/api/v1/bookings', {
+      method: 'POST',
+      headers: { 'x-dev-user': traveller.userId, 'content-type': 'application/json', 'idempotency-key': key },
+      body: '{"offers": [',
+    });
+    await expectProblem(malformed, 400, 'VALIDATION_FAILED');
+
+    expect(await stack.orm.em.fork().count(Booking, { idempotencyKey: key })).toBe(0);
+  });
+
+  it('refuses bodies over 1 MiB with 413', async () => {
+    const traveller = travellerOf(stack);
+    const response = await stack.app.request('/api/v1/bookings', {
+      method: 'POST',
+      headers: { 'x-dev-user': traveller.userId, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ notes: 'x'.repeat(1024 * 1024) }),
+    });
+    await expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it("hides another user's booking behind a 404", async () => {
+    const owner = travellerOf(stack);
+    const { bookingId } = await json(await owner.book(await owner.bookingBody()));
+    expect((await owner.get(bookingId)).status).toBe(200);
+    await expectProblem(await travellerOf(stack).get(bookingId), 404, 'NOT_FOUND');
+    await owner.settled(bookingId);
+  });
+
+  it('ignores X-Dev-User in production, so bookings need authentication there', async () => {
+    const production = createApp({
+      config: loadConfig({ ...process.env, NODE_ENV: 'production' }),
+      log: pino({ level: 'silent' }),
+      orm: stack.orm,
+      temporal: stack.temporal,
+      providers: new Map(),
+      cipher: { encrypt: async () => '', decrypt: async () => '', forget: () => {} },
+    });
+    const response = await production.request(`/api/v1/bookings/${randomUUID()}`, { headers: { 'x-dev-user': randomUUID() } });
+    await expectProblem(response, 401, 'UNAUTHENTICATED');
+  });
+
+  it('keeps passport numbers and phones out of Postgres and the workflow history in plaintext', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody();
+    const passport = body.passengers[0]!.passportNumber as string;
+    const { bookingId } = await json(await traveller.book(body));
+    await traveller.settled(bookingId);
+
+    const row = await stack.orm.em.getConnection().execute('select row_to_json(b)::text as row from bookings b where id = ?', [bookingId]);
+    const stored = String(row[0]?.row);
+    expect(stored).toContain('Lovelace');
+    expect(stored).not.toContain(passport);
+    expect(stored).not.toContain('447700900123');
+    expect(stored).not.toContain('1985-12-10');
+
+    const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
+    const history = await stack.temporal.workflow.getHandle(booking.workflowId).fetchHistory();
+    // Payload data is base64 in the history: decode every payload before searching it.
+    const decoded: string[] = [];
+    JSON.stringify(history, (key, value: unknown) => {
+      if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
+      return value;
+    });
+    const everything = `${JSON.stringify(history)}\n${decoded.join('\n')}`;
+    expect(everything).toContain(bookingId); // the search can see payloads
+    expect(everything).not.toContain(passport);
+    expect(everything).not.toContain('+447700900123');
+  });
+});
