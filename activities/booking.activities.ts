@@ -130,6 +130,10 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       });
     },
 
+    async paymentStatus(input: { paymentIntentId: string }): Promise<string> {
+      return deps.payments.status(input.paymentIntentId);
+    },
+
     async capturePayment(input: StepInput & { paymentIntentId: string; amountMinor: number; currency: string }): Promise<void> {
       await deps.payments.capture(input.paymentIntentId, stepKey(input.workflowId, 'capture'));
       await deps.bookings.recordPayment(input.bookingId, {

@@ -14,6 +14,8 @@ import { notFound, onError } from './middleware/errors.js';
 import { requestId } from './middleware/request-id.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { searchRoutes } from './routes/search.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import type Stripe from 'stripe';
 
 export interface AppDeps {
   config: Config;
@@ -22,6 +24,7 @@ export interface AppDeps {
   temporal: Client;
   providers: ReadonlyMap<string, ProviderClient>;
   cipher: FieldCipher;
+  stripe: Stripe;
   taskQueue?: string;
 }
 
@@ -58,6 +61,10 @@ export function createApp(deps: AppDeps) {
   });
   api.route('/search', searchRoutes(deps.providers));
   api.route('/bookings', bookingRoutes(bookings));
+  api.route(
+    '/webhooks',
+    webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.config.stripe.webhookSecret, orm: deps.orm, temporal: deps.temporal }),
+  );
   app.route('/api/v1', api);
   return app;
 }

@@ -7,6 +7,7 @@ import { createFieldCipher } from '../infra/crypto/field-cipher.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createTemporalClient } from '../infra/temporal/connection.js';
+import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
 import { createApp } from './app.js';
 
 // Composition root of the API process.
@@ -22,6 +23,7 @@ const app = createApp({
   temporal,
   providers: createProviders(config.providers),
   cipher: createFieldCipher({ keys, store: createDataKeyStore(orm) }),
+  stripe: createStripeClient(config.stripe),
 });
 
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {

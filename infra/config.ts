@@ -41,7 +41,8 @@ const schema = z.object({
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
 
   STRIPE_SECRET_KEY: z.string().min(1).default('sk_test_localstripe'),
-  // Unset means the real Stripe API; locally it points at localstripe.
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).default('whsec_development_only'),
+  // Locally localstripe; https://api.stripe.com for Stripe itself.
   STRIPE_API_URL: url(['http:', 'https:']).optional().default('http://127.0.0.1:8420'),
 
   KMS_ENDPOINT: url(['http:', 'https:']).optional().default('http://127.0.0.1:4599'),
@@ -79,7 +80,7 @@ function toConfig(env: z.infer<typeof schema>) {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL,
     },
-    stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL },
+    stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
     kms: { endpoint: env.KMS_ENDPOINT, region: env.KMS_REGION, keyId: env.KMS_KEY_ID },
     providers: {
       sandboxUrl: env.SANDBOX_PROVIDER_URL,

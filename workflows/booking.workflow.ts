@@ -85,9 +85,18 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
     if (authorization.status === 'requires_action') {
       await moveTo('AWAITING_PAYMENT');
       const earliestExpiry = Math.min(...holds.map((h) => Date.parse(h.expiresAt)));
-      const answered = await condition(() => payment !== undefined, Math.max(1, earliestExpiry - Date.now()));
-      if (!answered) throw Object.assign(new Error('The hold expired before payment completed.'), { type: 'HOLD_EXPIRED' });
-      if (payment !== 'succeeded') throw Object.assign(new Error('The card was declined.'), { type: 'PAYMENT_DECLINED' });
+      // A webhook only wakes the saga; the PaymentIntent's own status decides.
+      for (;;) {
+        const answered = await condition(() => payment !== undefined, Math.max(1, earliestExpiry - Date.now()));
+        if (!answered) throw Object.assign(new Error('The hold expired before payment completed.'), { type: 'HOLD_EXPIRED' });
+        if (payment !== 'succeeded') throw Object.assign(new Error('The card was declined.'), { type: 'PAYMENT_DECLINED' });
+        const status = await forward.paymentStatus({ paymentIntentId: authorization.paymentIntentId });
+        if (status === 'requires_capture' || status === 'succeeded') break;
+        if (status !== 'requires_action' && status !== 'processing') {
+          throw Object.assign(new Error('The card was declined.'), { type: 'PAYMENT_DECLINED' });
+        }
+        payment = undefined;
+      }
     }
 
     for (const hold of holds) await forward.confirmHold({ ...step, ...hold });

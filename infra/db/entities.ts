@@ -89,4 +89,16 @@ export const Payment = defineEntity({
 });
 export type IPayment = InferEntity<typeof Payment>;
 
-export const entities = [User, Booking, BookingItem, Payment];
+/** Webhook deliveries already handled: each event id acts once. */
+export const WebhookEvent = defineEntity({
+  name: 'WebhookEvent',
+  tableName: 'webhook_events',
+  properties: {
+    id: p.string().length(255).primary(),
+    source: p.string().length(20),
+    type: p.string().length(100),
+    receivedAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+
+export const entities = [User, Booking, BookingItem, Payment, WebhookEvent];

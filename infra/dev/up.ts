@@ -65,6 +65,13 @@ while (!stopping && !(await portAnswers(config.api.host, config.api.port))) {
 }
 if (!stopping) {
   const api = `http://${config.api.host}:${config.api.port}`;
+  // localstripe delivers webhooks only to endpoints registered with it (it forgets them on restart).
+  const registered = await fetch(`${config.stripe.apiUrl}/_config/webhooks/travelconnect-dev`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `${api}/api/v1/webhooks/stripe`, secret: config.stripe.webhookSecret }),
+  }).catch(() => undefined);
+  if (!registered?.ok) say('note: could not register the webhook endpoint with the Stripe fake');
   say('TravelConnect is up. Ctrl-C stops what this command started.');
   say(`  API          ${api}/api/v1  (health: ${api}/healthz)`);
   say(`  Temporal UI  ${config.temporal.uiUrl}`);

@@ -19,7 +19,8 @@ import socket
 import time
 
 from aiohttp import web
-from localstripe.resources import PaymentMethod, store
+from localstripe.resources import Event, PaymentIntent, PaymentMethod, store
+from localstripe.webhooks import schedule_webhook
 from localstripe.server import app
 
 # Stripe declines 4000000000000002 (pm_card_visa_chargeDeclined) when it is
@@ -35,6 +36,20 @@ def _charging_is_declined(self):
 
 
 PaymentMethod._charging_is_declined = _charging_is_declined
+
+# Stripe tells a manual-capture integration that the money is authorized with
+# payment_intent.amount_capturable_updated (after 3-D Secure, for instance);
+# localstripe sends nothing until capture. Send it as Stripe does.
+_localstripe_create_charge = PaymentIntent._create_charge
+
+
+def _create_charge(self, on_failure_now):
+    _localstripe_create_charge(self, on_failure_now)
+    if self.status == 'requires_capture':
+        schedule_webhook(Event('payment_intent.amount_capturable_updated', self))
+
+
+PaymentIntent._create_charge = _create_charge
 
 TTL_SECONDS = 24 * 60 * 60  # Stripe keeps idempotency results for 24 hours.
 MAX_LOGGED_REQUESTS = 5000

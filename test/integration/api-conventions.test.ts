@@ -105,6 +105,7 @@ describe('API conventions', () => {
       temporal: stack.temporal,
       providers: new Map(),
       cipher: { encrypt: async () => '', decrypt: async () => '', forget: () => {} },
+      stripe: stack.stripe,
     });
     const response = await production.request(`/api/v1/bookings/${randomUUID()}`, { headers: { 'x-dev-user': randomUUID() } });
     await expectProblem(response, 401, 'UNAUTHENTICATED');

@@ -23,7 +23,7 @@ import { createBookingWorker } from '../../workers/create-worker.js';
  */
 let runtimeInstalled = false;
 
-export async function startStack(options: { faults?: Partial<Faults>; env?: NodeJS.ProcessEnv } = {}) {
+export async function startStack(options: { faults?: Partial<Faults>; env?: NodeJS.ProcessEnv; holdTtlMs?: number } = {}) {
   if (!runtimeInstalled) {
     // Workflow failures are what these tests provoke: keep the worker's log to real warnings.
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_WORKER_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
@@ -31,7 +31,7 @@ export async function startStack(options: { faults?: Partial<Faults>; env?: Node
   }
   const sandboxServer = await new Promise<ServerType>((resolve) => {
     const server = serve(
-      { fetch: createSandboxApp({ offerTtlMs: 15 * 60_000, holdTtlMs: 20 * 60_000, faults: options.faults }).fetch, hostname: '127.0.0.1', port: 0 },
+      { fetch: createSandboxApp({ offerTtlMs: 15 * 60_000, holdTtlMs: options.holdTtlMs ?? 20 * 60_000, faults: options.faults }).fetch, hostname: '127.0.0.1', port: 0 },
       () => resolve(server),
     );
   });
@@ -70,11 +70,25 @@ export async function startStack(options: { faults?: Partial<Faults>; env?: Node
     temporal,
     providers,
     cipher: createFieldCipher({ keys, store: createDataKeyStore(orm) }),
+    stripe,
     taskQueue,
   });
 
+  // The API on a real port too, so localstripe can deliver its webhooks to this stack.
+  const apiServer = await new Promise<ServerType>((resolve) => {
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(server));
+  });
+  const apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
+  const registered = await fetch(`${config.stripe.apiUrl}/_config/webhooks/${taskQueue}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `${apiUrl}/api/v1/webhooks/stripe`, secret: config.stripe.webhookSecret }),
+  });
+  if (!registered.ok) throw new Error(`registering the webhook at localstripe failed: ${registered.status}`);
+
   return {
     app,
+    apiUrl,
     config,
     orm,
     stripe,
@@ -97,6 +111,7 @@ export async function startStack(options: { faults?: Partial<Faults>; env?: Node
       await orm.close();
       keys.destroy();
       await new Promise((resolve) => sandboxServer.close(resolve));
+      await new Promise((resolve) => apiServer.close(resolve));
     },
   };
 }

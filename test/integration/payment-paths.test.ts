@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Booking, Payment } from '../../infra/db/entities.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { json, travellerOf } from '../support/booking-client.js';
+import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
+
+const HOLD_TTL_MS = 6_000;
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ holdTtlMs: HOLD_TTL_MS });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function awaitStatus(traveller: ReturnType<typeof travellerOf>, bookingId: string, status: string) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const booking = await json(await traveller.get(bookingId));
+    if (booking.status === status) return booking;
+    if (Date.now() > deadline) throw new Error(`booking stayed ${booking.status}, expected ${status}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+const fake = () => ({ apiUrl: stack.config.stripe.apiUrl!, secretKey: stack.config.stripe.secretKey, client: stack.stripe });
+
+async function intentOf(bookingId: string) {
+  const payment = await stack.orm.em.fork().findOneOrFail(Payment, { booking: bookingId });
+  return payment.paymentIntentId;
+}
+
+async function signed(payload: object, options: { timestamp?: number; secret?: string } = {}) {
+  const body = JSON.stringify(payload);
+  const header = stack.stripe.webhooks.generateTestHeaderString({
+    payload: body,
+    secret: options.secret ?? stack.config.stripe.webhookSecret,
+    timestamp: options.timestamp,
+  });
+  return { body, header };
+}
+
+async function deliver(body: string, signature: string | undefined) {
+  return stack.app.request('/api/v1/webhooks/stripe', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) },
+    body,
+  });
+}
+
+async function signalsIn(bookingId: string): Promise<number> {
+  const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
+  const history = await stack.temporal.workflow.getHandle(booking.workflowId).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+}
+
+describe('payment paths', () => {
+  it('waits for 3-D Secure and confirms once the webhook reports the authorization', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
+    const { bookingId } = await json(await traveller.book(body));
+    await awaitStatus(traveller, bookingId, 'AWAITING_PAYMENT');
+
+    await completeChallenge(fake(), await intentOf(bookingId), true);
+    const booking = await traveller.settled(bookingId);
+    expect(booking.status).toBe('CONFIRMED');
+    expect(booking.payment.status).toBe('CAPTURED');
+    expect((await stack.stripe.paymentIntents.retrieve(await intentOf(bookingId))).status).toBe('succeeded');
+  });
+
+  it('expires the booking when 3-D Secure is not completed before the hold lapses, voiding the payment', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
+    const { bookingId } = await json(await traveller.book(body));
+    const booking = await traveller.settled(bookingId, HOLD_TTL_MS + 20_000);
+    expect(booking.status).toBe('EXPIRED');
+    expect(booking.failure.code).toBe('HOLD_EXPIRED');
+    expect(booking.items[0].state).toBe('RELEASED');
+    expect((await stack.stripe.paymentIntents.retrieve(await intentOf(bookingId))).status).toBe('canceled');
+  });
+
+  it('refuses webhooks with a bad signature, a stale timestamp or an altered body, and acts once per event id', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
+    const { bookingId } = await json(await traveller.book(body));
+    await awaitStatus(traveller, bookingId, 'AWAITING_PAYMENT');
+    const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
+    const event = {
+      id: `evt_test_${bookingId.slice(0, 8)}`,
+      object: 'event',
+      type: 'payment_intent.amount_capturable_updated',
+      data: { object: { id: await intentOf(bookingId), object: 'payment_intent', metadata: { workflowId: booking.workflowId } } },
+    };
+
+    const wrongSecret = await signed(event, { secret: 'whsec_not_ours' });
+    expect((await deliver(wrongSecret.body, wrongSecret.header)).status).toBe(400);
+    const stale = await signed(event, { timestamp: Math.floor(Date.now() / 1000) - 301 });
+    expect((await deliver(stale.body, stale.header)).status).toBe(400);
+    const good = await signed(event);
+    expect((await deliver(good.body.replace('amount_capturable_updated', 'succeeded'), good.header)).status).toBe(400);
+    expect((await deliver(good.body, undefined)).status).toBe(400);
+    expect(await signalsIn(bookingId)).toBe(0);
+
+    const first = await deliver(good.body, good.header);
+    expect(first.status).toBe(200);
+    expect(await json(first)).toMatchObject({ handled: true });
+    const again = await deliver(good.body, good.header);
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({ duplicate: true });
+    expect(await signalsIn(bookingId)).toBe(1);
+
+    // The saga checks the PaymentIntent itself: a webhook alone never confirms a booking.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await json(await traveller.get(bookingId))).status).toBe('AWAITING_PAYMENT');
+    await completeChallenge(fake(), await intentOf(bookingId), true);
+    expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
+  });
+
+  it('answers 200 to a correctly signed event of a type it does not handle', async () => {
+    const event = await signed({ id: 'evt_unhandled', object: 'event', type: 'customer.created', data: { object: {} } });
+    const response = await deliver(event.body, event.header);
+    expect(response.status).toBe(200);
+    expect(await json(response)).toMatchObject({ handled: false });
+  });
+});
