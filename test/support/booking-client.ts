@@ -18,8 +18,8 @@ export function travellerOf(stack: Stack, userId: string = randomUUID()) {
     return (await response.json()) as { offers: Array<{ offerId: string; price: { amount: string; currency: string } }> };
   }
 
-  async function bookingBody(overrides: Record<string, unknown> = {}) {
-    const { offers } = await search();
+  async function bookingBody(overrides: Record<string, unknown> = {}, query: Record<string, string> = {}) {
+    const { offers } = await search(query);
     const offer = offers[0]!;
     return {
       offers: [{ offerId: offer.offerId, expectedPrice: offer.price }],

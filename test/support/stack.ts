@@ -23,7 +23,9 @@ import { createBookingWorker } from '../../workers/create-worker.js';
  */
 let runtimeInstalled = false;
 
-export async function startStack(options: { faults?: Partial<Faults>; env?: NodeJS.ProcessEnv; holdTtlMs?: number } = {}) {
+export async function startStack(
+  options: { faults?: Partial<Faults>; env?: NodeJS.ProcessEnv; holdTtlMs?: number; inProcessWorker?: boolean } = {},
+) {
   if (!runtimeInstalled) {
     // Workflow failures are what these tests provoke: keep the worker's log to real warnings.
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_WORKER_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
@@ -51,7 +53,8 @@ export async function startStack(options: { faults?: Partial<Faults>; env?: Node
   const providers = new Map([['sandbox', createSandboxProvider({ baseUrl: sandboxUrl, timeoutMs: config.providers.timeoutMs })]]);
   const temporal = await createTemporalClient(config.temporal);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker: Worker = await createBookingWorker({
+  // Tests that kill workers run them as processes of their own instead (see workerEnv).
+  const worker: Worker | undefined = options.inProcessWorker === false ? undefined : await createBookingWorker({
     connection,
     temporal: config.temporal,
     taskQueue,
@@ -62,7 +65,7 @@ export async function startStack(options: { faults?: Partial<Faults>; env?: Node
       priceTolerancePercent: config.providers.priceTolerancePercent,
     },
   });
-  const running = worker.run();
+  const running = worker?.run();
   const app = createApp({
     config,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
@@ -89,6 +92,16 @@ export async function startStack(options: { faults?: Partial<Faults>; env?: Node
   return {
     app,
     apiUrl,
+    /** The environment a worker process needs to serve this stack. */
+    workerEnv: {
+      ...process.env,
+      NODE_ENV: 'test',
+      DATABASE_URL: config.database.url,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      SANDBOX_PROVIDER_URL: sandboxUrl,
+      PROVIDER_TIMEOUT_MS: String(config.providers.timeoutMs),
+      LOG_LEVEL: 'warn',
+    } as NodeJS.ProcessEnv,
     config,
     orm,
     stripe,
@@ -104,7 +117,7 @@ export async function startStack(options: { faults?: Partial<Faults>; env?: Node
       if (!response.ok) throw new Error(`setting faults failed: ${response.status}`);
     },
     async stop() {
-      worker.shutdown();
+      worker?.shutdown();
       await running;
       await connection.close();
       await temporal.connection.close();
