@@ -1,13 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { toMinor } from '../domain/money.js';
 import type { CreateBookingRequest } from '../domain/booking.schemas.js';
 import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
 import { Booking, BookingItem, User, type EncryptedPassenger, type IBooking } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
-import { bookingWorkflow, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
+import { bookingWorkflow, cancelUpdate, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
 import { ApiError } from './problem.js';
 
 export interface BookingServiceDeps {
@@ -33,6 +39,8 @@ export function createBookingService(deps: BookingServiceDeps) {
         workflowId: booking.workflowId,
         taskQueue: deps.taskQueue,
         args: [input],
+        // What operators see in the Web UI beside the search attributes: no PII.
+        memo: { bookingId: input.bookingId, seats: input.seats, offers: input.offers.map((o) => o.offerId) },
         // A retried POST, or a second one racing it, attaches to the same saga...
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         // ...and a saga that has finished is never run a second time.
@@ -125,6 +133,28 @@ export function createBookingService(deps: BookingServiceDeps) {
       }
       await startSaga(booking, workflowInput(booking, request));
       return { booking, created: true };
+    },
+
+    /** Cancels a booking that is not yet confirmed; its saga compensates. Safe to repeat. */
+    async cancel(userId: string, bookingId: string, idempotencyKey: string): Promise<IBooking> {
+      const booking = await this.findOwn(userId, bookingId);
+      if (booking.status === 'CANCELLED') return booking;
+      if (booking.status === 'CONFIRMED') {
+        throw new ApiError('BOOKING_NOT_CANCELLABLE', 'Cancelling a confirmed booking (with its refund) is not available yet.');
+      }
+      try {
+        // The update id makes a retried request the same update.
+        await deps.temporal.workflow.getHandle(booking.workflowId).executeUpdate(cancelUpdate, {
+          args: [{}],
+          updateId: `cancel-${idempotencyKey}`,
+        });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) {
+          throw new ApiError('BOOKING_NOT_CANCELLABLE', 'The booking is already being confirmed or has finished.');
+        }
+        throw error;
+      }
+      return this.findOwn(userId, bookingId);
     },
 
     async findOwn(userId: string, bookingId: string): Promise<IBooking> {

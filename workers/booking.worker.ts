@@ -1,3 +1,4 @@
+import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
@@ -5,12 +6,18 @@ import { createOrm } from '../infra/db/orm.js';
 import { createBookingRepository } from '../infra/db/booking.repository.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
+import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
 import { createBookingWorker } from './create-worker.js';
 
 // Composition root of the booking worker process.
 const config = loadConfigOrExit();
 const log = createLogger(config, 'worker');
 const orm = await createOrm(config.database);
+// The workflows upsert these; a namespace without them would fail every booking.
+const operator = await Connection.connect({ address: config.temporal.address });
+const registered = await ensureSearchAttributes(operator, config.temporal.namespace);
+await operator.close();
+if (registered.length > 0) log.info({ registered }, 'registered search attributes');
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const worker = await createBookingWorker({
   connection,

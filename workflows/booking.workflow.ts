@@ -3,16 +3,25 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  defineUpdate,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { BookingStatus } from '../domain/booking-status.js';
+import { isTerminal, type BookingStatus } from '../domain/booking-status.js';
 import { isBookingFailureCode } from '../domain/errors.js';
 import type { Activities } from '../activities/index.js';
 import { COMPENSATION_STEP, FORWARD_STEP, RECORD_STEP } from './booking.constants.js';
+import {
+  BookingStatusAttribute,
+  CurrencyAttribute,
+  HoldExpiresAtAttribute,
+  PaymentStateAttribute,
+  ProvidersAttribute,
+  TotalAmountMinorAttribute,
+} from './search-attributes.js';
 
 /** What the API hands the saga. No PII: passengers stay encrypted in Postgres. */
 export interface BookingWorkflowInput {
@@ -23,16 +32,20 @@ export interface BookingWorkflowInput {
   paymentMethodId: string;
 }
 
+export type PaymentState = 'NONE' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'CAPTURED' | 'VOIDED';
+
 export interface BookingState {
   status: BookingStatus;
+  payment: PaymentState;
   failure?: { code: string; message: string };
   timeline: Array<{ status: BookingStatus; at: string }>;
 }
 
-export const BookingStatusAttribute = defineSearchAttributeKey('BookingStatus', SearchAttributeType.KEYWORD);
 export const statusQuery = defineQuery<BookingState>('status');
 export const paymentSucceededSignal = defineSignal('paymentSucceeded');
 export const paymentFailedSignal = defineSignal<[{ code: string }]>('paymentFailed');
+/** Cancels a booking that is not yet confirmed; refused from confirmation on. */
+export const cancelUpdate = defineUpdate<BookingState, [{ reason?: string }]>('cancel');
 
 const forward = proxyActivities<Activities>(FORWARD_STEP);
 const undo = proxyActivities<Activities>(COMPENSATION_STEP);
@@ -46,73 +59,119 @@ function failureOf(error: unknown): { code: string; message: string } | undefine
   return undefined;
 }
 
+const failure = (type: string, message: string) => Object.assign(new Error(message), { type });
+
 /** search → re-price → hold → pay → confirm, with each undo registered before its step. */
 export async function bookingWorkflow(input: BookingWorkflowInput): Promise<BookingState> {
   const { workflowId } = workflowInfo();
   const step = { bookingId: input.bookingId, workflowId };
-  const state: BookingState = { status: 'PENDING', timeline: [{ status: 'PENDING', at: new Date().toISOString() }] };
-  let payment: 'succeeded' | { code: string } | undefined;
-  setHandler(statusQuery, () => state);
-  setHandler(paymentSucceededSignal, () => void (payment ??= 'succeeded'));
-  setHandler(paymentFailedSignal, ({ code }) => void (payment ??= { code }));
+  const state: BookingState = { status: 'PENDING', payment: 'NONE', timeline: [{ status: 'PENDING', at: new Date().toISOString() }] };
+  let paymentNews: 'succeeded' | { code: string } | undefined;
+  let pastPointOfNoReturn = false;
+  let finished = false; // the final state is recorded in Postgres too
+  const saga = new CancellationScope();
 
-  async function moveTo(status: BookingStatus, failure?: BookingState['failure']) {
-    state.status = status;
-    state.failure = failure;
-    state.timeline.push({ status, at: new Date().toISOString() });
-    upsertSearchAttributes([{ key: BookingStatusAttribute, value: status }]);
-    await record.setBookingStatus({ bookingId: input.bookingId, status, failure });
+  setHandler(statusQuery, () => state);
+  setHandler(paymentSucceededSignal, () => void (paymentNews ??= 'succeeded'));
+  setHandler(paymentFailedSignal, ({ code }) => void (paymentNews ??= { code }));
+  setHandler(
+    cancelUpdate,
+    async (_request: { reason?: string }) => {
+      saga.cancel();
+      await condition(() => finished);
+      return state;
+    },
+    {
+      validator: (_request: { reason?: string }) => {
+        if (pastPointOfNoReturn || isTerminal(state.status)) {
+          throw new Error('Only a booking that is not yet confirmed can be cancelled this way.');
+        }
+      },
+    },
+  );
+
+  function setPayment(payment: PaymentState) {
+    state.payment = payment;
+    upsertSearchAttributes([{ key: PaymentStateAttribute, value: payment }]);
   }
 
+  async function moveTo(status: BookingStatus, reason?: BookingState['failure']) {
+    state.status = status;
+    state.failure = reason;
+    state.timeline.push({ status, at: new Date().toISOString() });
+    upsertSearchAttributes([{ key: BookingStatusAttribute, value: status }]);
+    await record.setBookingStatus({ bookingId: input.bookingId, status, failure: reason });
+  }
+
+  upsertSearchAttributes([
+    { key: BookingStatusAttribute, value: 'PENDING' },
+    { key: PaymentStateAttribute, value: 'NONE' },
+    { key: ProvidersAttribute, value: [...new Set(input.offers.map((o) => o.provider))] },
+    { key: CurrencyAttribute, value: input.offers[0]?.currency ?? 'EUR' },
+  ]);
+
   const compensations: Array<() => Promise<void>> = [];
-  upsertSearchAttributes([{ key: BookingStatusAttribute, value: 'PENDING' }]);
   try {
-    const priced = await forward.repriceOffers({ bookingId: input.bookingId, seats: input.seats, offers: input.offers });
+    await saga.run(async () => {
+      const priced = await forward.repriceOffers({ bookingId: input.bookingId, seats: input.seats, offers: input.offers });
+      upsertSearchAttributes([{ key: TotalAmountMinorAttribute, value: priced.totalMinor }]);
 
-    const holds: Array<{ offerId: string; provider: string; holdId: string; expiresAt: string }> = [];
-    for (const item of priced.items) {
-      const offer = { ...step, offerId: item.offerId, provider: item.provider };
-      compensations.unshift(() => undo.releaseHold(offer));
-      const hold = await forward.holdOffer({ ...offer, seats: input.seats });
-      holds.push({ ...item, ...hold });
-    }
-    await moveTo('HELD');
-
-    const charge = { ...step, amountMinor: priced.totalMinor, currency: priced.currency, paymentMethodId: input.paymentMethodId };
-    compensations.unshift(() => undo.voidPayment(charge));
-    const authorization = await forward.authorizePayment(charge);
-
-    if (authorization.status === 'requires_action') {
-      await moveTo('AWAITING_PAYMENT');
-      const earliestExpiry = Math.min(...holds.map((h) => Date.parse(h.expiresAt)));
-      // A webhook only wakes the saga; the PaymentIntent's own status decides.
-      for (;;) {
-        const answered = await condition(() => payment !== undefined, Math.max(1, earliestExpiry - Date.now()));
-        if (!answered) throw Object.assign(new Error('The hold expired before payment completed.'), { type: 'HOLD_EXPIRED' });
-        if (payment !== 'succeeded') throw Object.assign(new Error('The card was declined.'), { type: 'PAYMENT_DECLINED' });
-        const status = await forward.paymentStatus({ paymentIntentId: authorization.paymentIntentId });
-        if (status === 'requires_capture' || status === 'succeeded') break;
-        if (status !== 'requires_action' && status !== 'processing') {
-          throw Object.assign(new Error('The card was declined.'), { type: 'PAYMENT_DECLINED' });
-        }
-        payment = undefined;
+      const holds: Array<{ offerId: string; provider: string; holdId: string; expiresAt: string }> = [];
+      for (const item of priced.items) {
+        const offer = { ...step, offerId: item.offerId, provider: item.provider };
+        compensations.unshift(() => undo.releaseHold(offer));
+        const hold = await forward.holdOffer({ ...offer, seats: input.seats });
+        holds.push({ ...item, ...hold });
       }
-    }
+      const earliestExpiry = Math.min(...holds.map((h) => Date.parse(h.expiresAt)));
+      upsertSearchAttributes([{ key: HoldExpiresAtAttribute, value: new Date(earliestExpiry) }]);
+      await moveTo('HELD');
 
-    for (const hold of holds) await forward.confirmHold({ ...step, ...hold });
-    await forward.capturePayment({ ...step, paymentIntentId: authorization.paymentIntentId, amountMinor: priced.totalMinor, currency: priced.currency });
+      const charge = { ...step, amountMinor: priced.totalMinor, currency: priced.currency, paymentMethodId: input.paymentMethodId };
+      compensations.unshift(async () => {
+        await undo.voidPayment(charge);
+        if (state.payment !== 'NONE') setPayment('VOIDED');
+      });
+      const authorization = await forward.authorizePayment(charge);
+
+      if (authorization.status === 'requires_action') {
+        setPayment('REQUIRES_ACTION');
+        await moveTo('AWAITING_PAYMENT');
+        // A webhook only wakes the saga; the PaymentIntent's own status decides.
+        for (;;) {
+          const answered = await condition(() => paymentNews !== undefined, Math.max(1, earliestExpiry - Date.now()));
+          if (!answered) throw failure('HOLD_EXPIRED', 'The hold expired before payment completed.');
+          if (paymentNews !== 'succeeded') throw failure('PAYMENT_DECLINED', 'The card was declined.');
+          const status = await forward.paymentStatus({ paymentIntentId: authorization.paymentIntentId });
+          if (status === 'requires_capture' || status === 'succeeded') break;
+          if (status !== 'requires_action' && status !== 'processing') throw failure('PAYMENT_DECLINED', 'The card was declined.');
+          paymentNews = undefined;
+        }
+      }
+      setPayment('AUTHORIZED');
+
+      // From the first ticket on, the booking goes forward or is compensated, never cancelled.
+      pastPointOfNoReturn = true;
+      for (const hold of holds) await forward.confirmHold({ ...step, ...hold });
+      await forward.capturePayment({ ...step, paymentIntentId: authorization.paymentIntentId, amountMinor: priced.totalMinor, currency: priced.currency });
+      setPayment('CAPTURED');
+    });
     await moveTo('CONFIRMED');
+    finished = true;
     return state;
   } catch (error) {
     // Undo newest-first, and never let a cancellation of this workflow skip an undo.
     await CancellationScope.nonCancellable(async () => {
       for (const compensate of compensations) await compensate();
     });
-    const expired = (error as { type?: string }).type === 'HOLD_EXPIRED';
-    const failure = expired
-      ? { code: 'HOLD_EXPIRED', message: 'The hold expired before payment completed.' }
-      : (failureOf(error) ?? { code: 'INTERNAL', message: 'The booking could not be completed.' });
-    await CancellationScope.nonCancellable(() => moveTo(expired ? 'EXPIRED' : 'FAILED', failure));
+    const type = (error as { type?: string }).type;
+    const outcome: [BookingStatus, BookingState['failure']] = isCancellation(error)
+      ? ['CANCELLED', undefined]
+      : type === 'HOLD_EXPIRED'
+        ? ['EXPIRED', { code: 'HOLD_EXPIRED', message: 'The hold expired before payment completed.' }]
+        : ['FAILED', failureOf(error) ?? { code: 'INTERNAL', message: 'The booking could not be completed.' }];
+    await CancellationScope.nonCancellable(() => moveTo(...outcome));
+    finished = true;
     return state;
   }
 }

@@ -16,6 +16,11 @@ function idempotencyKey(header: string | undefined): string {
   return parsed.data.toLowerCase();
 }
 
+function bookingIdOf(id: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new ApiError('NOT_FOUND');
+  return id.toLowerCase();
+}
+
 function summary(booking: IBooking) {
   return {
     bookingId: booking.id,
@@ -62,8 +67,11 @@ export function bookingRoutes(service: BookingService) {
       return c.json(summary(booking), created ? 202 : 200);
     })
     .get('/:id', async (c) => {
-      const id = c.req.param('id');
-      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError('NOT_FOUND');
-      return c.json(view(await service.findOwn(c.get('userId'), id)));
+      return c.json(view(await service.findOwn(c.get('userId'), bookingIdOf(c.req.param('id')))));
+    })
+    .post('/:id/cancel', async (c) => {
+      const key = idempotencyKey(c.req.header('idempotency-key'));
+      const booking = await service.cancel(c.get('userId'), bookingIdOf(c.req.param('id')), key);
+      return c.json(summary(booking), 202);
     });
 }

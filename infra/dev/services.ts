@@ -123,24 +123,13 @@ async function temporal(ctx: ServiceContext): Promise<ServiceHandle> {
     args: [
       'server', 'start-dev', '--ip', host, '--port', String(port), '--ui-port', String(hostPort(uiUrl, 8233).port),
       '--db-filename', join(ctx.root, '.data', 'temporal.db'), '--namespace', namespace, '--log-level', 'warn',
-      '--search-attribute', 'BookingStatus=Keyword',
     ],
     // The gRPC port opens before the namespace is registered; workers started then fail.
     ready: async () =>
       (await portAnswers(host, port)) && (await run(cli, ['operator', 'namespace', 'describe', ...target])).code === 0,
   });
-  if (!handle.started) await ensureSearchAttribute(ctx, cli, target);
+  // The search attributes are registered by the worker at start-up (infra/temporal/search-attributes.ts).
   return handle;
-}
-
-/** A server we did not start may lack the attribute the booking workflow upserts. */
-async function ensureSearchAttribute(ctx: ServiceContext, cli: string, target: string[]): Promise<void> {
-  if (!existsSync(cli)) return ctx.log('temporal: no local CLI, cannot check the BookingStatus search attribute');
-  const list = await run(cli, ['operator', 'search-attribute', 'list', ...target]);
-  if (list.code === 0 && /\bBookingStatus\b/.test(list.stdout)) return;
-  const created = await run(cli, ['operator', 'search-attribute', 'create', '--name', 'BookingStatus', '--type', 'Keyword', ...target]);
-  if (created.code !== 0) throw new Error(`temporal: could not register search attribute BookingStatus: ${created.stderr.trim()}`);
-  ctx.log('temporal: registered search attribute BookingStatus=Keyword');
 }
 
 async function kms(ctx: ServiceContext): Promise<ServiceHandle> {

@@ -116,6 +116,55 @@ describe('payment paths', () => {
     expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
   });
 
+  it('cancels a booking awaiting payment: hold released, payment voided, visible to operators', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
+    const { bookingId } = await json(await traveller.book(body));
+    await awaitStatus(traveller, bookingId, 'AWAITING_PAYMENT');
+
+    const cancel = (key: string) =>
+      stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
+        method: 'POST',
+        headers: { 'x-dev-user': traveller.userId, 'idempotency-key': key },
+      });
+    const key = crypto.randomUUID();
+    const cancelled = await cancel(key);
+    expect(cancelled.status).toBe(202);
+    expect(await json(cancelled)).toMatchObject({ bookingId, status: 'CANCELLED' });
+    expect((await cancel(key)).status).toBe(202); // a retried request is the same cancellation
+
+    const booking = await json(await traveller.get(bookingId));
+    expect(booking.items[0].state).toBe('RELEASED');
+    expect(booking.payment.status).toBe('VOIDED');
+    expect((await stack.stripe.paymentIntents.retrieve(await intentOf(bookingId))).status).toBe('canceled');
+
+    const row = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
+    const listed = stack.temporal.workflow.list({
+      query: `WorkflowId='${row.workflowId}' AND BookingStatus='CANCELLED' AND PaymentState='VOIDED' AND Providers='sandbox' AND Currency='EUR'`,
+    });
+    const found = [];
+    for await (const execution of listed) found.push(execution);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.memo).toMatchObject({ bookingId, seats: 1 });
+  });
+
+  it('refuses to cancel a confirmed booking this way, and another user gets a 404', async () => {
+    const traveller = travellerOf(stack);
+    const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
+    expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
+    const attempt = await stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
+      method: 'POST',
+      headers: { 'x-dev-user': traveller.userId, 'idempotency-key': crypto.randomUUID() },
+    });
+    expect(attempt.status).toBe(409);
+    expect((await json(attempt)).code).toBe('BOOKING_NOT_CANCELLABLE');
+    const stranger = await stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
+      method: 'POST',
+      headers: { 'x-dev-user': crypto.randomUUID(), 'idempotency-key': crypto.randomUUID() },
+    });
+    expect(stranger.status).toBe(404);
+  });
+
   it('answers 200 to a correctly signed event of a type it does not handle', async () => {
     const event = await signed({ id: 'evt_unhandled', object: 'event', type: 'customer.created', data: { object: {} } });
     const response = await deliver(event.body, event.header);

@@ -4,6 +4,8 @@ import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../infra/config.js';
 import { createOrm, migrate } from '../../infra/db/orm.js';
 import { ensureServices } from '../../infra/dev/services.js';
+import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
+import { Connection } from '@temporalio/client';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -21,6 +23,10 @@ export default async function setup(project: TestProject) {
     log: (line) => process.stdout.write(`[services] ${line}\n`),
     only: ['postgres', 'redis', 'temporal', 'kms', 'stripe'],
   });
+
+  const temporal = await Connection.connect({ address: config.temporal.address });
+  await ensureSearchAttributes(temporal, config.temporal.namespace);
+  await temporal.close();
 
   const database = `tc_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
   // The database name is built above from digits and hex only; DDL takes no parameters.
