@@ -39,6 +39,12 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('bookings'),
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
+  // Worker tuning; the SDK's defaults suit a small machine.
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt.optional(),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
+  // A bundle built by `npm run build:workflows`; without it the worker bundles at start-up.
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
   STRIPE_SECRET_KEY: z.string().min(1).default('sk_test_localstripe'),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).default('whsec_development_only'),
@@ -79,6 +85,12 @@ function toConfig(env: z.infer<typeof schema>) {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL,
+    },
+    worker: {
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
     kms: { endpoint: env.KMS_ENDPOINT, region: env.KMS_REGION, keyId: env.KMS_KEY_ID },

@@ -22,6 +22,7 @@ const connection = await NativeConnection.connect({ address: config.temporal.add
 const worker = await createBookingWorker({
   connection,
   temporal: config.temporal,
+  tuning: config.worker,
   deps: {
     bookings: createBookingRepository(orm),
     providers: createProviders(config.providers),

@@ -1,5 +1,4 @@
-import type { NativeConnection} from '@temporalio/worker';
-import { Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Config } from '../infra/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { workflowsPath } from '../infra/temporal/connection.js';
@@ -9,13 +8,17 @@ export async function createBookingWorker(options: {
   connection: NativeConnection;
   temporal: Config['temporal'];
   deps: ActivityDeps;
+  tuning?: Config['worker'];
   taskQueue?: string;
 }): Promise<Worker> {
+  const { workflowBundlePath, ...tuning } = options.tuning ?? {};
+  const defined = Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined));
   return Worker.create({
     connection: options.connection,
     namespace: options.temporal.namespace,
     taskQueue: options.taskQueue ?? options.temporal.taskQueue,
-    workflowsPath: workflowsPath(),
+    ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: workflowsPath() }),
     activities: createActivities(options.deps),
+    ...defined,
   });
 }

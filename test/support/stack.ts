@@ -24,7 +24,13 @@ import { createBookingWorker } from '../../workers/create-worker.js';
 let runtimeInstalled = false;
 
 export async function startStack(
-  options: { faults?: Partial<Faults>; env?: NodeJS.ProcessEnv; holdTtlMs?: number; inProcessWorker?: boolean } = {},
+  options: {
+    faults?: Partial<Faults>;
+    env?: NodeJS.ProcessEnv;
+    holdTtlMs?: number;
+    inProcessWorker?: boolean;
+    workerTuning?: Config['worker'];
+  } = {},
 ) {
   if (!runtimeInstalled) {
     // Workflow failures are what these tests provoke: keep the worker's log to real warnings.
@@ -58,6 +64,7 @@ export async function startStack(
     connection,
     temporal: config.temporal,
     taskQueue,
+    tuning: options.workerTuning,
     deps: {
       bookings: createBookingRepository(orm),
       providers,
