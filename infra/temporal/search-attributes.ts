@@ -1,10 +1,11 @@
 import type { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
-import { temporal } from '@temporalio/proto';
+// A CommonJS module: Node's ESM loader sees only its default export.
+import proto, { type temporal } from '@temporalio/proto';
 import { BOOKING_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 
-const { IndexedValueType } = temporal.api.enums.v1;
+const { IndexedValueType } = proto.temporal.api.enums.v1;
 const INDEXED: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
   TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
