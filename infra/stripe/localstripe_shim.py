@@ -7,7 +7,10 @@ first one; the booking saga's retries must be tested against the real rules.
     .tools/venv/bin/python infra/stripe/localstripe_shim.py --port 8420 [--from-scratch]
 
 Test hooks (no auth): GET /_tc/requests lists every request seen as
-{method, path, idempotencyKey, status, replayed}; DELETE /_tc/requests clears it.
+{method, path, idempotencyKey, status, replayed, lostResponse}; DELETE /_tc/requests
+clears it. POST /_tc/lost-responses {keyPrefix, count} makes the next `count`
+POSTs whose Idempotency-Key starts with keyPrefix take effect but answer 503
+(a response lost on the way back); DELETE clears those faults.
 """
 
 import argparse
@@ -77,6 +80,9 @@ class Entry:
 
 cache = collections.OrderedDict()  # idempotency key -> Entry, oldest first
 requests_seen = collections.deque(maxlen=MAX_LOGGED_REQUESTS)
+# Injected "lost responses": the request takes effect, the client sees a 503,
+# as when a connection drops after Stripe acted. Each: {keyPrefix, count}.
+lost_responses = []
 
 
 def stripe_error(status, message, type_='idempotency_error'):
@@ -93,10 +99,32 @@ def expire_old_entries():
         cache.pop(key)
 
 
-def log_request(request, key, status, replayed):
+def log_request(request, key, status, replayed, lost=False):
     requests_seen.append({'method': request.method, 'path': request.path,
                           'idempotencyKey': key, 'status': status,
-                          'replayed': replayed})
+                          'replayed': replayed, 'lostResponse': lost})
+
+
+def take_lost_response(key):
+    for fault in lost_responses:
+        if fault['count'] > 0 and key.startswith(fault['keyPrefix']):
+            fault['count'] -= 1
+            return True
+    return False
+
+
+async def fault_hooks(request):
+    if request.method == 'POST':
+        data = await request.json()
+        if not isinstance(data.get('keyPrefix'), str) or not isinstance(data.get('count'), int):
+            return stripe_error(400, 'keyPrefix (string) and count (int) are required',
+                                'invalid_request_error')
+        lost_responses.append({'keyPrefix': data['keyPrefix'], 'count': data['count']})
+        return web.json_response(lost_responses)
+    if request.method == 'DELETE':
+        lost_responses.clear()
+        return web.Response(status=204)
+    return stripe_error(405, 'Method not allowed', 'invalid_request_error')
 
 
 def test_hooks(request):
@@ -112,6 +140,8 @@ def test_hooks(request):
 async def idempotency_middleware(request, handler):
     if request.path == '/_tc/requests':
         return test_hooks(request)
+    if request.path == '/_tc/lost-responses':
+        return await fault_hooks(request)
 
     key = request.headers.get('Idempotency-Key') or None
     # Stripe ignores the header on GET and DELETE, which are idempotent anyway.
@@ -163,6 +193,9 @@ async def idempotency_middleware(request, handler):
         entry.status, entry.payload = response.status, bytes(payload)
         entry.content_type = response.content_type
     entry.done.set()
+    if take_lost_response(key):
+        log_request(request, key, response.status, False, lost=True)
+        return stripe_error(503, 'The response was lost (injected fault).', 'api_error')
     response.headers['Idempotency-Key'] = key
     log_request(request, key, response.status, False)
     return response

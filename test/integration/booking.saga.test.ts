@@ -89,6 +89,38 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     expect(await stripeKeysFor(workflowId)).toEqual([`${workflowId}:authorize`, `${workflowId}:capture`]);
   });
 
+  it('retries Stripe calls whose responses were lost with the same keys, creating one PaymentIntent', async () => {
+    const traveller = travellerOf(stack);
+    const key = randomUUID();
+    const workflowId = `booking-${traveller.userId}-${key}`;
+    const fault = await fetch(`${stack.config.stripe.apiUrl}/_tc/lost-responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ keyPrefix: `${workflowId}:`, count: 2 }),
+    });
+    expect(fault.ok).toBe(true);
+
+    const { bookingId } = await json(await traveller.book(await traveller.bookingBody(), key));
+    expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
+
+    const log = (await (await fetch(`${stack.config.stripe.apiUrl}/_tc/requests`)).json()) as Array<{
+      path: string;
+      idempotencyKey: string | null;
+      replayed: boolean;
+      lostResponse: boolean;
+    }>;
+    const authorize = log.filter((r) => r.idempotencyKey === `${workflowId}:authorize`);
+    // The first answer was lost after Stripe acted; the retry carried the same key and got the same intent.
+    expect(authorize.map((r) => [r.lostResponse, r.replayed])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
+    expect(log.filter((r) => r.idempotencyKey === `${workflowId}:capture`).map((r) => r.lostResponse)).toEqual([true]);
+    const { payment, intent } = await paymentOf(bookingId);
+    expect(payment.status).toBe('CAPTURED');
+    expect(intent.status).toBe('succeeded');
+  });
+
   it('refuses the same key with another body (422) and a missing key (400), as problem+json', async () => {
     const traveller = travellerOf(stack);
     const body = await traveller.bookingBody();
