@@ -52,6 +52,7 @@ export function createApp(deps: AppDeps) {
     temporal: deps.temporal,
     taskQueue: deps.taskQueue ?? deps.config.temporal.taskQueue,
     cipher: deps.cipher,
+    compensationAlertAttempts: deps.config.saga.compensationAlertAttempts,
   });
   const api = new Hono<AppEnv>();
   api.use('/bookings/*', devUser({ enabled: !deps.config.isProduction }));

@@ -21,6 +21,7 @@ export interface BookingServiceDeps {
   temporal: Client;
   taskQueue: string;
   cipher: FieldCipher;
+  compensationAlertAttempts: number;
 }
 
 const PROVIDER_OF_PREFIX: Record<string, string> = { SBX: 'sandbox' };
@@ -63,6 +64,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         currency: o.expectedPrice.currency,
       })),
       paymentMethodId: request.paymentMethodId,
+      compensationAlertAttempts: deps.compensationAlertAttempts,
     };
   }
 

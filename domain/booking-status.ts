@@ -8,6 +8,8 @@ export const BOOKING_STATUSES = [
   'EXPIRED',
   'CANCELLED',
   'REFUNDED',
+  // An undo keeps failing: the saga still retries it, and operators are told.
+  'NEEDS_ATTENTION',
 ] as const;
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 
@@ -20,9 +22,10 @@ export const TERMINAL_STATUSES: ReadonlySet<BookingStatus> = new Set([
 ]);
 
 const TRANSITIONS: Readonly<Record<BookingStatus, readonly BookingStatus[]>> = {
-  PENDING: ['HELD', 'FAILED', 'CANCELLED', 'EXPIRED'],
-  HELD: ['AWAITING_PAYMENT', 'CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED'],
-  AWAITING_PAYMENT: ['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED'],
+  PENDING: ['HELD', 'FAILED', 'CANCELLED', 'EXPIRED', 'NEEDS_ATTENTION'],
+  HELD: ['AWAITING_PAYMENT', 'CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED', 'NEEDS_ATTENTION'],
+  AWAITING_PAYMENT: ['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED', 'NEEDS_ATTENTION'],
+  NEEDS_ATTENTION: ['FAILED', 'CANCELLED', 'EXPIRED'],
   CONFIRMED: ['CANCELLED', 'REFUNDED'],
   FAILED: [],
   EXPIRED: [],

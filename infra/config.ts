@@ -67,6 +67,8 @@ const schema = z.object({
   PROVIDER_TIMEOUT_MS: duration.default(5_000),
   // How far a re-priced offer may drift above the price the client saw.
   PRICE_TOLERANCE_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  // Tries of a saga's undo step before the booking is flagged NEEDS_ATTENTION (retrying goes on).
+  COMPENSATION_ALERT_ATTEMPTS: positiveInt.default(8),
 });
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
@@ -99,6 +101,7 @@ function toConfig(env: z.infer<typeof schema>) {
       timeoutMs: env.PROVIDER_TIMEOUT_MS,
       priceTolerancePercent: env.PRICE_TOLERANCE_PERCENT,
     },
+    saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS },
     sandbox: {
       port: env.SANDBOX_PROVIDER_PORT,
       latencyMs: env.SANDBOX_LATENCY_MS,

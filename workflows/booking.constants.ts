@@ -12,6 +12,16 @@ export const COMPENSATION_STEP: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 
+/** The first tries of an undo; when they are spent the booking is flagged NEEDS_ATTENTION and retrying goes on. */
+export function firstCompensationTries(attempts: number): ActivityOptions {
+  return {
+    startToCloseTimeout: '15 seconds',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: attempts },
+  };
+}
+
+export const DEFAULT_COMPENSATION_ALERT_ATTEMPTS = 8;
+
 /** Row updates in our own database. */
 export const RECORD_STEP: ActivityOptions = {
   startToCloseTimeout: '10 seconds',

@@ -13,7 +13,13 @@ import {
 import { isTerminal, type BookingStatus } from '../domain/booking-status.js';
 import { isBookingFailureCode } from '../domain/errors.js';
 import type { Activities } from '../activities/index.js';
-import { COMPENSATION_STEP, FORWARD_STEP, RECORD_STEP } from './booking.constants.js';
+import {
+  COMPENSATION_STEP,
+  DEFAULT_COMPENSATION_ALERT_ATTEMPTS,
+  firstCompensationTries,
+  FORWARD_STEP,
+  RECORD_STEP,
+} from './booking.constants.js';
 import {
   BookingStatusAttribute,
   CurrencyAttribute,
@@ -30,6 +36,8 @@ export interface BookingWorkflowInput {
   seats: number;
   offers: Array<{ offerId: string; provider: string; expectedMinor: number; currency: string }>;
   paymentMethodId: string;
+  /** Tries of an undo before operators are alerted; from config, so tests can make it small. */
+  compensationAlertAttempts?: number;
 }
 
 export type PaymentState = 'NONE' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'CAPTURED' | 'VOIDED';
@@ -48,7 +56,8 @@ export const paymentFailedSignal = defineSignal<[{ code: string }]>('paymentFail
 export const cancelUpdate = defineUpdate<BookingState, [{ reason?: string }]>('cancel');
 
 const forward = proxyActivities<Activities>(FORWARD_STEP);
-const undo = proxyActivities<Activities>(COMPENSATION_STEP);
+const undoPersistently = proxyActivities<Activities>(COMPENSATION_STEP);
+type Undo = (activities: Activities) => Promise<void>;
 const record = proxyActivities<Activities>(RECORD_STEP);
 
 /** The first failure in a cause chain that carries one of our business codes. */
@@ -110,7 +119,21 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
     { key: CurrencyAttribute, value: input.offers[0]?.currency ?? 'EUR' },
   ]);
 
-  const compensations: Array<() => Promise<void>> = [];
+  const undoFirst = proxyActivities<Activities>(
+    firstCompensationTries(input.compensationAlertAttempts ?? DEFAULT_COMPENSATION_ALERT_ATTEMPTS),
+  );
+  const compensations: Undo[] = [];
+  // Never gives up: after the first tries the booking shows NEEDS_ATTENTION while retrying goes on.
+  async function compensate(undo: Undo) {
+    try {
+      await undo(undoFirst);
+    } catch {
+      if (state.status !== 'NEEDS_ATTENTION') {
+        await moveTo('NEEDS_ATTENTION', { code: 'COMPENSATION_STUCK', message: 'An undo step keeps failing; it is being retried.' });
+      }
+      await undo(undoPersistently);
+    }
+  }
   try {
     await saga.run(async () => {
       const priced = await forward.repriceOffers({ bookingId: input.bookingId, seats: input.seats, offers: input.offers });
@@ -119,7 +142,7 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
       const holds: Array<{ offerId: string; provider: string; holdId: string; expiresAt: string }> = [];
       for (const item of priced.items) {
         const offer = { ...step, offerId: item.offerId, provider: item.provider };
-        compensations.unshift(() => undo.releaseHold(offer));
+        compensations.unshift((acts) => acts.releaseHold(offer));
         const hold = await forward.holdOffer({ ...offer, seats: input.seats });
         holds.push({ ...item, ...hold });
       }
@@ -128,8 +151,8 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
       await moveTo('HELD');
 
       const charge = { ...step, amountMinor: priced.totalMinor, currency: priced.currency, paymentMethodId: input.paymentMethodId };
-      compensations.unshift(async () => {
-        await undo.voidPayment(charge);
+      compensations.unshift(async (acts) => {
+        await acts.voidPayment(charge);
         if (state.payment !== 'NONE') setPayment('VOIDED');
       });
       const authorization = await forward.authorizePayment(charge);
@@ -162,7 +185,7 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
   } catch (error) {
     // Undo newest-first, and never let a cancellation of this workflow skip an undo.
     await CancellationScope.nonCancellable(async () => {
-      for (const compensate of compensations) await compensate();
+      for (const undo of compensations) await compensate(undo);
     });
     const type = (error as { type?: string }).type;
     const outcome: [BookingStatus, BookingState['failure']] = isCancellation(error)

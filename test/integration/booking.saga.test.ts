@@ -7,7 +7,7 @@ import { json, travellerOf } from '../support/booking-client.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: { COMPENSATION_ALERT_ATTEMPTS: '2' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -156,6 +156,33 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
       const { payment, intent } = await paymentOf(bookingId);
       expect(payment.status).toBe('VOIDED');
       expect(intent.status).toBe('canceled');
+    } finally {
+      await stack.setFaults({});
+    }
+  });
+
+  it('flags NEEDS_ATTENTION while an undo keeps failing, and finishes the undo once the provider recovers', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody();
+    await stack.setFaults({ rejectConfirm: true, failRelease: true });
+    try {
+      const { bookingId } = await json(await traveller.book(body));
+      const deadline = Date.now() + 30_000;
+      let booking = await json(await traveller.get(bookingId));
+      while (booking.status !== 'NEEDS_ATTENTION' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        booking = await json(await traveller.get(bookingId));
+      }
+      expect(booking.status).toBe('NEEDS_ATTENTION');
+      expect(booking.failure.code).toBe('COMPENSATION_STUCK');
+      expect((await holdAtProvider(bookingId)).hold?.state).toBe('HELD');
+
+      await stack.setFaults({});
+      const settled = await traveller.settled(bookingId, 90_000);
+      expect(settled.status).toBe('FAILED');
+      expect(settled.failure.code).toBe('PROVIDER_REJECTED');
+      expect((await holdAtProvider(bookingId)).hold?.state).toBe('RELEASED');
+      expect((await paymentOf(bookingId)).intent.status).toBe('canceled');
     } finally {
       await stack.setFaults({});
     }

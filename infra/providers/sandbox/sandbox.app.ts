@@ -15,6 +15,7 @@ export const faultsSchema = z.strictObject({
   timeoutRate: z.number().min(0).max(1).default(0), // never answered in time
   soldOut: z.array(z.string()).default([]), // flight ids, or "*" for everything
   rejectConfirm: z.boolean().default(false), // confirm answers 422
+  failRelease: z.boolean().default(false), // release and cancel answer 503
   priceIncreasePercent: z.number().min(0).default(0), // re-pricing shows a higher fare
 });
 export type Faults = z.infer<typeof faultsSchema>;
@@ -194,6 +195,7 @@ export function createSandboxApp(options: SandboxOptions) {
 
   // Release a hold that was never confirmed; idempotent.
   app.post('/v1/holds/:holdId/release', (c) => {
+    if (faults.failRelease) return c.json({ error: 'injected fault' }, 503);
     const hold = holds.get(c.req.param('holdId'));
     if (!hold) return problem(c, 404, 'hold not found');
     settle(hold);
@@ -204,6 +206,7 @@ export function createSandboxApp(options: SandboxOptions) {
 
   // Cancel a confirmed booking; idempotent.
   app.post('/v1/holds/:holdId/cancel', (c) => {
+    if (faults.failRelease) return c.json({ error: 'injected fault' }, 503);
     const hold = holds.get(c.req.param('holdId'));
     if (!hold) return problem(c, 404, 'hold not found');
     settle(hold);
