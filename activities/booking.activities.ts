@@ -1,4 +1,5 @@
 import { BookingFailure } from '../domain/errors.js';
+import type { FareRule } from '../domain/fare-rules.js';
 import { withFailureTypes } from './failures.js';
 import type { Authorization, BookingRepository, PaymentGateway, ProviderClient } from './booking.ports.js';
 
@@ -25,7 +26,7 @@ export interface PaymentInput extends StepInput {
 
 /** Idempotency keys derive from the workflow id and the step, so every retry reuses them. */
 export const stepKey = (workflowId: string, step: string) => `${workflowId}:${step}`;
-const holdReference = (workflowId: string, offerId: string) => stepKey(workflowId, `hold:${offerId}`);
+export const holdReference = (workflowId: string, offerId: string) => stepKey(workflowId, `hold:${offerId}`);
 
 /** Activities of the booking saga; each side effect has its undo beside it. */
 export function createBookingActivities(deps: BookingActivityDeps) {
@@ -40,7 +41,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       bookingId: string;
       seats: number;
       offers: ReadonlyArray<OfferRef & { expectedMinor: number; currency: string }>;
-    }): Promise<{ items: Array<OfferRef & { priceMinor: number }>; totalMinor: number; currency: string }> {
+    }): Promise<{ items: Array<OfferRef & { priceMinor: number; fareRule: FareRule }>; totalMinor: number; currency: string }> {
       const items = await Promise.all(
         input.offers.map(async (offer) => {
           const quote = await provider(offer.provider).reprice(offer.offerId);
@@ -50,7 +51,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
           if (quote.currency !== offer.currency || priceMinor > ceiling) {
             throw new BookingFailure('PRICE_CHANGED', 'The price of an offer has changed since it was shown.');
           }
-          return { offerId: offer.offerId, provider: offer.provider, priceMinor };
+          return { offerId: offer.offerId, provider: offer.provider, priceMinor, fareRule: quote.fareRule };
         }),
       );
       const totalMinor = items.reduce((sum, item) => sum + item.priceMinor, 0);

@@ -1,10 +1,11 @@
 import type { FlightSearch, Offer } from '../domain/booking.schemas.js';
+import type { FareRule } from '../domain/fare-rules.js';
 
 /** A supplier of flights or rooms. Business refusals throw BookingFailure; faults throw plain errors. */
 export interface ProviderClient {
   readonly name: string;
   searchFlights(query: FlightSearch, signal?: AbortSignal): Promise<Offer[]>;
-  reprice(offerId: string): Promise<{ priceMinor: number; currency: string; seatsLeft: number; expiresAt: string }>;
+  reprice(offerId: string): Promise<{ priceMinor: number; currency: string; seatsLeft: number; expiresAt: string; fareRule: FareRule }>;
   /** `reference` is our idempotency key: the same reference returns the same hold. */
   hold(offerId: string, seats: number, reference: string): Promise<ProviderHold>;
   findHold(reference: string): Promise<ProviderHold | undefined>;
@@ -39,12 +40,18 @@ export interface PaymentGateway {
   /** Cancels an uncaptured PaymentIntent; a no-op when it is already cancelled. */
   void(paymentIntentId: string, idempotencyKey: string): Promise<void>;
   status(paymentIntentId: string): Promise<string>;
+  /** Refunds part or all of a captured PaymentIntent. */
+  refund(paymentIntentId: string, amountMinor: number, idempotencyKey: string): Promise<void>;
 }
 
 /** The booking rows the saga keeps current. */
 export interface BookingRepository {
   setStatus(bookingId: string, status: string, failure?: { code: string; message: string }): Promise<void>;
-  setPricing(bookingId: string, items: ReadonlyArray<{ offerId: string; priceMinor: number }>, totalMinor: number): Promise<void>;
+  setPricing(
+    bookingId: string,
+    items: ReadonlyArray<{ offerId: string; priceMinor: number; fareRule: FareRule }>,
+    totalMinor: number,
+  ): Promise<void>;
   updateItem(
     bookingId: string,
     offerId: string,
@@ -55,4 +62,13 @@ export interface BookingRepository {
     payment: { paymentIntentId: string; status: string; amountMinor: number; currency: string },
   ): Promise<void>;
   findPaymentIntentId(bookingId: string): Promise<string | undefined>;
+  /** What cancelling a confirmed booking needs to know. */
+  loadForCancellation(bookingId: string): Promise<{
+    workflowId: string;
+    status: string;
+    currency: string;
+    items: Array<{ offerId: string; provider: string; priceMinor: number; fareRule: FareRule; state: string }>;
+    paymentIntentId?: string;
+  }>;
+  recordRefund(bookingId: string, paymentIntentId: string, refundedMinor: number): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
 import { Booking, BookingItem, User, type EncryptedPassenger, type IBooking } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
 import { bookingWorkflow, cancelUpdate, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
+import { cancellationWorkflow } from '../workflows/cancellation.workflow.js';
 import { ApiError } from './problem.js';
 
 export interface BookingServiceDeps {
@@ -137,12 +138,29 @@ export function createBookingService(deps: BookingServiceDeps) {
       return { booking, created: true };
     },
 
-    /** Cancels a booking that is not yet confirmed; its saga compensates. Safe to repeat. */
+    /**
+     * Before confirmation the saga compensates; after it, a cancellation workflow (one per
+     * booking) cancels at the providers and refunds per the fare rules. Safe to repeat.
+     */
     async cancel(userId: string, bookingId: string, idempotencyKey: string): Promise<IBooking> {
       const booking = await this.findOwn(userId, bookingId);
-      if (booking.status === 'CANCELLED') return booking;
+      if (booking.status === 'CANCELLED' || booking.status === 'REFUNDED') return booking;
       if (booking.status === 'CONFIRMED') {
-        throw new ApiError('BOOKING_NOT_CANCELLABLE', 'Cancelling a confirmed booking (with its refund) is not available yet.');
+        try {
+          await deps.temporal.workflow.start(cancellationWorkflow, {
+            workflowId: `cancel-${booking.id}`,
+            taskQueue: deps.taskQueue,
+            args: [{ bookingId: booking.id }],
+            workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          });
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        }
+        return booking;
+      }
+      if (booking.status !== 'PENDING' && booking.status !== 'HELD' && booking.status !== 'AWAITING_PAYMENT') {
+        throw new ApiError('BOOKING_NOT_CANCELLABLE', `A ${booking.status.toLowerCase()} booking cannot be cancelled.`);
       }
       try {
         // The update id makes a retried request the same update.

@@ -1,2 +1,3 @@
 // What the worker's workflow bundle loads.
 export { bookingWorkflow } from './booking.workflow.js';
+export { cancellationWorkflow } from './cancellation.workflow.js';

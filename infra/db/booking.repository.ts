@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BookingRepository } from '../../activities/booking.ports.js';
+import { isFareRule } from '../../domain/fare-rules.js';
 import { Booking, BookingItem, Payment } from './entities.js';
 import type { Orm } from './orm.js';
 
@@ -16,7 +17,11 @@ export function createBookingRepository(orm: Orm): BookingRepository {
     async setPricing(bookingId, items, totalMinor) {
       await orm.em.fork().transactional(async (em) => {
         for (const item of items) {
-          await em.nativeUpdate(BookingItem, { booking: bookingId, offerId: item.offerId }, { priceMinor: item.priceMinor });
+          await em.nativeUpdate(
+            BookingItem,
+            { booking: bookingId, offerId: item.offerId },
+            { priceMinor: item.priceMinor, fareRule: item.fareRule },
+          );
         }
         await em.nativeUpdate(Booking, { id: bookingId }, { totalMinor, updatedAt: new Date() });
       });
@@ -30,6 +35,28 @@ export function createBookingRepository(orm: Orm): BookingRepository {
         { id: randomUUID(), booking: bookingId, ...payment, createdAt: new Date(), updatedAt: new Date() },
         { onConflictFields: ['paymentIntentId'], onConflictMergeFields: ['status', 'updatedAt'] },
       );
+    },
+    async loadForCancellation(bookingId) {
+      const em = orm.em.fork();
+      const booking = await em.findOneOrFail(Booking, { id: bookingId }, { populate: ['items', 'payments'] });
+      return {
+        workflowId: booking.workflowId,
+        status: booking.status,
+        currency: booking.currency,
+        items: booking.items.getItems().map((item) => ({
+          offerId: item.offerId,
+          provider: item.provider,
+          priceMinor: item.priceMinor,
+          fareRule: isFareRule(item.fareRule) ? item.fareRule : 'SAVER',
+          state: item.state,
+        })),
+        paymentIntentId: booking.payments.getItems().find((p) => p.status === 'CAPTURED' || p.status === 'REFUNDED')?.paymentIntentId,
+      };
+    },
+    async recordRefund(bookingId, paymentIntentId, refundedMinor) {
+      await orm.em
+        .fork()
+        .nativeUpdate(Payment, { booking: bookingId, paymentIntentId }, { refundedMinor, status: 'REFUNDED', updatedAt: new Date() });
     },
     async findPaymentIntentId(bookingId) {
       const payment = await orm.em.fork().findOne(Payment, { booking: bookingId }, { orderBy: { createdAt: 'desc' } });

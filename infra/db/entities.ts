@@ -68,6 +68,7 @@ export const BookingItem = defineEntity({
     holdId: p.string().length(100).nullable(),
     holdExpiresAt: p.datetime().nullable(),
     state: p.string().length(20), // PENDING, HELD, CONFIRMED, RELEASED, CANCELLED
+    fareRule: p.string().length(20).default('SAVER'), // domain/fare-rules.ts
     confirmationCode: p.string().length(40).nullable(),
   },
 });
@@ -80,8 +81,9 @@ export const Payment = defineEntity({
     id: p.uuid().primary(),
     booking: () => p.manyToOne(Booking),
     paymentIntentId: p.string().length(100).unique(),
-    status: p.string().length(30), // AUTHORIZED, CAPTURED, VOIDED, REFUNDED, DECLINED
+    status: p.string().length(30), // REQUIRES_ACTION, AUTHORIZED, CAPTURED, VOIDED, REFUNDED
     amountMinor: p.integer(),
+    refundedMinor: p.integer().default(0),
     currency: p.string().length(3),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),

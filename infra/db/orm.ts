@@ -4,11 +4,13 @@ import type { Config } from '../config.js';
 import { entities } from './entities.js';
 import { Migration0001Initial } from './migrations/0001-initial.migration.js';
 import { Migration0002WebhookEvents } from './migrations/0002-webhook-events.migration.js';
+import { Migration0003FareRulesAndRefunds } from './migrations/0003-fare-rules-and-refunds.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
   { name: '0001-initial', class: Migration0001Initial },
   { name: '0002-webhook-events', class: Migration0002WebhookEvents },
+  { name: '0003-fare-rules-and-refunds', class: Migration0003FareRulesAndRefunds },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */

@@ -1,5 +1,6 @@
 import { BookingFailure } from '../../domain/errors.js';
 import { fromMinor, type Currency } from '../../domain/money.js';
+import { isFareRule } from '../../domain/fare-rules.js';
 import type { FlightSearch, Offer } from '../../domain/booking.schemas.js';
 import type { ProviderClient, ProviderHold } from '../../activities/booking.ports.js';
 
@@ -86,16 +87,30 @@ export function createSandboxProvider(options: { baseUrl: string; timeoutMs: num
           arrivesAt: o.arrives_at,
           cabin: o.cabin,
           seatsLeft: o.seats_left,
+          fareRule: o.fare_rule,
         },
       }));
     },
     async reprice(offerId) {
-      const { status, data } = await call<{ fare_minor_per_seat: number; currency: string; seats_left: number; valid_until: string }>(
+      const { status, data } = await call<{
+        fare_minor_per_seat: number;
+        currency: string;
+        seats_left: number;
+        valid_until: string;
+        fare_rule: string;
+      }>(
         'GET',
         `/v1/offers/${encodeURIComponent(offerId)}`,
       );
       if (status !== 200) refuse(status, 'reprice');
-      return { priceMinor: data.fare_minor_per_seat, currency: data.currency, seatsLeft: data.seats_left, expiresAt: data.valid_until };
+      return {
+        priceMinor: data.fare_minor_per_seat,
+        currency: data.currency,
+        seatsLeft: data.seats_left,
+        expiresAt: data.valid_until,
+        // An unknown rule refunds nothing rather than too much.
+        fareRule: isFareRule(data.fare_rule) ? data.fare_rule : 'SAVER',
+      };
     },
     async hold(offerId, seats, reference) {
       const { status, data } = await call<WireHold>('POST', '/v1/holds', { offer_id: offerId, seats, reference });

@@ -72,6 +72,13 @@ export function createStripeGateway(client: Stripe): PaymentGateway {
         throw transient(error, 'void');
       }
     },
+    async refund(paymentIntentId, amountMinor, idempotencyKey) {
+      try {
+        await client.refunds.create({ payment_intent: paymentIntentId, amount: amountMinor }, { idempotencyKey });
+      } catch (error) {
+        throw transient(error, 'refund');
+      }
+    },
     async status(paymentIntentId) {
       return (await client.paymentIntents.retrieve(paymentIntentId)).status;
     },

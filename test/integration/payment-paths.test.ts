@@ -148,16 +148,41 @@ describe('payment paths', () => {
     expect(found[0]!.memo).toMatchObject({ bookingId, seats: 1 });
   });
 
-  it('refuses to cancel a confirmed booking this way, and another user gets a 404', async () => {
+  it('cancels a confirmed booking at the provider and refunds what its fare rule allows, once', async () => {
     const traveller = travellerOf(stack);
-    const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
+    // Even-numbered economy flights of the sandbox carry the STANDARD rule: half back.
+    const search = await traveller.search({ departureDate: '2027-05-01' });
+    const offer = search.offers.find((o) => (o as { details?: { fareRule?: string } }).details?.fareRule === 'STANDARD')!;
+    const body = await traveller.bookingBody();
+    body.offers = [{ offerId: offer.offerId, expectedPrice: offer.price }];
+    const { bookingId } = await json(await traveller.book(body));
     expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
-    const attempt = await stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
-      method: 'POST',
-      headers: { 'x-dev-user': traveller.userId, 'idempotency-key': crypto.randomUUID() },
-    });
-    expect(attempt.status).toBe(409);
-    expect((await json(attempt)).code).toBe('BOOKING_NOT_CANCELLABLE');
+
+    const cancel = () =>
+      stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
+        method: 'POST',
+        headers: { 'x-dev-user': traveller.userId, 'idempotency-key': crypto.randomUUID() },
+      });
+    const [first, second] = await Promise.all([cancel(), cancel()]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    await awaitStatus(traveller, bookingId, 'REFUNDED');
+    expect((await cancel()).status).toBe(202);
+
+    const booking = await json(await traveller.get(bookingId));
+    expect(booking.items[0].state).toBe('CANCELLED');
+    const { hold } = await (async () => {
+      const row = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { populate: ['items'] });
+      const response = await fetch(`${stack.sandboxUrl}/v1/holds/${row.items.getItems()[0]!.holdId}`);
+      return { hold: (await response.json()) as { state: string } };
+    })();
+    expect(hold.state).toBe('CANCELLED');
+
+    const payment = await stack.orm.em.fork().findOneOrFail(Payment, { booking: bookingId });
+    const priceMinor = Math.round(Number(offer.price.amount) * 100);
+    expect(payment.refundedMinor).toBe(Math.floor(priceMinor / 2));
+    const intent = await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId, { expand: ['latest_charge'] });
+    expect((intent.latest_charge as { amount_refunded: number }).amount_refunded).toBe(Math.floor(priceMinor / 2));
+
     const stranger = await stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
       method: 'POST',
       headers: { 'x-dev-user': crypto.randomUUID(), 'idempotency-key': crypto.randomUUID() },

@@ -63,6 +63,13 @@ export function flightFor(key: FlightKey): Flight {
   };
 }
 
+/** The fare's cancellation terms: flexible in premium cabins, mixed in economy. */
+export function fareRuleFor(key: FlightKey): 'FLEX' | 'STANDARD' | 'SAVER' {
+  if (key.cabin === 'business' || key.cabin === 'first') return 'FLEX';
+  if (key.cabin === 'premium') return 'STANDARD';
+  return key.number % 2 === 0 ? 'STANDARD' : 'SAVER';
+}
+
 export function flightsFor(origin: string, destination: string, date: string, cabin: Cabin): Flight[] {
   return Array.from({ length: FLIGHTS_PER_DAY }, (_, number) => flightFor({ origin, destination, date, cabin, number }));
 }

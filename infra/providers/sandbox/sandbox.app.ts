@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { flightFor, flightId, flightsFor, offerIdFor, parseOfferId, type Cabin } from './inventory.js';
+import { fareRuleFor, flightFor, flightId, flightsFor, offerIdFor, parseOfferId, type Cabin } from './inventory.js';
 
 /**
  * The sandbox flight provider: a stand-in for a real supplier, with offers that
@@ -119,6 +119,7 @@ export function createSandboxApp(options: SandboxOptions) {
         fare_minor: fare(f.fareMinor) * seats,
         currency: f.currency,
         seats_left: f.seats - seatsTaken(flightId(f)),
+        fare_rule: fareRuleFor(f),
         valid_until: new Date(issuedAt + options.offerTtlMs).toISOString(),
       })),
     });
@@ -135,6 +136,7 @@ export function createSandboxApp(options: SandboxOptions) {
       fare_minor_per_seat: fare(flight.fareMinor),
       currency: flight.currency,
       seats_left: soldOut(flightId(flight)) ? 0 : left,
+      fare_rule: fareRuleFor(flight),
       valid_until: new Date(parsed.issuedAtMs + options.offerTtlMs).toISOString(),
     });
   });
