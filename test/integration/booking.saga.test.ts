@@ -63,6 +63,12 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
       { encoding: 'utf8' },
     );
     expect(JSON.parse(listed)).toHaveLength(1);
+    // ...and so does the Web UI, through the same HTTP API its pages call.
+    const ui = await fetch(
+      `${stack.config.temporal.uiUrl}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId='${row.workflowId}'`)}`,
+    );
+    const { executions } = (await ui.json()) as { executions: Array<{ type: { name: string } }> };
+    expect(executions.map((e) => e.type.name)).toEqual(['bookingWorkflow']);
   });
 
   it('returns the same booking for the same key and body, and starts no second workflow', async () => {
