@@ -36,6 +36,16 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     return found;
   };
 
+  // The same key and parameters every time: Stripe answers a repeat with the first PaymentIntent.
+  const authorize = (input: PaymentInput) =>
+    deps.payments.authorize({
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      paymentMethodId: input.paymentMethodId,
+      idempotencyKey: stepKey(input.workflowId, 'authorize'),
+      metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
+    });
+
   return withFailureTypes({
     async repriceOffers(input: {
       bookingId: string;
@@ -87,13 +97,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     },
 
     async authorizePayment(input: PaymentInput): Promise<Authorization> {
-      const authorization = await deps.payments.authorize({
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-        paymentMethodId: input.paymentMethodId,
-        idempotencyKey: stepKey(input.workflowId, 'authorize'),
-        metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
-      });
+      const authorization = await authorize(input);
       await deps.bookings.recordPayment(input.bookingId, {
         paymentIntentId: authorization.paymentIntentId,
         status: authorization.status === 'requires_action' ? 'REQUIRES_ACTION' : 'AUTHORIZED',
@@ -108,15 +112,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       let paymentIntentId = await deps.bookings.findPaymentIntentId(input.bookingId);
       if (!paymentIntentId) {
         try {
-          paymentIntentId = (
-            await deps.payments.authorize({
-              amountMinor: input.amountMinor,
-              currency: input.currency,
-              paymentMethodId: input.paymentMethodId,
-              idempotencyKey: stepKey(input.workflowId, 'authorize'),
-              metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
-            })
-          ).paymentIntentId;
+          paymentIntentId = (await authorize(input)).paymentIntentId;
         } catch (error) {
           if (error instanceof BookingFailure) return; // declined: nothing was authorized
           throw error;
