@@ -67,6 +67,8 @@ const schema = z.object({
   PROVIDER_TIMEOUT_MS: duration.default(5_000),
   // How far a re-priced offer may drift above the price the client saw.
   PRICE_TOLERANCE_PERCENT: z.coerce.number().min(0).max(100).default(0),
+  // Keys the audit log's HMAC chain. Development default only; production must set its own.
+  AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').default('development-only-audit-hmac-key-0000'),
   // Tries of a saga's undo step before the booking is flagged NEEDS_ATTENTION (retrying goes on).
   COMPENSATION_ALERT_ATTEMPTS: positiveInt.default(8),
 });
@@ -102,6 +104,7 @@ function toConfig(env: z.infer<typeof schema>) {
       priceTolerancePercent: env.PRICE_TOLERANCE_PERCENT,
     },
     saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS },
+    audit: { hmacKey: env.AUDIT_HMAC_KEY },
     sandbox: {
       port: env.SANDBOX_PROVIDER_PORT,
       latencyMs: env.SANDBOX_LATENCY_MS,

@@ -24,7 +24,7 @@ const worker = await createBookingWorker({
   temporal: config.temporal,
   tuning: config.worker,
   deps: {
-    bookings: createBookingRepository(orm),
+    bookings: createBookingRepository(orm, { auditKey: config.audit.hmacKey }),
     providers: createProviders(config.providers),
     payments: createStripeGateway(createStripeClient(config.stripe)),
     priceTolerancePercent: config.providers.priceTolerancePercent,

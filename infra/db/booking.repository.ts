@@ -1,18 +1,34 @@
 import { randomUUID } from 'node:crypto';
+import { LockMode } from '@mikro-orm/core';
+import { appendAudit } from '../audit/audit-log.js';
 import type { BookingRepository } from '../../activities/booking.ports.js';
 import { isFareRule } from '../../domain/fare-rules.js';
 import { Booking, BookingItem, Payment } from './entities.js';
 import type { Orm } from './orm.js';
 
-/** BookingRepository on MikroORM: one forked EntityManager per call, parameterised queries only. */
-export function createBookingRepository(orm: Orm): BookingRepository {
+/**
+ * BookingRepository on MikroORM: one forked EntityManager per call, parameterised queries only.
+ * Status and payment changes write their audit event in the same transaction.
+ */
+export function createBookingRepository(orm: Orm, options: { auditKey: string }): BookingRepository {
   return {
     async setStatus(bookingId, status, failure) {
-      await orm.em.fork().nativeUpdate(
-        Booking,
-        { id: bookingId },
-        { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, updatedAt: new Date() },
-      );
+      await orm.em.fork().transactional(async (em) => {
+        const before = await em.findOneOrFail(Booking, { id: bookingId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (before.status === status) return; // a retried activity: already recorded
+        await em.nativeUpdate(
+          Booking,
+          { id: bookingId },
+          { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, updatedAt: new Date() },
+        );
+        await appendAudit(em, options.auditKey, {
+          actor: 'system:booking-saga',
+          action: 'booking.status_changed',
+          resource: `booking:${bookingId}`,
+          result: status,
+          details: { from: before.status, to: status, code: failure?.code ?? null },
+        });
+      });
     },
     async setPricing(bookingId, items, totalMinor) {
       await orm.em.fork().transactional(async (em) => {
@@ -30,11 +46,22 @@ export function createBookingRepository(orm: Orm): BookingRepository {
       await orm.em.fork().nativeUpdate(BookingItem, { booking: bookingId, offerId }, patch);
     },
     async recordPayment(bookingId, payment) {
-      await orm.em.fork().upsert(
-        Payment,
-        { id: randomUUID(), booking: bookingId, ...payment, createdAt: new Date(), updatedAt: new Date() },
-        { onConflictFields: ['paymentIntentId'], onConflictMergeFields: ['status', 'updatedAt'] },
-      );
+      await orm.em.fork().transactional(async (em) => {
+        const before = await em.findOne(Payment, { paymentIntentId: payment.paymentIntentId }, { fields: ['status'] });
+        if (before?.status === payment.status) return; // a retried activity: already recorded
+        await em.upsert(
+          Payment,
+          { id: randomUUID(), booking: bookingId, ...payment, createdAt: new Date(), updatedAt: new Date() },
+          { onConflictFields: ['paymentIntentId'], onConflictMergeFields: ['status', 'updatedAt'] },
+        );
+        await appendAudit(em, options.auditKey, {
+          actor: 'system:booking-saga',
+          action: 'payment.status_changed',
+          resource: `booking:${bookingId}`,
+          result: payment.status,
+          details: { from: before?.status ?? null, to: payment.status, amountMinor: payment.amountMinor, currency: payment.currency },
+        });
+      });
     },
     async loadForCancellation(bookingId) {
       const em = orm.em.fork();

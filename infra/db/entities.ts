@@ -103,4 +103,24 @@ export const WebhookEvent = defineEntity({
   },
 });
 
-export const entities = [User, Booking, BookingItem, Payment, WebhookEvent];
+/** One row of the tamper-evident audit log (infra/audit): append-only, each row MACed over its predecessor. */
+export const AuditEntry = defineEntity({
+  name: 'AuditEntry',
+  tableName: 'audit_log',
+  properties: {
+    seq: p.bigint('string').primary().autoincrement(),
+    occurredAt: p.datetime(),
+    actor: p.string().length(200),
+    action: p.string().length(100),
+    resource: p.string().length(200),
+    result: p.string().length(40),
+    ip: p.string().length(64).nullable(),
+    userAgent: p.string().length(400).nullable(),
+    details: p.json<Record<string, string | number | boolean | null>>(),
+    prevMac: p.string().length(64),
+    mac: p.string().length(64),
+  },
+});
+export type IAuditEntry = InferEntity<typeof AuditEntry>;
+
+export const entities = [User, Booking, BookingItem, Payment, WebhookEvent, AuditEntry];

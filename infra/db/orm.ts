@@ -5,12 +5,14 @@ import { entities } from './entities.js';
 import { Migration0001Initial } from './migrations/0001-initial.migration.js';
 import { Migration0002WebhookEvents } from './migrations/0002-webhook-events.migration.js';
 import { Migration0003FareRulesAndRefunds } from './migrations/0003-fare-rules-and-refunds.migration.js';
+import { Migration0004AuditLog } from './migrations/0004-audit-log.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
   { name: '0001-initial', class: Migration0001Initial },
   { name: '0002-webhook-events', class: Migration0002WebhookEvents },
   { name: '0003-fare-rules-and-refunds', class: Migration0003FareRulesAndRefunds },
+  { name: '0004-audit-log', class: Migration0004AuditLog },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */

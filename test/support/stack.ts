@@ -66,7 +66,7 @@ export async function startStack(
     taskQueue,
     tuning: options.workerTuning,
     deps: {
-      bookings: createBookingRepository(orm),
+      bookings: createBookingRepository(orm, { auditKey: config.audit.hmacKey }),
       providers,
       payments: createStripeGateway(stripe),
       priceTolerancePercent: config.providers.priceTolerancePercent,
