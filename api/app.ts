@@ -15,6 +15,9 @@ import { requestId } from './middleware/request-id.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { searchRoutes } from './routes/search.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { healthRoutes } from './routes/health.js';
+import type { Metrics } from '../infra/metrics.js';
+import type { Redis } from '../infra/redis.js';
 import type Stripe from 'stripe';
 
 export interface AppDeps {
@@ -25,6 +28,8 @@ export interface AppDeps {
   providers: ReadonlyMap<string, ProviderClient>;
   cipher: FieldCipher;
   stripe: Stripe;
+  redis: Redis;
+  metrics: Metrics;
   taskQueue?: string;
 }
 
@@ -32,6 +37,12 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use(requestId({ log: deps.log }));
+  app.use(async function recordLatency(c, next) {
+    const stop = deps.metrics.httpDuration.startTimer();
+    await next();
+    // The route template, never the raw path: ids must not become label values.
+    stop({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
+  });
   app.use(
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
@@ -45,7 +56,7 @@ export function createApp(deps: AppDeps) {
   app.onError(onError);
   app.notFound(notFound);
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.route('/', healthRoutes({ orm: deps.orm, redis: deps.redis, temporal: deps.temporal, metrics: deps.metrics }));
 
   const bookings = createBookingService({
     orm: deps.orm,

@@ -47,6 +47,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     readonly detail?: string,
     readonly errors?: FieldProblem[],
+    /** Extension members of the problem document (RFC 9457 §3.2). */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(TITLES[code]);
     this.name = 'ApiError';
@@ -66,5 +68,6 @@ export function problemBody(error: ApiError, requestId: string) {
     ...(error.detail ? { detail: error.detail } : {}),
     requestId,
     ...(error.errors ? { errors: error.errors } : {}),
+    ...error.extensions,
   };
 }

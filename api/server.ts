@@ -8,6 +8,9 @@ import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createTemporalClient } from '../infra/temporal/connection.js';
 import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
+import { createMetrics } from '../infra/metrics.js';
+import { createRedis } from '../infra/redis.js';
+import { countBookingsByStatus } from '../infra/db/booking-stats.js';
 import { createApp } from './app.js';
 
 // Composition root of the API process.
@@ -16,7 +19,10 @@ const log = createLogger(config, 'api');
 const orm = await createOrm(config.database);
 const temporal = await createTemporalClient(config.temporal);
 const keys = createKmsKeyService(config.kms);
+const redis = createRedis(config.redis, (error) => log.warn({ err: error.message }, 'redis connection error'));
 const app = createApp({
+  redis,
+  metrics: createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) }),
   config,
   log,
   orm,
@@ -38,7 +44,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     closing = true;
     log.info({ signal }, 'shutting down: draining connections');
     server.close(() => {
-      void Promise.allSettled([temporal.connection.close(), orm.close()]).then(() => {
+      void Promise.allSettled([temporal.connection.close(), orm.close(), redis.quit()]).then(() => {
         keys.destroy();
         process.exit(0);
       });

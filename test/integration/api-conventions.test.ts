@@ -106,6 +106,8 @@ describe('API conventions', () => {
       providers: new Map(),
       cipher: { encrypt: async () => '', decrypt: async () => '', forget: () => {} },
       stripe: stack.stripe,
+      redis: stack.redis,
+      metrics: stack.metrics,
     });
     const response = await production.request(`/api/v1/bookings/${randomUUID()}`, { headers: { 'x-dev-user': randomUUID() } });
     await expectProblem(response, 401, 'UNAUTHENTICATED');

@@ -16,6 +16,9 @@ import { createSandboxApp, type Faults } from '../../infra/providers/sandbox/san
 import { createStripeClient, createStripeGateway } from '../../infra/stripe/stripe.gateway.js';
 import { createTemporalClient } from '../../infra/temporal/connection.js';
 import { createBookingWorker } from '../../workers/create-worker.js';
+import { createMetrics } from '../../infra/metrics.js';
+import { createRedis } from '../../infra/redis.js';
+import { countBookingsByStatus } from '../../infra/db/booking-stats.js';
 
 /**
  * Everything a test needs, composed like production: the real API app, a real worker
@@ -73,7 +76,11 @@ export async function startStack(
     },
   });
   const running = worker?.run();
+  const redis = createRedis(config.redis);
+  const metrics = createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) });
   const app = createApp({
+    redis,
+    metrics,
     config,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     orm,
@@ -99,6 +106,8 @@ export async function startStack(
   return {
     app,
     apiUrl,
+    redis,
+    metrics,
     /** The environment a worker process needs to serve this stack. */
     workerEnv: {
       ...process.env,
@@ -129,6 +138,7 @@ export async function startStack(
       await connection.close();
       await temporal.connection.close();
       await orm.close();
+      redis.disconnect();
       keys.destroy();
       await new Promise((resolve) => sandboxServer.close(resolve));
       await new Promise((resolve) => apiServer.close(resolve));

@@ -1,0 +1,16 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+
+/** A Redis client that fails fast while Redis is down (no offline queue) and reconnects by itself. */
+export function createRedis(redis: Config['redis'], onError: (error: Error) => void = () => {}): Redis {
+  const client = new Redis(redis.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  // Outages surface through failing commands and /readyz; unheard, ioredis prints every reconnect attempt.
+  client.on('error', onError);
+  return client;
+}
+export type { Redis };
