@@ -8,6 +8,7 @@ import type { Orm } from '../infra/db/orm.js';
 import type { Logger } from '../infra/logger.js';
 import type { AppEnv } from './env.js';
 import { createBookingService } from './bookings.service.js';
+import { createSearchService } from './search.service.js';
 import { limitBody, requireJson } from './middleware/body.js';
 import { devUser } from './middleware/dev-user.js';
 import { notFound, onError } from './middleware/errors.js';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps) {
     taskQueue: deps.taskQueue ?? deps.config.temporal.taskQueue,
     cipher: deps.cipher,
     compensationAlertAttempts: deps.config.saga.compensationAlertAttempts,
+    providerNames: new Set(deps.providers.keys()),
   });
   const api = new Hono<AppEnv>();
   api.use('/bookings/*', devUser({ enabled: !deps.config.isProduction }));
@@ -71,7 +73,17 @@ export function createApp(deps: AppDeps) {
     await next();
     c.header('Cache-Control', 'no-store');
   });
-  api.route('/search', searchRoutes(deps.providers));
+  api.route(
+    '/search',
+    searchRoutes(
+      createSearchService({
+        providers: deps.providers,
+        redis: deps.redis,
+        deadlineMs: deps.config.search.deadlineMs,
+        cacheTtlSeconds: deps.config.search.cacheTtlSeconds,
+      }),
+    ),
+  );
   api.route('/bookings', bookingRoutes(bookings));
   api.route(
     '/webhooks',

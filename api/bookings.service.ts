@@ -23,13 +23,13 @@ export interface BookingServiceDeps {
   taskQueue: string;
   cipher: FieldCipher;
   compensationAlertAttempts: number;
+  providerNames: ReadonlySet<string>;
 }
 
-const PROVIDER_OF_PREFIX: Record<string, string> = { SBX: 'sandbox' };
-
-function providerOf(offerId: string): string {
-  const provider = PROVIDER_OF_PREFIX[offerId.split('-')[0] ?? ''];
-  if (!provider) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'unknown offer' }]);
+/** Offer ids start with their provider's name, as the adapters issue them. */
+function providerOf(offerId: string, providers: ReadonlySet<string>): string {
+  const provider = offerId.split(':')[0] ?? '';
+  if (!providers.has(provider)) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'unknown offer' }]);
   return provider;
 }
 
@@ -60,7 +60,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       seats: request.passengers.length,
       offers: request.offers.map((o) => ({
         offerId: o.offerId,
-        provider: providerOf(o.offerId),
+        provider: providerOf(o.offerId, deps.providerNames),
         expectedMinor: toMinor(o.expectedPrice),
         currency: o.expectedPrice.currency,
       })),
@@ -77,7 +77,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       if (currencies.size > 1) {
         throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'all offers must be in one currency' }]);
       }
-      const offers = request.offers.map((o) => ({ ...o, provider: providerOf(o.offerId) }));
+      const offers = request.offers.map((o) => ({ ...o, provider: providerOf(o.offerId, deps.providerNames) }));
 
       const em = deps.orm.em.fork();
       const existing = await em.findOne(Booking, { user: userId, idempotencyKey });

@@ -34,6 +34,8 @@ const schema = z.object({
   ),
   DATABASE_POOL_MAX: positiveInt.default(10),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
+  // Every key this deployment writes starts with it (tests use one per run).
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/).default('tc:'),
 
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -65,6 +67,9 @@ const schema = z.object({
   SANDBOX_HOLD_TTL_MS: duration.default(20 * 60_000),
 
   PROVIDER_TIMEOUT_MS: duration.default(5_000),
+  // A search answers within this, with what the providers that made it returned.
+  SEARCH_DEADLINE_MS: duration.default(2_500),
+  SEARCH_CACHE_TTL_SECONDS: positiveInt.default(60),
   // How far a re-priced offer may drift above the price the client saw.
   PRICE_TOLERANCE_PERCENT: z.coerce.number().min(0).max(100).default(0),
   // Keys the audit log's HMAC chain. Development default only; production must set its own.
@@ -83,7 +88,7 @@ function toConfig(env: z.infer<typeof schema>) {
     logLevel: env.LOG_LEVEL,
     api: { host: env.API_HOST, port: env.PORT },
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
-    redis: { url: env.REDIS_URL },
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
     temporal: {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
@@ -103,6 +108,7 @@ function toConfig(env: z.infer<typeof schema>) {
       timeoutMs: env.PROVIDER_TIMEOUT_MS,
       priceTolerancePercent: env.PRICE_TOLERANCE_PERCENT,
     },
+    search: { deadlineMs: env.SEARCH_DEADLINE_MS, cacheTtlSeconds: env.SEARCH_CACHE_TTL_SECONDS },
     saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS },
     audit: { hmacKey: env.AUDIT_HMAC_KEY },
     sandbox: {

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 /** A Redis client that fails fast while Redis is down (no offline queue) and reconnects by itself. */
 export function createRedis(redis: Config['redis'], onError: (error: Error) => void = () => {}): Redis {
   const client = new Redis(redis.url, {
+    keyPrefix: redis.keyPrefix,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,

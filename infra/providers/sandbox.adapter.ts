@@ -24,6 +24,12 @@ interface WireHold {
 /** Adapter for the sandbox provider's flight API (snake_case, minor units). */
 export function createSandboxProvider(options: { baseUrl: string; timeoutMs: number; name?: string }): ProviderClient {
   const name = options.name ?? 'sandbox';
+  // Our offer ids name their provider ("sandbox:SBX-…"), so a booking finds its way back.
+  const prefix = `${name}:`;
+  const wireId = (offerId: string) => {
+    if (!offerId.startsWith(prefix)) throw new BookingFailure('OFFER_NOT_FOUND', 'The offer is not from this provider.');
+    return offerId.slice(prefix.length);
+  };
 
   async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; data: T }> {
     const timeout = AbortSignal.timeout(options.timeoutMs);
@@ -74,7 +80,7 @@ export function createSandboxProvider(options: { baseUrl: string; timeoutMs: num
       const { status, data } = await call<{ data: Array<Record<string, string | number>> }>('GET', `/v1/flights?${params}`, undefined, signal);
       if (status !== 200) refuse(status, 'search');
       return data.data.map((o) => ({
-        offerId: String(o.offer_id),
+        offerId: `${prefix}${String(o.offer_id)}`,
         provider: name,
         kind: 'flight' as const,
         price: fromMinor(Number(o.fare_minor), o.currency as Currency),
@@ -100,7 +106,7 @@ export function createSandboxProvider(options: { baseUrl: string; timeoutMs: num
         fare_rule: string;
       }>(
         'GET',
-        `/v1/offers/${encodeURIComponent(offerId)}`,
+        `/v1/offers/${encodeURIComponent(wireId(offerId))}`,
       );
       if (status !== 200) refuse(status, 'reprice');
       return {
@@ -113,7 +119,7 @@ export function createSandboxProvider(options: { baseUrl: string; timeoutMs: num
       };
     },
     async hold(offerId, seats, reference) {
-      const { status, data } = await call<WireHold>('POST', '/v1/holds', { offer_id: offerId, seats, reference });
+      const { status, data } = await call<WireHold>('POST', '/v1/holds', { offer_id: wireId(offerId), seats, reference });
       if (status !== 200 && status !== 201) refuse(status, 'hold');
       return toHold(data);
     },

@@ -12,7 +12,9 @@ export function travellerOf(stack: Stack, userId: string = randomUUID()) {
   const headers = { 'x-dev-user': userId, 'content-type': 'application/json' };
 
   async function search(query: Record<string, string> = {}) {
-    const params = new URLSearchParams({ origin: 'JFK', destination: 'LHR', departureDate: '2027-01-10', adults: '1', ...query });
+    // A random day unless the test names one: bookings spread over the sandbox's inventory.
+    const day = new Date(Date.UTC(2027, 0, 1) + Math.floor(Math.random() * 360) * 86_400_000).toISOString().slice(0, 10);
+    const params = new URLSearchParams({ origin: 'JFK', destination: 'LHR', departureDate: day, adults: '1', ...query });
     const response = await stack.app.request(`/api/v1/search/flights?${params}`);
     if (response.status !== 200) throw new Error(`search answered ${response.status}`);
     return (await response.json()) as { offers: Array<{ offerId: string; price: { amount: string; currency: string } }> };

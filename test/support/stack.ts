@@ -47,9 +47,11 @@ export async function startStack(
     );
   });
   const sandboxUrl = `http://127.0.0.1:${(sandboxServer.address() as AddressInfo).port}`;
+  const runId = randomUUID().slice(0, 8);
   const config: Config = loadConfig({
     ...process.env,
     NODE_ENV: 'test',
+    REDIS_KEY_PREFIX: `test:${runId}:`,
     DATABASE_URL: inject('databaseUrl'),
     SANDBOX_PROVIDER_URL: sandboxUrl,
     PROVIDER_TIMEOUT_MS: '2000',
