@@ -123,6 +123,8 @@ async function temporal(ctx: ServiceContext): Promise<ServiceHandle> {
     args: [
       'server', 'start-dev', '--ip', host, '--port', String(port), '--ui-port', String(hostPort(uiUrl, 8233).port),
       '--db-filename', join(ctx.root, '.data', 'temporal.db'), '--namespace', namespace, '--log-level', 'warn',
+      // The test suite's own namespace, so its bookings stay out of the developer's view.
+      '--namespace', 'travelconnect-test',
     ],
     // The gRPC port opens before the namespace is registered; workers started then fail.
     ready: async () =>

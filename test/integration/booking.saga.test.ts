@@ -59,13 +59,13 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     // Operators see it: the CLI lists the workflow with its search attribute.
     const listed = execFileSync(
       '.tools/bin/temporal',
-      ['workflow', 'list', '--address', stack.config.temporal.address, '--query', `WorkflowId='${row.workflowId}' AND BookingStatus='CONFIRMED'`, '--output', 'json'],
+      ['workflow', 'list', '--address', stack.config.temporal.address, '--namespace', stack.config.temporal.namespace, '--query', `WorkflowId='${row.workflowId}' AND BookingStatus='CONFIRMED'`, '--output', 'json'],
       { encoding: 'utf8' },
     );
     expect(JSON.parse(listed)).toHaveLength(1);
     // ...and so does the Web UI, through the same HTTP API its pages call.
     const ui = await fetch(
-      `${stack.config.temporal.uiUrl}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`WorkflowId='${row.workflowId}'`)}`,
+      `${stack.config.temporal.uiUrl}/api/v1/namespaces/${stack.config.temporal.namespace}/workflows?query=${encodeURIComponent(`WorkflowId='${row.workflowId}'`)}`,
     );
     const { executions } = (await ui.json()) as { executions: Array<{ type: { name: string } }> };
     expect(executions.map((e) => e.type.name)).toEqual(['bookingWorkflow']);

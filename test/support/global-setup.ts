@@ -5,6 +5,8 @@ import { loadConfig } from '../../infra/config.js';
 import { createOrm, migrate } from '../../infra/db/orm.js';
 import { ensureServices } from '../../infra/dev/services.js';
 import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
+import { ensureNamespace } from '../../infra/temporal/namespace.js';
+import { TEST_NAMESPACE } from './namespace.js';
 import { Connection } from '@temporalio/client';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,8 +26,10 @@ export default async function setup(project: TestProject) {
     only: ['postgres', 'redis', 'temporal', 'kms', 'stripe'],
   });
 
+  // Test bookings live in a namespace of their own, out of the way of the developer's Web UI.
   const temporal = await Connection.connect({ address: config.temporal.address });
-  await ensureSearchAttributes(temporal, config.temporal.namespace);
+  await ensureNamespace(temporal, TEST_NAMESPACE);
+  await ensureSearchAttributes(temporal, TEST_NAMESPACE);
   await temporal.close();
 
   const database = `tc_test_${Date.now()}_${randomBytes(3).toString('hex')}`;

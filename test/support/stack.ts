@@ -16,6 +16,7 @@ import { createSandboxApp, type Faults } from '../../infra/providers/sandbox/san
 import { createStripeClient, createStripeGateway } from '../../infra/stripe/stripe.gateway.js';
 import { createTemporalClient } from '../../infra/temporal/connection.js';
 import { createBookingWorker } from '../../workers/create-worker.js';
+import { TEST_NAMESPACE } from './namespace.js';
 import { createMetrics } from '../../infra/metrics.js';
 import { createRedis } from '../../infra/redis.js';
 import { countBookingsByStatus } from '../../infra/db/booking-stats.js';
@@ -52,6 +53,7 @@ export async function startStack(
     ...process.env,
     NODE_ENV: 'test',
     REDIS_KEY_PREFIX: `test:${runId}:`,
+    TEMPORAL_NAMESPACE: TEST_NAMESPACE,
     DATABASE_URL: inject('databaseUrl'),
     SANDBOX_PROVIDER_URL: sandboxUrl,
     PROVIDER_TIMEOUT_MS: '2000',
@@ -116,6 +118,7 @@ export async function startStack(
       NODE_ENV: 'test',
       DATABASE_URL: config.database.url,
       TEMPORAL_TASK_QUEUE: taskQueue,
+      TEMPORAL_NAMESPACE: TEST_NAMESPACE,
       SANDBOX_PROVIDER_URL: sandboxUrl,
       PROVIDER_TIMEOUT_MS: String(config.providers.timeoutMs),
       LOG_LEVEL: 'warn',
