@@ -7,6 +7,7 @@ import { createFieldCipher } from '../infra/crypto/field-cipher.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createTemporalClient } from '../infra/temporal/connection.js';
+import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
 import { createMetrics } from '../infra/metrics.js';
 import { createRedis } from '../infra/redis.js';
@@ -17,8 +18,8 @@ import { createApp } from './app.js';
 const config = loadConfigOrExit();
 const log = createLogger(config, 'api');
 const orm = await createOrm(config.database);
-const temporal = await createTemporalClient(config.temporal);
 const keys = createKmsKeyService(config.kms);
+const temporal = await createTemporalClient(config.temporal, { payloadCodecs: [await createEncryptionCodec(keys)] });
 const redis = createRedis(config.redis, (error) => log.warn({ err: error.message }, 'redis connection error'));
 const app = createApp({
   redis,

@@ -8,6 +8,8 @@ import { createProviders } from '../infra/providers/registry.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
 import { createBookingWorker } from './create-worker.js';
+import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
+import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 
 // Composition root of the booking worker process.
 const config = loadConfigOrExit();
@@ -19,8 +21,10 @@ const registered = await ensureSearchAttributes(operator, config.temporal.namesp
 await operator.close();
 if (registered.length > 0) log.info({ registered }, 'registered search attributes');
 const connection = await NativeConnection.connect({ address: config.temporal.address });
+const keys = createKmsKeyService(config.kms);
 const worker = await createBookingWorker({
   connection,
+  dataConverter: { payloadCodecs: [await createEncryptionCodec(keys)] },
   temporal: config.temporal,
   tuning: config.worker,
   deps: {
@@ -45,5 +49,6 @@ try {
 } finally {
   await connection.close();
   await orm.close();
+  keys.destroy();
   log.info('worker stopped');
 }

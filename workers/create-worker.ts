@@ -1,4 +1,5 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { Config } from '../infra/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { workflowsPath } from '../infra/temporal/connection.js';
@@ -10,6 +11,7 @@ export async function createBookingWorker(options: {
   deps: ActivityDeps;
   tuning?: Config['worker'];
   taskQueue?: string;
+  dataConverter?: DataConverter;
 }): Promise<Worker> {
   const { workflowBundlePath, ...tuning } = options.tuning ?? {};
   const defined = Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined));
@@ -19,6 +21,7 @@ export async function createBookingWorker(options: {
     taskQueue: options.taskQueue ?? options.temporal.taskQueue,
     ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: workflowsPath() }),
     activities: createActivities(options.deps),
+    dataConverter: options.dataConverter,
     ...defined,
   });
 }

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { Config } from '../config.js';
 
-/** A Temporal client for the API and tests. */
-export async function createTemporalClient(temporal: Config['temporal']): Promise<Client> {
+/** A Temporal client for the API and tests; production passes the encrypting data converter. */
+export async function createTemporalClient(temporal: Config['temporal'], dataConverter?: DataConverter): Promise<Client> {
   const connection = await Connection.connect({ address: temporal.address });
-  return new Client({ connection, namespace: temporal.namespace });
+  return new Client({ connection, namespace: temporal.namespace, dataConverter });
 }
 
 /** The workflow bundle's entry: TypeScript sources under tsx, compiled JavaScript from dist. */

@@ -15,6 +15,7 @@ import { createSandboxProvider } from '../../infra/providers/sandbox.adapter.js'
 import { createSandboxApp, type Faults } from '../../infra/providers/sandbox/sandbox.app.js';
 import { createStripeClient, createStripeGateway } from '../../infra/stripe/stripe.gateway.js';
 import { createTemporalClient } from '../../infra/temporal/connection.js';
+import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
 import { createBookingWorker } from '../../workers/create-worker.js';
 import { TEST_NAMESPACE } from './namespace.js';
 import { createMetrics } from '../../infra/metrics.js';
@@ -64,13 +65,15 @@ export async function startStack(
   const keys = createKmsKeyService(config.kms);
   const stripe = createStripeClient(config.stripe);
   const providers = new Map([['sandbox', createSandboxProvider({ baseUrl: sandboxUrl, timeoutMs: config.providers.timeoutMs })]]);
-  const temporal = await createTemporalClient(config.temporal);
+  const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
+  const temporal = await createTemporalClient(config.temporal, dataConverter);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Tests that kill workers run them as processes of their own instead (see workerEnv).
   const worker: Worker | undefined = options.inProcessWorker === false ? undefined : await createBookingWorker({
     connection,
     temporal: config.temporal,
     taskQueue,
+    dataConverter,
     tuning: options.workerTuning,
     deps: {
       bookings: createBookingRepository(orm, { auditKey: config.audit.hmacKey }),
@@ -110,6 +113,7 @@ export async function startStack(
   return {
     app,
     apiUrl,
+    keys,
     redis,
     metrics,
     /** The environment a worker process needs to serve this stack. */
