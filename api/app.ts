@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Scalar } from '@scalar/hono-api-reference';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Client } from '@temporalio/client';
 import type { ProviderClient } from '../activities/booking.ports.js';
@@ -6,7 +6,6 @@ import type { Config } from '../infra/config.js';
 import type { FieldCipher } from '../infra/crypto/field-cipher.js';
 import type { Orm } from '../infra/db/orm.js';
 import type { Logger } from '../infra/logger.js';
-import type { AppEnv } from './env.js';
 import { createBookingService } from './bookings.service.js';
 import { createSearchService } from './search.service.js';
 import { limitBody, requireJson } from './middleware/body.js';
@@ -17,6 +16,7 @@ import { bookingRoutes } from './routes/bookings.js';
 import { searchRoutes } from './routes/search.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes } from './routes/health.js';
+import { createRouter } from './openapi.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { Redis } from '../infra/redis.js';
 import type Stripe from 'stripe';
@@ -36,7 +36,7 @@ export interface AppDeps {
 
 /** The HTTP API; the server and the tests compose it the same way. */
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = createRouter();
   app.use(requestId({ log: deps.log }));
   app.use(async function recordLatency(c, next) {
     const stop = deps.metrics.httpDuration.startTimer();
@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps) {
     compensationAlertAttempts: deps.config.saga.compensationAlertAttempts,
     providerNames: new Set(deps.providers.keys()),
   });
-  const api = new Hono<AppEnv>();
+  const api = createRouter();
   api.use('/bookings/*', devUser({ enabled: !deps.config.isProduction }));
   api.use(async (c, next) => {
     await next();
@@ -90,5 +90,22 @@ export function createApp(deps: AppDeps) {
     webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.config.stripe.webhookSecret, orm: deps.orm, temporal: deps.temporal }),
   );
   app.route('/api/v1', api);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'TravelConnect API',
+      version: '1.0.0',
+      description: 'Search flights, book them through a durable saga, pay by card. Errors are application/problem+json.',
+    },
+  });
+  // The reference page loads its script from a CDN, so it gets a CSP of its own.
+  app.get('/docs', async (c, next) => {
+    await next();
+    c.res.headers.set(
+      'Content-Security-Policy',
+      "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; font-src https://cdn.jsdelivr.net https://fonts.scalar.com; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+    );
+  }, Scalar({ url: '/openapi.json', pageTitle: 'TravelConnect API' }));
   return app;
 }

@@ -1,10 +1,9 @@
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import { createBookingSchema, idempotencyKeySchema } from '../../domain/booking.schemas.js';
-import { fromMinor, type Currency } from '../../domain/money.js';
+import { fromMinor, moneySchema, type Currency } from '../../domain/money.js';
 import type { IBooking } from '../../infra/db/entities.js';
-import type { AppEnv } from '../env.js';
+import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
-import { validate } from '../validation.js';
 import type { BookingService } from '../bookings.service.js';
 
 function idempotencyKey(header: string | undefined): string {
@@ -43,7 +42,7 @@ function view(booking: IBooking) {
       kind: item.kind,
       price: fromMinor(item.priceMinor, item.currency as Currency),
       state: item.state,
-      confirmationCode: item.confirmationCode,
+      confirmationCode: item.confirmationCode ?? null,
     })),
     passengers: booking.passengers.map((p) => ({
       givenName: p.givenName,
@@ -59,19 +58,97 @@ function view(booking: IBooking) {
   };
 }
 
+const devUserHeader = z.object({
+  'x-dev-user': z.uuid().optional().openapi({ description: 'Development only: the caller, until login lands' }),
+});
+const idempotencyHeader = devUserHeader.extend({
+  'idempotency-key': z.string().optional().openapi({ description: 'Required: a UUID chosen by the client' }),
+});
+const bookingIdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '6f1c…' }) });
+
+const summarySchema = z
+  .object({ bookingId: z.string(), status: z.string(), links: z.object({ self: z.string() }) })
+  .openapi('BookingSummary');
+const viewSchema = z
+  .object({
+    bookingId: z.string(),
+    status: z.string(),
+    price: moneySchema,
+    items: z.array(
+      z.object({
+        offerId: z.string(),
+        provider: z.string(),
+        kind: z.string(),
+        price: moneySchema,
+        state: z.string(),
+        confirmationCode: z.string().nullable(),
+      }),
+    ),
+    passengers: z.array(
+      z.object({
+        givenName: z.string(),
+        familyName: z.string(),
+        passportNumber: z.string().openapi({ description: 'Masked: all but the last 3 characters are *' }),
+        passportCountry: z.string(),
+        nationality: z.string(),
+      }),
+    ),
+    payment: z.object({ status: z.string(), amount: moneySchema }).nullable(),
+    failure: z.object({ code: z.string(), message: z.string() }).optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Booking');
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const createBooking = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Book offers: starts the booking saga',
+  request: {
+    headers: idempotencyHeader,
+    body: { content: { 'application/json': { schema: createBookingSchema } }, required: true },
+  },
+  responses: {
+    202: json(summarySchema, 'Accepted: the saga has started'),
+    200: json(summarySchema, 'The booking this Idempotency-Key already made'),
+    ...problems('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'IDEMPOTENCY_KEY_REUSED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'),
+  },
+});
+
+const getBooking = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: "One of the caller's bookings",
+  request: { headers: devUserHeader, params: bookingIdParam },
+  responses: { 200: json(viewSchema, 'The booking'), ...problems('UNAUTHENTICATED', 'NOT_FOUND') },
+});
+
+const cancelBooking = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  summary: 'Cancel: compensation before confirmation, refund per fare rule after it',
+  request: { headers: idempotencyHeader, params: bookingIdParam },
+  responses: {
+    202: json(summarySchema, 'Cancellation under way or done'),
+    ...problems('IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'NOT_FOUND', 'BOOKING_NOT_CANCELLABLE'),
+  },
+});
+
 export function bookingRoutes(service: BookingService) {
-  return new Hono<AppEnv>()
-    .post('/', validate('json', createBookingSchema), async (c) => {
+  return createRouter()
+    .openapi(createBooking, async (c) => {
       const key = idempotencyKey(c.req.header('idempotency-key'));
       const { booking, created } = await service.create(c.get('userId'), key, c.req.valid('json'));
-      return c.json(summary(booking), created ? 202 : 200);
+      return created ? c.json(summary(booking), 202) : c.json(summary(booking), 200);
     })
-    .get('/:id', async (c) => {
-      return c.json(view(await service.findOwn(c.get('userId'), bookingIdOf(c.req.param('id')))));
+    .openapi(getBooking, async (c) => {
+      return c.json(view(await service.findOwn(c.get('userId'), bookingIdOf(c.req.valid('param').id))), 200);
     })
-    .post('/:id/cancel', async (c) => {
+    .openapi(cancelBooking, async (c) => {
       const key = idempotencyKey(c.req.header('idempotency-key'));
-      const booking = await service.cancel(c.get('userId'), bookingIdOf(c.req.param('id')), key);
+      const booking = await service.cancel(c.get('userId'), bookingIdOf(c.req.valid('param').id), key);
       return c.json(summary(booking), 202);
     });
 }

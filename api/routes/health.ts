@@ -1,9 +1,9 @@
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import type { Orm } from '../../infra/db/orm.js';
 import type { Metrics } from '../../infra/metrics.js';
 import type { Redis } from '../../infra/redis.js';
-import type { AppEnv } from '../env.js';
+import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
@@ -23,11 +23,35 @@ async function within(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   }
 }
 
+const checksSchema = z.object({ postgres: z.enum(['ok', 'down']), redis: z.enum(['ok', 'down']), temporal: z.enum(['ok', 'down']) });
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness: the process answers (no dependency is checked)',
+  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+});
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'Readiness: Postgres, Redis and Temporal reachable',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: z.object({ status: z.literal('ready'), checks: checksSchema }) } } },
+    ...problems('SERVICE_UNAVAILABLE'),
+  },
+});
+const metrics = createRoute({
+  method: 'get',
+  path: '/metrics',
+  summary: 'Prometheus metrics',
+  responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
+});
+
 /** Liveness, readiness (every dependency, named when down) and Prometheus metrics. */
 export function healthRoutes(deps: { orm: Orm; redis: Redis; temporal: Client; metrics: Metrics }) {
-  return new Hono<AppEnv>()
-    .get('/healthz', (c) => c.json({ status: 'ok' }))
-    .get('/readyz', async (c) => {
+  return createRouter()
+    .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
+    .openapi(readyz, async (c) => {
       const [postgres, redis, temporal] = await Promise.all([
         within(() => deps.orm.em.getConnection().execute('select 1')),
         within(() => deps.redis.ping()),
@@ -36,10 +60,10 @@ export function healthRoutes(deps: { orm: Orm; redis: Redis; temporal: Client; m
       const checks = { postgres, redis, temporal };
       const down = Object.entries(checks).filter(([, state]) => state === 'down').map(([name]) => name);
       if (down.length > 0) throw new ApiError('SERVICE_UNAVAILABLE', `Not ready: ${down.join(', ')} unreachable.`, undefined, { checks });
-      return c.json({ status: 'ready', checks });
+      return c.json({ status: 'ready' as const, checks }, 200);
     })
-    .get('/metrics', async (c) => {
+    .openapi(metrics, async (c) => {
       c.header('Content-Type', deps.metrics.registry.contentType);
-      return c.body(await deps.metrics.registry.metrics());
+      return c.text(await deps.metrics.registry.metrics(), 200);
     });
 }

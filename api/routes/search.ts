@@ -1,14 +1,43 @@
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import { flightSearchSchema } from '../../domain/booking.schemas.js';
-import type { AppEnv } from '../env.js';
-import { validate } from '../validation.js';
+import { moneySchema } from '../../domain/money.js';
+import { createRouter, problems } from '../openapi.js';
 import type { SearchService } from '../search.service.js';
+
+const offerSchema = z
+  .object({
+    offerId: z.string(),
+    provider: z.string(),
+    kind: z.enum(['flight', 'hotel']),
+    price: moneySchema,
+    expiresAt: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .openapi('Offer');
+
+const searchFlights = createRoute({
+  method: 'get',
+  path: '/flights',
+  summary: 'Search flights across every provider',
+  request: { query: flightSearchSchema },
+  responses: {
+    200: {
+      description: 'Offers; `partial` when a provider failed or missed the deadline',
+      content: {
+        'application/json': {
+          schema: z.object({ offers: z.array(offerSchema), partial: z.boolean(), failedProviders: z.array(z.string()) }),
+        },
+      },
+    },
+    ...problems('VALIDATION_FAILED', 'RATE_LIMITED'),
+  },
+});
 
 /** Flight search across the configured providers; a failing provider makes the answer partial. */
 export function searchRoutes(search: SearchService) {
-  return new Hono<AppEnv>().get('/flights', validate('query', flightSearchSchema), async (c) => {
+  return createRouter().openapi(searchFlights, async (c) => {
     const { cached, ...answer } = await search.flights(c.req.valid('query'), c.get('log'));
     c.header('X-Cache', cached ? 'HIT' : 'MISS');
-    return c.json(answer);
+    return c.json(answer, 200);
   });
 }

@@ -1,11 +1,11 @@
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import type Stripe from 'stripe';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { WebhookEvent } from '../../infra/db/entities.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { paymentFailedSignal, paymentSucceededSignal } from '../../workflows/booking.workflow.js';
-import type { AppEnv } from '../env.js';
+import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
 
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -23,9 +23,27 @@ function signalFor(event: Stripe.Event) {
   }
 }
 
+const stripeWebhook = createRoute({
+  method: 'post',
+  path: '/stripe',
+  summary: 'Stripe events (raw body, Stripe-Signature checked with a 300 s tolerance)',
+  request: { headers: z.object({ 'stripe-signature': z.string().optional() }) },
+  responses: {
+    200: {
+      description: 'Received: handled, a duplicate of an event already handled, or a type we do not act on',
+      content: {
+        'application/json': {
+          schema: z.object({ received: z.literal(true), handled: z.boolean().optional(), duplicate: z.boolean().optional() }),
+        },
+      },
+    },
+    ...problems('VALIDATION_FAILED'),
+  },
+});
+
 /** Stripe webhooks: signature checked over the raw body, each event id acted on once. */
 export function webhookRoutes(deps: { stripe: Stripe; webhookSecret: string; orm: Orm; temporal: Client }) {
-  return new Hono<AppEnv>().post('/stripe', async (c) => {
+  return createRouter().openapi(stripeWebhook, async (c) => {
     const signature = c.req.header('stripe-signature');
     const body = await c.req.text();
     let event: Stripe.Event;
@@ -37,7 +55,7 @@ export function webhookRoutes(deps: { stripe: Stripe; webhookSecret: string; orm
     }
     const action = signalFor(event);
     const workflowId = (event.data.object as { metadata?: Record<string, string> }).metadata?.workflowId;
-    if (!action || !workflowId) return c.json({ received: true, handled: false });
+    if (!action || !workflowId) return c.json({ received: true as const, handled: false }, 200);
 
     // The event row and the signal commit together: a failed signal leaves Stripe to retry.
     try {
@@ -51,9 +69,9 @@ export function webhookRoutes(deps: { stripe: Stripe; webhookSecret: string; orm
         }
       });
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) return c.json({ received: true, duplicate: true });
+      if (error instanceof UniqueConstraintViolationException) return c.json({ received: true as const, duplicate: true }, 200);
       throw error;
     }
-    return c.json({ received: true, handled: true });
+    return c.json({ received: true as const, handled: true }, 200);
   });
 }
