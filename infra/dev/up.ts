@@ -73,7 +73,8 @@ if (!stopping) {
   }).catch(() => undefined);
   if (!registered?.ok) say('note: could not register the webhook endpoint with the Stripe fake');
   say('TravelConnect is up. Ctrl-C stops what this command started.');
-  say(`  API          ${api}/api/v1  (health: ${api}/healthz)`);
+  say(`  API          ${api}/api/v1  (health: ${api}/healthz, readiness: ${api}/readyz)`);
+  say(`  API docs     ${api}/docs  (OpenAPI: ${api}/openapi.json)`);
   say(`  Temporal UI  ${config.temporal.uiUrl}`);
   say(`  Sandbox      ${config.providers.sandboxUrl}`);
   say(`  Try          curl '${api}/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-01-10'`);
