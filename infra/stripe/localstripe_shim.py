@@ -14,6 +14,8 @@ POSTs whose Idempotency-Key starts with keyPrefix take effect but answer 503
 """
 
 import argparse
+import os
+import pickle
 import asyncio
 import collections
 import json
@@ -53,6 +55,20 @@ def _create_charge(self, on_failure_now):
 
 
 PaymentIntent._create_charge = _create_charge
+
+# localstripe rewrites its whole store on every change, in place: a process killed
+# mid-write leaves a truncated file that it then cannot load. Write, then rename.
+STORE_FILE = '/tmp/localstripe.pickle'
+
+
+def _dump_to_disk_atomically(self):
+    tmp = f'{STORE_FILE}.{os.getpid()}.tmp'
+    with open(tmp, 'wb') as f:
+        pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, STORE_FILE)
+
+
+type(store).dump_to_disk = _dump_to_disk_atomically
 
 TTL_SECONDS = 24 * 60 * 60  # Stripe keeps idempotency results for 24 hours.
 MAX_LOGGED_REQUESTS = 5000
@@ -210,7 +226,12 @@ def main():
     args = parser.parse_args()
 
     if not args.from_scratch:
-        store.try_load_from_disk()
+        try:
+            store.try_load_from_disk()
+        except Exception as e:  # a file cut short by a kill must not stop the fake from starting
+            os.replace(STORE_FILE, STORE_FILE + '.corrupt')
+            print(f'localstripe: saved state unreadable ({e}); moved to {STORE_FILE}.corrupt, starting empty',
+                  flush=True)
 
     # Outermost, so replays skip localstripe entirely and /_tc skips its auth.
     app.middlewares.insert(0, idempotency_middleware)
