@@ -14,10 +14,18 @@ export function limitBody(): MiddlewareHandler {
   });
 }
 
+/** Whether the request has a body: by its headers off the wire, by its stream in-process. */
+function carriesBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  if (length !== null) return length.trim() !== '0';
+  if (request.headers.has('transfer-encoding')) return true;
+  return request.body !== null;
+}
+
 /** Requests that carry a body must carry JSON. */
 export function requireJson(): MiddlewareHandler {
   return async function requireJsonMiddleware(c, next) {
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && c.req.raw.body !== null) {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && carriesBody(c.req.raw)) {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json') throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
     }
