@@ -34,7 +34,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'test/replay/fixtures/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

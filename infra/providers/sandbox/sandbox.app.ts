@@ -17,6 +17,7 @@ export const faultsSchema = z.strictObject({
   rejectConfirm: z.boolean().default(false), // confirm answers 422
   failRelease: z.boolean().default(false), // release and cancel answer 503
   priceIncreasePercent: z.number().min(0).default(0), // re-pricing shows a higher fare
+  holdTtlMs: z.number().int().positive().optional(), // when set, the TTL of new holds instead of options.holdTtlMs
 });
 export type Faults = z.infer<typeof faultsSchema>;
 
@@ -162,7 +163,7 @@ export function createSandboxApp(options: SandboxOptions) {
       total_minor: fare(flight.fareMinor) * body.data.seats,
       currency: flight.currency,
       state: 'HELD',
-      expires_at: new Date(now() + options.holdTtlMs).toISOString(),
+      expires_at: new Date(now() + (faults.holdTtlMs ?? options.holdTtlMs)).toISOString(),
       confirmation_code: null,
       created_at: new Date(now()).toISOString(),
     };

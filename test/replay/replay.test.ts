@@ -1,0 +1,106 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { HistoryAndWorkflowId } from '@temporalio/common';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, Runtime, Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../infra/config.js';
+import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
+import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
+import { payloadTexts } from './payloads.js';
+import { workflowsPath } from '../../infra/temporal/connection.js';
+
+/**
+ * Versioning guard: every recorded history of the booking saga (test/replay/histories,
+ * written by `npm run record:histories`) must replay against the workflow code as it is now.
+ * A failure here means the change would break bookings already running in production:
+ * gate it behind patched() or ship it as a new workflow type; do not re-record to get green.
+ */
+
+// Replay workers log every start and stop at INFO: keep the output to real problems, as test/support/stack.ts does.
+try {
+  Runtime.install({ logger: new DefaultLogger((process.env.TEST_WORKER_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
+} catch {
+  // this process already has a Temporal runtime (and its logger)
+}
+
+const historiesDir = new URL('./histories/', import.meta.url);
+const files = readdirSync(historiesDir)
+  .filter((name) => name.endsWith('.json'))
+  .sort();
+
+/** The paths of the saga that exist today; a new path needs its recorded history added here. */
+const PATHS = [
+  'confirmed',
+  'payment-declined',
+  'three-d-secure-confirmed',
+  'hold-expired',
+  'provider-rejects-confirmation',
+  'price-changed',
+  'cancelled-before-confirmation',
+  'cancelled-after-confirmation',
+  'needs-attention-then-failed',
+];
+
+function load(file: string): HistoryAndWorkflowId {
+  const history = historyFromJSON(JSON.parse(readFileSync(new URL(file, historiesDir), 'utf8')));
+  // The saga reads its own workflow id (idempotency keys): replay under the recorded one.
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  return { workflowId: started?.workflowId || file.replace(/\.json$/, ''), history };
+}
+
+/**
+ * Production's worker options where they matter to replay (workers/booking.worker.ts): the same
+ * workflows entry and the same data converter (the KMS-backed encryption codec).
+ */
+const keys = createKmsKeyService(loadConfig({ ...process.env, NODE_ENV: 'test' }).kms);
+const codec = await createEncryptionCodec(keys);
+const productionReplayOptions = (path: string): ReplayWorkerOptions => ({
+  workflowsPath: path,
+  replayName: 'booking-replay',
+  dataConverter: { payloadCodecs: [codec] },
+});
+afterAll(() => keys.destroy());
+
+async function replay(options: ReplayWorkerOptions, histories: HistoryAndWorkflowId[]): Promise<ReplayResult[]> {
+  const results: ReplayResult[] = [];
+  for await (const result of Worker.runReplayHistories(options, histories)) results.push(result);
+  return results;
+}
+
+describe('replay of recorded booking histories', () => {
+  it('has a recorded history for every path of the saga', () => {
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.map((name) => name.replace(/\.json$/, ''))).toEqual(expect.arrayContaining(PATHS));
+  });
+
+  it('replays every recorded history against the current workflow code without error', async () => {
+    const histories = files.map(load);
+    expect(histories.length).toBeGreaterThan(0);
+    const results = await replay(productionReplayOptions(workflowsPath()), histories);
+
+    expect(results).toHaveLength(files.length); // so an empty folder, or a history skipped, fails
+    const outcome = (result: ReplayResult) => ({ workflowId: result.workflowId, error: result.error ? `${result.error.name}: ${result.error.message}` : undefined });
+    expect(results.map(outcome)).toEqual(histories.map(({ workflowId }) => ({ workflowId, error: undefined })));
+  });
+
+  it('carries no passenger or contact data in any payload, read through the codec', async () => {
+    for (const file of files) {
+      const payloads = await payloadTexts(JSON.parse(readFileSync(new URL(file, historiesDir), 'utf8')), codec);
+      expect(payloads.length, file).toBeGreaterThan(0);
+      for (const text of payloads) {
+        expect(text, file).not.toMatch(/"(passportNumber|passengers|dateOfBirth|contact|phone|email)"/);
+        expect(text, file).not.toMatch(/\+[1-9]\d{6,14}/); // an E.164 phone number
+      }
+    }
+  });
+
+  it('fails with a DeterminismViolationError when the activity order changes', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/extra-activity-first.workflow.ts', import.meta.url));
+    const [result, ...rest] = await replay(productionReplayOptions(fixture), [load('confirmed.json')]);
+
+    expect(rest).toHaveLength(0);
+    expect(result?.error).toBeInstanceOf(DeterminismViolationError);
+  });
+});
