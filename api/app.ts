@@ -65,6 +65,7 @@ export function createApp(deps: AppDeps) {
     taskQueue: deps.taskQueue ?? deps.config.temporal.taskQueue,
     cipher: deps.cipher,
     compensationAlertAttempts: deps.config.saga.compensationAlertAttempts,
+    lateSuccessSweepMs: deps.config.saga.lateSuccessSweepMs,
     providerNames: new Set(deps.providers.keys()),
   });
   const api = createRouter();

@@ -23,6 +23,7 @@ export interface BookingServiceDeps {
   taskQueue: string;
   cipher: FieldCipher;
   compensationAlertAttempts: number;
+  lateSuccessSweepMs: number;
   providerNames: ReadonlySet<string>;
 }
 
@@ -66,6 +67,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       })),
       paymentMethodId: request.paymentMethodId,
       compensationAlertAttempts: deps.compensationAlertAttempts,
+      lateSuccessSweepMs: deps.lateSuccessSweepMs,
     };
   }
 

@@ -76,6 +76,8 @@ const schema = z.object({
   AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').default('development-only-audit-hmac-key-0000'),
   // Tries of a saga's undo step before the booking is flagged NEEDS_ATTENTION (retrying goes on).
   COMPENSATION_ALERT_ATTEMPTS: positiveInt.default(8),
+  // After a failed booking, when to look again for holds a provider granted late.
+  LATE_SUCCESS_SWEEP_MS: duration.default(2 * 60_000),
 });
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
@@ -109,7 +111,7 @@ function toConfig(env: z.infer<typeof schema>) {
       priceTolerancePercent: env.PRICE_TOLERANCE_PERCENT,
     },
     search: { deadlineMs: env.SEARCH_DEADLINE_MS, cacheTtlSeconds: env.SEARCH_CACHE_TTL_SECONDS },
-    saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS },
+    saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS, lateSuccessSweepMs: env.LATE_SUCCESS_SWEEP_MS },
     audit: { hmacKey: env.AUDIT_HMAC_KEY },
     sandbox: {
       port: env.SANDBOX_PROVIDER_PORT,

@@ -29,3 +29,6 @@ export const RECORD_STEP: ActivityOptions = {
 };
 
 export const BOOKING_TASK_QUEUE = 'bookings';
+
+/** When the saga looks again for holds granted after it gave up. */
+export const DEFAULT_LATE_SUCCESS_SWEEP_MS = 2 * 60_000;

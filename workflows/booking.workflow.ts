@@ -5,8 +5,10 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -16,6 +18,7 @@ import type { Activities } from '../activities/index.js';
 import {
   COMPENSATION_STEP,
   DEFAULT_COMPENSATION_ALERT_ATTEMPTS,
+  DEFAULT_LATE_SUCCESS_SWEEP_MS,
   firstCompensationTries,
   FORWARD_STEP,
   RECORD_STEP,
@@ -38,6 +41,8 @@ export interface BookingWorkflowInput {
   paymentMethodId: string;
   /** Tries of an undo before operators are alerted; from config, so tests can make it small. */
   compensationAlertAttempts?: number;
+  /** How long after failing to look again for holds a provider granted late; from config. */
+  lateSuccessSweepMs?: number;
 }
 
 export type PaymentState = 'NONE' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'CAPTURED' | 'VOIDED';
@@ -123,6 +128,7 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
     firstCompensationTries(input.compensationAlertAttempts ?? DEFAULT_COMPENSATION_ALERT_ATTEMPTS),
   );
   const compensations: Undo[] = [];
+  const holdUndos: Undo[] = [];
   // Never gives up: after the first tries the booking shows NEEDS_ATTENTION while retrying goes on.
   async function compensate(undo: Undo) {
     try {
@@ -142,7 +148,9 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
       const holds: Array<{ offerId: string; provider: string; holdId: string; expiresAt: string }> = [];
       for (const item of priced.items) {
         const offer = { ...step, offerId: item.offerId, provider: item.provider };
-        compensations.unshift((acts) => acts.releaseHold(offer));
+        const release: Undo = (acts) => acts.releaseHold(offer);
+        compensations.unshift(release);
+        holdUndos.push(release);
         const hold = await forward.holdOffer({ ...offer, seats: input.seats });
         holds.push({ ...item, ...hold });
       }
@@ -195,6 +203,14 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
         : ['FAILED', failureOf(error) ?? { code: 'INTERNAL', message: 'The booking could not be completed.' }];
     await CancellationScope.nonCancellable(() => moveTo(...outcome));
     finished = true;
+    // Late success: a provider may grant a hold after refusing or timing out; look once more, later.
+    // Added after release, hence patched(): histories recorded before it replay without the sweep.
+    if (holdUndos.length > 0 && patched('late-success-sweep')) {
+      await CancellationScope.nonCancellable(async () => {
+        await sleep(input.lateSuccessSweepMs ?? DEFAULT_LATE_SUCCESS_SWEEP_MS);
+        for (const undo of holdUndos) await undo(undoPersistently);
+      });
+    }
     return state;
   }
 }

@@ -7,7 +7,7 @@ import { json, travellerOf } from '../support/booking-client.js';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ env: { COMPENSATION_ALERT_ATTEMPTS: '2' } });
+  stack = await startStack({ env: { COMPENSATION_ALERT_ATTEMPTS: '2', LATE_SUCCESS_SWEEP_MS: '3000' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -192,6 +192,32 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     } finally {
       await stack.setFaults({});
     }
+  });
+
+  it('releases a hold the provider granted after refusing it (late success)', async () => {
+    const traveller = travellerOf(stack);
+    const body = await traveller.bookingBody();
+    await stack.setFaults({ lateHoldAfterRefusalMs: 500 });
+    let bookingId: string;
+    try {
+      bookingId = (await json(await traveller.book(body))).bookingId;
+      const booking = await traveller.settled(bookingId);
+      expect(booking.status).toBe('FAILED');
+      expect(booking.failure.code).toBe('SOLD_OUT');
+    } finally {
+      await stack.setFaults({});
+    }
+    const states: string[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const state = (await holdAtProvider(bookingId)).hold?.state ?? 'NONE';
+      if (states.at(-1) !== state) states.push(state);
+      if (state === 'RELEASED') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The provider granted the hold after the saga gave up; the later sweep released it.
+    expect(states).toContain('HELD');
+    expect(states.at(-1)).toBe('RELEASED');
   });
 
   it('fails a declined card with PAYMENT_DECLINED and releases the hold', async () => {

@@ -18,6 +18,8 @@ export const faultsSchema = z.strictObject({
   failRelease: z.boolean().default(false), // release and cancel answer 503
   priceIncreasePercent: z.number().min(0).default(0), // re-pricing shows a higher fare
   holdTtlMs: z.number().int().positive().optional(), // when set, the TTL of new holds instead of options.holdTtlMs
+  // A misbehaving supplier: it refuses a hold (409) yet grants it this many ms later ("late success").
+  lateHoldAfterRefusalMs: z.number().int().positive().optional(),
 });
 export type Faults = z.infer<typeof faultsSchema>;
 
@@ -154,22 +156,29 @@ export function createSandboxApp(options: SandboxOptions) {
     const flight = flightFor(parsed.flight);
     const id = flightId(flight);
     if (soldOut(id) || flight.seats - seatsTaken(id) < body.data.seats) return problem(c, 409, 'sold out');
-    const hold: Hold = {
-      hold_id: `H-${randomUUID()}`,
-      reference: body.data.reference,
-      offer_id: body.data.offer_id,
-      flight_id: id,
-      seats: body.data.seats,
-      total_minor: fare(flight.fareMinor) * body.data.seats,
-      currency: flight.currency,
-      state: 'HELD',
-      expires_at: new Date(now() + (faults.holdTtlMs ?? options.holdTtlMs)).toISOString(),
-      confirmation_code: null,
-      created_at: new Date(now()).toISOString(),
+    const grant = () => {
+      const hold: Hold = {
+        hold_id: `H-${randomUUID()}`,
+        reference: body.data.reference,
+        offer_id: body.data.offer_id,
+        flight_id: id,
+        seats: body.data.seats,
+        total_minor: fare(flight.fareMinor) * body.data.seats,
+        currency: flight.currency,
+        state: 'HELD',
+        expires_at: new Date(now() + (faults.holdTtlMs ?? options.holdTtlMs)).toISOString(),
+        confirmation_code: null,
+        created_at: new Date(now()).toISOString(),
+      };
+      holds.set(hold.hold_id, hold);
+      holdByReference.set(hold.reference, hold.hold_id);
+      return hold;
     };
-    holds.set(hold.hold_id, hold);
-    holdByReference.set(hold.reference, hold.hold_id);
-    return c.json(hold, 201);
+    if (faults.lateHoldAfterRefusalMs) {
+      setTimeout(grant, faults.lateHoldAfterRefusalMs).unref();
+      return problem(c, 409, 'sold out');
+    }
+    return c.json(grant(), 201);
   });
 
   app.get('/v1/holds', (c) => {
