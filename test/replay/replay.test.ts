@@ -41,6 +41,8 @@ const PATHS = [
   'cancelled-before-confirmation',
   'cancelled-after-confirmation',
   'needs-attention-then-failed',
+  // Recorded after patched('late-success-sweep'): the failure path with its later sweep.
+  'payment-declined-with-late-success-sweep',
 ];
 
 function load(file: string): HistoryAndWorkflowId {
