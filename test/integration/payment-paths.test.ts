@@ -3,6 +3,7 @@ import { Booking, Payment } from '../../infra/db/entities.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
+import { statusQuery } from '../../workflows/booking.workflow.js';
 
 const HOLD_TTL_MS = 6_000;
 let stack: Stack;
@@ -60,6 +61,11 @@ describe('payment paths', () => {
     const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
     const { bookingId } = await json(await traveller.book(body));
     await awaitStatus(traveller, bookingId, 'AWAITING_PAYMENT');
+    // Operators read the live state and its timeline from the running saga.
+    const row = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
+    const live = await stack.temporal.workflow.getHandle(row.workflowId).query(statusQuery);
+    expect(live).toMatchObject({ status: 'AWAITING_PAYMENT', payment: 'REQUIRES_ACTION' });
+    expect(live.timeline.map((t) => t.status)).toEqual(['PENDING', 'HELD', 'AWAITING_PAYMENT']);
 
     await completeChallenge(fake(), await intentOf(bookingId), true);
     const booking = await traveller.settled(bookingId);
