@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { productionEnv } from '../test/support/production-env.js';
 
 describe('config', () => {
   it('serves local development with defaults and freezes the result', () => {
@@ -26,5 +27,29 @@ describe('config', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^Invalid configuration: DATABASE_URL: /);
+  });
+
+  it('reads secrets from mounted files', () => {
+    const config = loadConfig(productionEnv());
+    expect(config.stripe.secretKey).toBe('sk_live_not_a_real_key_0123456789');
+    expect(config.database.url).toContain('db.internal');
+    expect(config.audit.hmacKey).toBe('a-production-audit-key-of-at-least-32-chars');
+  });
+
+  it('refuses plain secret variables and development defaults in production, without echoing them', () => {
+    const plain = () => loadConfig(productionEnv({ STRIPE_SECRET_KEY_FILE: '', STRIPE_SECRET_KEY: 'sk_live_leaky_value' }));
+    expect(plain).toThrow(/STRIPE_SECRET_KEY: plain environment values are refused in production/);
+    expect(plain).not.toThrow(/sk_live_leaky_value/);
+    expect(() => loadConfig(productionEnv({ AUDIT_HMAC_KEY_FILE: '' }))).toThrow(/AUDIT_HMAC_KEY: production needs its own secret/);
+    expect(() => loadConfig(productionEnv({ STRIPE_WEBHOOK_SECRET_FILE: '/nonexistent/secret' }))).toThrow(
+      /STRIPE_WEBHOOK_SECRET_FILE: cannot read the file/,
+    );
+  });
+
+  it('allows plain values and files in development, but not both for one secret', () => {
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_x' }).stripe.secretKey).toBe('sk_test_x');
+    const env = productionEnv();
+    expect(loadConfig({ STRIPE_SECRET_KEY_FILE: env.STRIPE_SECRET_KEY_FILE }).stripe.secretKey).toBe('sk_live_not_a_real_key_0123456789');
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: 'a', STRIPE_SECRET_KEY_FILE: env.STRIPE_SECRET_KEY_FILE })).toThrow(/not both/);
   });
 });

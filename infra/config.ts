@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEVELOPMENT_SECRETS, resolveSecrets } from './secrets.js';
 
 /**
  * Every setting of every process, parsed once from the environment.
@@ -29,9 +30,7 @@ const schema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   PORT: port.default(3000),
 
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default(
-    'postgresql://travelconnect:travelconnect@127.0.0.1:5432/travelconnect',
-  ),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default(DEVELOPMENT_SECRETS.DATABASE_URL),
   DATABASE_POOL_MAX: positiveInt.default(10),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
   // Every key this deployment writes starts with it (tests use one per run).
@@ -48,8 +47,8 @@ const schema = z.object({
   // A bundle built by `npm run build:workflows`; without it the worker bundles at start-up.
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
-  STRIPE_SECRET_KEY: z.string().min(1).default('sk_test_localstripe'),
-  STRIPE_WEBHOOK_SECRET: z.string().min(1).default('whsec_development_only'),
+  STRIPE_SECRET_KEY: z.string().min(1).default(DEVELOPMENT_SECRETS.STRIPE_SECRET_KEY),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).default(DEVELOPMENT_SECRETS.STRIPE_WEBHOOK_SECRET),
   // Locally localstripe; https://api.stripe.com for Stripe itself.
   STRIPE_API_URL: url(['http:', 'https:']).optional().default('http://127.0.0.1:8420'),
 
@@ -73,7 +72,7 @@ const schema = z.object({
   // How far a re-priced offer may drift above the price the client saw.
   PRICE_TOLERANCE_PERCENT: z.coerce.number().min(0).max(100).default(0),
   // Keys the audit log's HMAC chain. Development default only; production must set its own.
-  AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').default('development-only-audit-hmac-key-0000'),
+  AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SECRETS.AUDIT_HMAC_KEY),
   // Tries of a saga's undo step before the booking is flagged NEEDS_ATTENTION (retrying goes on).
   COMPENSATION_ALERT_ATTEMPTS: positiveInt.default(8),
   // After a failed booking, when to look again for holds a provider granted late.
@@ -142,14 +141,15 @@ function deepFreeze<T>(value: T): T {
 
 /** Parses the given environment (default: this process's) into a frozen Config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const secrets = resolveSecrets(env);
   // Empty strings mean "unset", as they do for most twelve-factor tools.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(Object.entries(secrets.env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...secrets.problems,
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+  ];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(toConfig(parsed.data));
 }
 

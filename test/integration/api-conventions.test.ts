@@ -5,6 +5,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { createApp } from '../../api/app.js';
 import { loadConfig } from '../../infra/config.js';
+import { productionEnv } from '../support/production-env.js';
 import { pino } from 'pino';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
 
@@ -100,7 +101,7 @@ describe('API conventions', () => {
 
   it('ignores X-Dev-User in production, so bookings need authentication there', async () => {
     const production = createApp({
-      config: loadConfig({ ...process.env, NODE_ENV: 'production' }),
+      config: loadConfig({ ...process.env, ...productionEnv() }),
       log: pino({ level: 'silent' }),
       orm: stack.orm,
       temporal: stack.temporal,
