@@ -2,10 +2,13 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 
 /** Structured JSON logs; secrets and PII are redacted by path before anything is written. */
-export function createLogger(config: Pick<Config, 'logLevel'>, name: string): Logger {
+export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, name: string): Logger {
+  // Readable lines for a developer at a terminal; JSON everywhere else (and always in production).
+  const pretty = config.nodeEnv === 'development' && process.stdout.isTTY;
   return pino({
     name,
     level: config.logLevel,
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } } : {}),
     redact: {
       paths: [
         'password',
