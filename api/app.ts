@@ -1,5 +1,4 @@
 import { Scalar } from '@scalar/hono-api-reference';
-import { secureHeaders } from 'hono/secure-headers';
 import type { Client } from '@temporalio/client';
 import type { ProviderClient } from '../activities/booking.ports.js';
 import type { Config } from '../infra/config.js';
@@ -12,6 +11,7 @@ import { limitBody, requireJson } from './middleware/body.js';
 import { devUser } from './middleware/dev-user.js';
 import { notFound, onError } from './middleware/errors.js';
 import { requestId } from './middleware/request-id.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { searchRoutes } from './routes/search.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -44,14 +44,7 @@ export function createApp(deps: AppDeps) {
     // The route template, never the raw path: ids must not become label values.
     stop({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
   });
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-      strictTransportSecurity: 'max-age=31536000; includeSubDomains',
-      referrerPolicy: 'no-referrer',
-      xFrameOptions: 'DENY',
-    }),
-  );
+  app.use(securityHeaders());
   app.use(limitBody());
   app.use(requireJson());
   app.onError(onError);

@@ -6,12 +6,17 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Bodies over 1 MiB are refused whether or not Content-Length is sent, or is honest. */
 export function limitBody(): MiddlewareHandler {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
       throw new ApiError('PAYLOAD_TOO_LARGE');
     },
   });
+  // Reading a GET's body stream would cost @hono/node-server its fast path for nothing.
+  return async function limitBodyMiddleware(c, next) {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return limit(c, next);
+  };
 }
 
 /** Whether the request has a body: by its headers off the wire, by its stream in-process. */

@@ -1,0 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+
+// `npm run bench` runs every benchmark, `npm run bench -- <name>` one of them, each in its own process.
+const available = readdirSync(new URL('.', import.meta.url)).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace('.bench.ts', ''));
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !available.includes(name));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; available: ${available.join(', ')}\n`);
+  process.exit(2);
+}
+let failed = 0;
+for (const name of wanted.length > 0 ? wanted : available) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.bench.ts`], { stdio: 'inherit' });
+  if (run.status !== 0) failed += 1;
+}
+process.exit(failed > 0 ? 1 : 0);
