@@ -1,10 +1,11 @@
 import { createBookingActivities, type BookingActivityDeps } from './booking.activities.js';
 import { createCancellationActivities } from './cancellation.activities.js';
+import { createRetentionActivities, type RetentionDeps } from './retention.activities.js';
 
-export type ActivityDeps = BookingActivityDeps;
+export type ActivityDeps = BookingActivityDeps & RetentionDeps;
 
 /** Every activity the worker registers. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createBookingActivities(deps), ...createCancellationActivities(deps) };
+  return { ...createBookingActivities(deps), ...createCancellationActivities(deps), ...createRetentionActivities(deps) };
 }
 export type Activities = ReturnType<typeof createActivities>;

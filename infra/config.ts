@@ -75,6 +75,10 @@ const schema = z.object({
   AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SECRETS.AUDIT_HMAC_KEY),
   // Tries of a saga's undo step before the booking is flagged NEEDS_ATTENTION (retrying goes on).
   COMPENSATION_ALERT_ATTEMPTS: positiveInt.default(8),
+  // Retention (security.md 23): booking PII 7 years, webhook dedup records 30 days; the purge runs daily.
+  RETENTION_BOOKING_PII_DAYS: positiveInt.default(7 * 365),
+  RETENTION_WEBHOOK_EVENT_DAYS: positiveInt.default(30),
+  RETENTION_EVERY_MS: duration.default(24 * 60 * 60_000),
   // After a failed booking, when to look again for holds a provider granted late.
   LATE_SUCCESS_SWEEP_MS: duration.default(2 * 60_000),
 });
@@ -112,6 +116,10 @@ function toConfig(env: z.infer<typeof schema>) {
     search: { deadlineMs: env.SEARCH_DEADLINE_MS, cacheTtlSeconds: env.SEARCH_CACHE_TTL_SECONDS },
     saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS, lateSuccessSweepMs: env.LATE_SUCCESS_SWEEP_MS },
     audit: { hmacKey: env.AUDIT_HMAC_KEY },
+    retention: {
+      everyMs: env.RETENTION_EVERY_MS,
+      policy: { bookingPiiDays: env.RETENTION_BOOKING_PII_DAYS, webhookEventDays: env.RETENTION_WEBHOOK_EVENT_DAYS, batchSize: 500 },
+    },
     sandbox: {
       port: env.SANDBOX_PROVIDER_PORT,
       latencyMs: env.SANDBOX_LATENCY_MS,

@@ -1,4 +1,5 @@
-import { Connection } from '@temporalio/client';
+import { createRetentionStore } from '../infra/db/retention.store.js';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
@@ -7,6 +8,7 @@ import { createBookingRepository } from '../infra/db/booking.repository.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
+import { ensureRetentionSchedule } from '../infra/temporal/schedules.js';
 import { createBookingWorker } from './create-worker.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
@@ -15,16 +17,23 @@ import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 const config = loadConfigOrExit();
 const log = createLogger(config, 'worker');
 const orm = await createOrm(config.database);
+const keys = createKmsKeyService(config.kms);
+const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
 // The workflows upsert these; a namespace without them would fail every booking.
 const operator = await Connection.connect({ address: config.temporal.address });
 const registered = await ensureSearchAttributes(operator, config.temporal.namespace);
-await operator.close();
 if (registered.length > 0) log.info({ registered }, 'registered search attributes');
+const schedule = await ensureRetentionSchedule(new Client({ connection: operator, namespace: config.temporal.namespace, dataConverter }), {
+  taskQueue: config.temporal.taskQueue,
+  everyMs: config.retention.everyMs,
+  policy: config.retention.policy,
+});
+log.info({ schedule }, 'retention purge schedule');
+await operator.close();
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const keys = createKmsKeyService(config.kms);
 const worker = await createBookingWorker({
   connection,
-  dataConverter: { payloadCodecs: [await createEncryptionCodec(keys)] },
+  dataConverter,
   temporal: config.temporal,
   tuning: config.worker,
   deps: {
@@ -32,6 +41,7 @@ const worker = await createBookingWorker({
     providers: createProviders(config.providers),
     payments: createStripeGateway(createStripeClient(config.stripe)),
     priceTolerancePercent: config.providers.priceTolerancePercent,
+    retention: createRetentionStore(orm),
   },
 });
 

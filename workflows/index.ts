@@ -1,3 +1,4 @@
 // What the worker's workflow bundle loads.
 export { bookingWorkflow } from './booking.workflow.js';
 export { cancellationWorkflow } from './cancellation.workflow.js';
+export { retentionPurgeWorkflow } from './retention.workflow.js';

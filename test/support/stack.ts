@@ -1,3 +1,4 @@
+import { createRetentionStore } from '../../infra/db/retention.store.js';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -80,6 +81,7 @@ export async function startStack(
       providers,
       payments: createStripeGateway(stripe),
       priceTolerancePercent: config.providers.priceTolerancePercent,
+      retention: createRetentionStore(orm),
     },
   });
   const running = worker?.run();

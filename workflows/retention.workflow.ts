@@ -1,0 +1,30 @@
+import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { RetentionPolicy } from '../activities/retention.activities.js';
+import { RECORD_STEP } from './booking.constants.js';
+
+const step = proxyActivities<Activities>({ ...RECORD_STEP, startToCloseTimeout: '2 minutes' });
+const DAY_MS = 86_400_000;
+// Keeps one run's history small: a long backlog continues as a new run.
+const BATCHES_PER_RUN = 50;
+
+export interface RetentionResult {
+  bookingsAnonymized: number;
+  webhookEventsDeleted: number;
+}
+
+/** The daily purge (started by a Temporal Schedule): everything past its retention period goes, in batches. */
+export async function retentionPurgeWorkflow(policy: RetentionPolicy, carried: RetentionResult = { bookingsAnonymized: 0, webhookEventsDeleted: 0 }): Promise<RetentionResult> {
+  const now = Date.now();
+  const bookingCutoff = new Date(now - policy.bookingPiiDays * DAY_MS).toISOString();
+  const webhookCutoff = new Date(now - policy.webhookEventDays * DAY_MS).toISOString();
+  const result = { ...carried };
+  for (let batch = 0; batch < BATCHES_PER_RUN; batch += 1) {
+    const anonymized = await step.anonymizeExpiredBookings({ cutoff: bookingCutoff, batchSize: policy.batchSize });
+    const deleted = await step.deleteExpiredWebhookEvents({ cutoff: webhookCutoff, batchSize: policy.batchSize });
+    result.bookingsAnonymized += anonymized;
+    result.webhookEventsDeleted += deleted;
+    if (anonymized < policy.batchSize && deleted < policy.batchSize) return result;
+  }
+  return continueAsNew<typeof retentionPurgeWorkflow>(policy, result);
+}
