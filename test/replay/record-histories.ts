@@ -296,6 +296,26 @@ const paths: Path[] = [
       }),
   },
   {
+    // The daily retention purge, triggered on its Schedule (created by the worker at start-up).
+    name: 'retention-purge',
+    expected: { status: 'CONFIRMED' },
+    async run({ temporal }) {
+      const started = await book(newTraveller(), 'pm_card_visa');
+      await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
+      const schedule = temporal.schedule.getHandle('retention-purge');
+      const before = (await schedule.describe()).info.recentActions.length;
+      await schedule.trigger();
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const actions = (await schedule.describe()).info.recentActions;
+        const latest = actions.at(-1)?.action;
+        if (actions.length > before && latest?.type === 'startWorkflow') return { ...started, workflowId: latest.workflow.workflowId };
+        if (Date.now() > deadline) throw new Error('the retention schedule did not start a run');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
+  },
+  {
     // 3-D Secure is asked for and never completed: the saga's timer on the hold's expiry fires.
     name: 'hold-expired',
     expected: { status: 'EXPIRED', failureCode: 'HOLD_EXPIRED' },

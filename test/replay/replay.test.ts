@@ -43,6 +43,7 @@ const PATHS = [
   'needs-attention-then-failed',
   // Recorded after patched('late-success-sweep'): the failure path with its later sweep.
   'payment-declined-with-late-success-sweep',
+  'retention-purge',
 ];
 
 function load(file: string): HistoryAndWorkflowId {
