@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Booking } from '../../infra/db/entities.js';
@@ -128,6 +129,16 @@ describe('API conventions', () => {
     expect(stored).not.toContain(passport);
     expect(stored).not.toContain('447700900123');
     expect(stored).not.toContain('1985-12-10');
+
+    // The whole database as a backup would hold it.
+    const database = new URL(stack.config.database.url).pathname.slice(1);
+    const dump = execFileSync('runuser', ['-u', 'postgres', '--', 'pg_dump', '--data-only', '-d', database], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    expect(dump).toContain(bookingId);
+    expect(dump).not.toContain(passport);
+    expect(dump).not.toContain('+447700900123');
 
     const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
     const history = await stack.temporal.workflow.getHandle(booking.workflowId).fetchHistory();
