@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps) {
   app.use(limitBody());
   app.use(requireJson());
   app.onError(onError);
-  app.notFound(notFound);
+  app.notFound(notFound(() => app.routes));
 
   app.route('/', healthRoutes({ orm: deps.orm, redis: deps.redis, temporal: deps.temporal, metrics: deps.metrics }));
 

@@ -36,7 +36,7 @@ app.use(securityHeaders());
 app.use(limitBody());
 app.use(requireJson());
 app.onError(onError);
-app.notFound(notFound);
+app.notFound(notFound(() => app.routes));
 app.get('/ping', (c) => c.json(BODY));
 const ours = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
 await new Promise((resolve) => ours.once('listening', resolve));

@@ -33,4 +33,33 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   return render(c, new ApiError('INTERNAL'));
 };
 
-export const notFound: NotFoundHandler<AppEnv> = (c) => render(c, new ApiError('NOT_FOUND'));
+/**
+ * 404, or 405 with `Allow` when the path exists under other methods. `routes` is read when a
+ * request misses, so routes mounted after this handler was installed count too.
+ */
+export function notFound(routes: () => ReadonlyArray<{ method: string; path: string }>): NotFoundHandler<AppEnv> {
+  return (c) => {
+    const allowed = new Set(
+      routes()
+        .filter((r) => r.method !== 'ALL' && pathPattern(r.path).test(c.req.path))
+        .map((r) => r.method),
+    );
+    if (allowed.size === 0) return render(c, new ApiError('NOT_FOUND'));
+    c.header('Allow', [...allowed].sort().join(', '));
+    return render(c, new ApiError('METHOD_NOT_ALLOWED'));
+  };
+}
+
+const patterns = new Map<string, RegExp>();
+function pathPattern(path: string): RegExp {
+  let pattern = patterns.get(path);
+  if (!pattern) {
+    const source = path
+      .split('/')
+      .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    pattern = new RegExp(`^${source}/?$`);
+    patterns.set(path, pattern);
+  }
+  return pattern;
+}

@@ -38,8 +38,12 @@ describe('API conventions', () => {
     expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   });
 
-  it('answers unknown routes with a 404 problem', async () => {
+  it('answers unknown routes with a 404 problem, and a wrong method with 405 and Allow', async () => {
     await expectProblem(await stack.app.request('/api/v1/nowhere'), 404, 'NOT_FOUND');
+    const wrong = await stack.app.request(`/api/v1/bookings/${randomUUID()}`, { method: 'DELETE', headers: { 'x-dev-user': randomUUID() } });
+    await expectProblem(wrong, 405, 'METHOD_NOT_ALLOWED');
+    expect(wrong.headers.get('allow')).toBe('GET');
+    expect((await stack.app.request('/healthz', { method: 'POST' })).status).toBe(405);
   });
 
   it('rejects unknown fields, bad field formats and a wrong content type, writing nothing', async () => {
