@@ -21,22 +21,6 @@ export const TERMINAL_STATUSES: ReadonlySet<BookingStatus> = new Set([
   'REFUNDED',
 ]);
 
-const TRANSITIONS: Readonly<Record<BookingStatus, readonly BookingStatus[]>> = {
-  PENDING: ['HELD', 'FAILED', 'CANCELLED', 'EXPIRED', 'NEEDS_ATTENTION'],
-  HELD: ['AWAITING_PAYMENT', 'CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED', 'NEEDS_ATTENTION'],
-  AWAITING_PAYMENT: ['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED', 'NEEDS_ATTENTION'],
-  NEEDS_ATTENTION: ['FAILED', 'CANCELLED', 'EXPIRED'],
-  CONFIRMED: ['CANCELLED', 'REFUNDED'],
-  FAILED: [],
-  EXPIRED: [],
-  CANCELLED: ['REFUNDED'],
-  REFUNDED: [],
-};
-
-export function canTransition(from: BookingStatus, to: BookingStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
 export function isTerminal(status: BookingStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }

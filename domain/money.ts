@@ -27,7 +27,3 @@ export function fromMinor(minor: number, currency: Currency): Money {
   const digits = String(minor).padStart(exponent + 1, '0');
   return { amount: `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`, currency };
 }
-
-export function sumMinor(amounts: readonly number[]): number {
-  return amounts.reduce((total, amount) => total + amount, 0);
-}

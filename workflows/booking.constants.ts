@@ -28,7 +28,5 @@ export const RECORD_STEP: ActivityOptions = {
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 };
 
-export const BOOKING_TASK_QUEUE = 'bookings';
-
 /** When the saga looks again for holds granted after it gave up. */
 export const DEFAULT_LATE_SUCCESS_SWEEP_MS = 2 * 60_000;

@@ -5,7 +5,6 @@ import { ApiError, problemBody, type ErrorCode } from '../problem.js';
 
 function render(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.get('requestId') ?? 'unknown';
-  c.header('X-Request-Id', requestId);
   return c.body(JSON.stringify(problemBody(error, requestId)), error.status, {
     'Content-Type': 'application/problem+json',
   });

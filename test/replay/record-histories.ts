@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -37,7 +38,7 @@ const sandboxUrl = config.providers.sandboxUrl;
 /** The hold TTL the hold-expired path asks the sandbox for (the `holdTtlMs` fault). */
 const SHORT_HOLD_TTL_MS = 8_000;
 
-const TERMINAL = new Set(['CONFIRMED', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED']);
+const TERMINAL: ReadonlySet<string> = TERMINAL_STATUSES;
 
 interface BookingView {
   bookingId: string;

@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
 import { randomUUID } from 'node:crypto';
 import type { Stack } from './stack.js';
 
@@ -5,7 +6,7 @@ import type { Stack } from './stack.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type BookingJson = Record<string, any>;
 
-const TERMINAL = new Set(['CONFIRMED', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED']);
+const TERMINAL: ReadonlySet<string> = TERMINAL_STATUSES;
 
 /** A traveller talking to the API the way a client would, through app.request(). */
 export function travellerOf(stack: Stack, userId: string = randomUUID()) {

@@ -87,7 +87,3 @@ export function parseOfferId(offerId: string): { flight: FlightKey; issuedAtMs: 
   if (!flight || !Number.isSafeInteger(issuedAtMs)) return undefined;
   return { flight, issuedAtMs };
 }
-
-export function formatMinor(minor: number): string {
-  return `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
-}
