@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Booking, Payment } from '../../infra/db/entities.js';
+import { Booking } from '../../infra/db/entities.js';
+import { eventually } from '../support/eventually.js';
+import { probesOf } from '../support/probes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { json, travellerOf } from '../support/booking-client.js';
 
@@ -13,21 +15,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function holdAtProvider(bookingId: string) {
-  const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { populate: ['items'] });
-  const item = booking.items.getItems()[0]!;
-  const response = await fetch(`${stack.sandboxUrl}/v1/holds?reference=${encodeURIComponent(`${booking.workflowId}:hold:${item.offerId}`)}`);
-  const { data } = (await response.json()) as { data: Array<{ state: string }> };
-  return { booking, item, hold: data[0] };
-}
-
-async function paymentOf(bookingId: string) {
-  const payment = await stack.orm.em.fork().findOneOrFail(Payment, { booking: bookingId });
-  return { payment, intent: await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId) };
-}
+const holdAtProvider = (bookingId: string) => probesOf(stack).holdOf(bookingId);
+const paymentOf = (bookingId: string) => probesOf(stack).paymentOf(bookingId);
 
 async function stripeKeysFor(workflowId: string): Promise<string[]> {
-  const requests = (await (await fetch(`${stack.config.stripe.apiUrl}/_tc/requests`)).json()) as Array<{ idempotencyKey: string | null }>;
+  const requests = await probesOf(stack).stripeRequests();
   return requests.map((r) => r.idempotencyKey).filter((k): k is string => !!k && k.startsWith(workflowId));
 }
 
@@ -109,12 +101,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     const { bookingId } = await json(await traveller.book(await traveller.bookingBody(), key));
     expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
 
-    const log = (await (await fetch(`${stack.config.stripe.apiUrl}/_tc/requests`)).json()) as Array<{
-      path: string;
-      idempotencyKey: string | null;
-      replayed: boolean;
-      lostResponse: boolean;
-    }>;
+    const log = await probesOf(stack).stripeRequests();
     const authorize = log.filter((r) => r.idempotencyKey === `${workflowId}:authorize`);
     // The first answer was lost after Stripe acted; the retry carried the same key and got the same intent.
     expect(authorize.map((r) => [r.lostResponse, r.replayed])).toEqual([
@@ -173,13 +160,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     await stack.setFaults({ rejectConfirm: true, failRelease: true });
     try {
       const { bookingId } = await json(await traveller.book(body));
-      const deadline = Date.now() + 30_000;
-      let booking = await json(await traveller.get(bookingId));
-      while (booking.status !== 'NEEDS_ATTENTION' && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        booking = await json(await traveller.get(bookingId));
-      }
-      expect(booking.status).toBe('NEEDS_ATTENTION');
+      const booking = await traveller.reaches(bookingId, 'NEEDS_ATTENTION');
       expect(booking.failure.code).toBe('COMPENSATION_STUCK');
       expect((await holdAtProvider(bookingId)).hold?.state).toBe('HELD');
 
@@ -208,13 +189,15 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
       await stack.setFaults({});
     }
     const states: string[] = [];
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const state = (await holdAtProvider(bookingId)).hold?.state ?? 'NONE';
-      if (states.at(-1) !== state) states.push(state);
-      if (state === 'RELEASED') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      async () => {
+        const state = (await holdAtProvider(bookingId)).hold?.state ?? 'NONE';
+        if (states.at(-1) !== state) states.push(state);
+        return state;
+      },
+      (state) => state === 'RELEASED',
+      { intervalMs: 100, timeoutMs: 20_000, what: 'the late hold to be released' },
+    );
     // The provider granted the hold after the saga gave up; the later sweep released it.
     expect(states).toContain('HELD');
     expect(states.at(-1)).toBe('RELEASED');
@@ -226,8 +209,13 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     const booking = await traveller.settled(bookingId);
     expect(booking.status).toBe('FAILED');
     expect(booking.failure.code).toBe('PAYMENT_DECLINED');
-    const { hold } = await holdAtProvider(bookingId);
+    const { hold, booking: row } = await holdAtProvider(bookingId);
     expect(hold?.state).toBe('RELEASED');
+    // Stripe declined the authorization; nothing was recorded as authorized, nothing is left open.
+    expect(booking.payment).toBeNull();
+    const authorize = (await probesOf(stack).stripeRequests()).filter((r) => r.idempotencyKey === `${row.workflowId}:authorize`);
+    expect(authorize.length).toBeGreaterThan(0);
+    expect(authorize.every((r) => r.status === 402)).toBe(true);
   });
 
   it('fails with PRICE_CHANGED when the provider re-prices above what the client saw', async () => {
@@ -239,7 +227,11 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
       const booking = await traveller.settled(bookingId);
       expect(booking.status).toBe('FAILED');
       expect(booking.failure.code).toBe('PRICE_CHANGED');
+      // Refused before any side effect: no hold at the provider, no call to Stripe.
       expect(booking.payment).toBeNull();
+      const { hold, booking: row } = await holdAtProvider(bookingId);
+      expect(hold).toBeUndefined();
+      expect(await stripeKeysFor(row.workflowId)).toEqual([]);
     } finally {
       await stack.setFaults({});
     }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
+import { eventually } from '../support/eventually.js';
 import { json } from '../support/booking-client.js';
 
 // A Redis of this test's own, so stopping it disturbs nothing else.
@@ -33,13 +34,7 @@ async function readiness() {
   return stack.app.request('/readyz');
 }
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = (condition: () => Promise<boolean>) => eventually(condition, (ok) => ok, { what: 'the condition' });
 
 beforeAll(async () => {
   redisPort = await freePort();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Booking, Payment } from '../../infra/db/entities.js';
+import { Booking } from '../../infra/db/entities.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { probesOf } from '../support/probes.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
 import { statusQuery } from '../../workflows/booking.workflow.js';
@@ -14,22 +15,18 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function awaitStatus(traveller: ReturnType<typeof travellerOf>, bookingId: string, status: string) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const booking = await json(await traveller.get(bookingId));
-    if (booking.status === status) return booking;
-    if (Date.now() > deadline) throw new Error(`booking stayed ${booking.status}, expected ${status}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+/** A booking paid with a 3-D Secure card, waiting for the challenge. */
+async function bookAwaitingPayment() {
+  const traveller = travellerOf(stack);
+  const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
+  const { bookingId } = await json(await traveller.book(body));
+  await traveller.reaches(bookingId, 'AWAITING_PAYMENT');
+  return { traveller, bookingId: bookingId as string };
 }
 
 const fake = () => ({ apiUrl: stack.config.stripe.apiUrl!, secretKey: stack.config.stripe.secretKey, client: stack.stripe });
 
-async function intentOf(bookingId: string) {
-  const payment = await stack.orm.em.fork().findOneOrFail(Payment, { booking: bookingId });
-  return payment.paymentIntentId;
-}
+const intentOf = async (bookingId: string) => (await probesOf(stack).paymentOf(bookingId)).intent.id;
 
 async function signed(payload: object, options: { timestamp?: number; secret?: string } = {}) {
   const body = JSON.stringify(payload);
@@ -57,10 +54,7 @@ async function signalsIn(bookingId: string): Promise<number> {
 
 describe('payment paths', () => {
   it('waits for 3-D Secure and confirms once the webhook reports the authorization', async () => {
-    const traveller = travellerOf(stack);
-    const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
-    const { bookingId } = await json(await traveller.book(body));
-    await awaitStatus(traveller, bookingId, 'AWAITING_PAYMENT');
+    const { traveller, bookingId } = await bookAwaitingPayment();
     // Operators read the live state and its timeline from the running saga.
     const row = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
     const live = await stack.temporal.workflow.getHandle(row.workflowId).query(statusQuery);
@@ -71,7 +65,8 @@ describe('payment paths', () => {
     const booking = await traveller.settled(bookingId);
     expect(booking.status).toBe('CONFIRMED');
     expect(booking.payment.status).toBe('CAPTURED');
-    expect((await stack.stripe.paymentIntents.retrieve(await intentOf(bookingId))).status).toBe('succeeded');
+    expect((await probesOf(stack).paymentOf(bookingId)).intent.status).toBe('succeeded');
+    expect((await probesOf(stack).holdOf(bookingId)).hold?.state).toBe('CONFIRMED');
   });
 
   it('expires the booking when 3-D Secure is not completed before the hold lapses, voiding the payment', async () => {
@@ -82,14 +77,12 @@ describe('payment paths', () => {
     expect(booking.status).toBe('EXPIRED');
     expect(booking.failure.code).toBe('HOLD_EXPIRED');
     expect(booking.items[0].state).toBe('RELEASED');
-    expect((await stack.stripe.paymentIntents.retrieve(await intentOf(bookingId))).status).toBe('canceled');
+    expect((await probesOf(stack).holdOf(bookingId)).hold?.state).toBe('EXPIRED'); // lapsed at the provider too
+    expect((await probesOf(stack).paymentOf(bookingId)).intent.status).toBe('canceled');
   });
 
   it('refuses webhooks with a bad signature, a stale timestamp or an altered body, and acts once per event id', async () => {
-    const traveller = travellerOf(stack);
-    const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
-    const { bookingId } = await json(await traveller.book(body));
-    await awaitStatus(traveller, bookingId, 'AWAITING_PAYMENT');
+    const { traveller, bookingId } = await bookAwaitingPayment();
     const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
     const event = {
       id: `evt_test_${bookingId.slice(0, 8)}`,
@@ -123,10 +116,7 @@ describe('payment paths', () => {
   });
 
   it('cancels a booking awaiting payment: hold released, payment voided, visible to operators', async () => {
-    const traveller = travellerOf(stack);
-    const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
-    const { bookingId } = await json(await traveller.book(body));
-    await awaitStatus(traveller, bookingId, 'AWAITING_PAYMENT');
+    const { traveller, bookingId } = await bookAwaitingPayment();
 
     const cancel = (key: string) =>
       stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
@@ -175,19 +165,14 @@ describe('payment paths', () => {
       });
     const [first, second] = await Promise.all([cancel(), cancel()]);
     expect([first.status, second.status]).toEqual([202, 202]);
-    await awaitStatus(traveller, bookingId, 'REFUNDED');
+    await traveller.reaches(bookingId, 'REFUNDED');
     expect((await cancel()).status).toBe(202);
 
     const booking = await json(await traveller.get(bookingId));
     expect(booking.items[0].state).toBe('CANCELLED');
-    const { hold } = await (async () => {
-      const row = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { populate: ['items'] });
-      const response = await fetch(`${stack.sandboxUrl}/v1/holds/${row.items.getItems()[0]!.holdId}`);
-      return { hold: (await response.json()) as { state: string } };
-    })();
-    expect(hold.state).toBe('CANCELLED');
+    expect((await probesOf(stack).holdOf(bookingId)).hold?.state).toBe('CANCELLED');
 
-    const payment = await stack.orm.em.fork().findOneOrFail(Payment, { booking: bookingId });
+    const { payment } = await probesOf(stack).paymentOf(bookingId);
     const priceMinor = Math.round(Number(offer.price.amount) * 100);
     expect(payment.refundedMinor).toBe(Math.floor(priceMinor / 2));
     const intent = await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId, { expand: ['latest_charge'] });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Booking, Payment } from '../../infra/db/entities.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { probesOf } from '../support/probes.js';
 import { json, travellerOf } from '../support/booking-client.js';
 
 let stack: Stack;
@@ -48,18 +49,9 @@ async function bookBatch(count: number, firstDay: number) {
   return { bodies };
 }
 
-async function stripeLog() {
-  return (await (await fetch(`${stack.config.stripe.apiUrl}/_tc/requests`)).json()) as Array<{
-    method: string;
-    path: string;
-    status: number;
-    replayed: boolean;
-  }>;
-}
-
 /** Every booking terminal, and Postgres, the provider and Stripe agree about it. */
 async function checkInvariants(bookingIds: string[], expected: string) {
-  const log = await stripeLog();
+  const log = await probesOf(stack).stripeRequests();
   for (const bookingId of bookingIds) {
     const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { populate: ['items'] });
     expect(booking.status).toBe(expected);

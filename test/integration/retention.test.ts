@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Booking } from '../../infra/db/entities.js';
 import { ensureRetentionSchedule } from '../../infra/temporal/schedules.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { eventually } from '../support/eventually.js';
 import { json, travellerOf } from '../support/booking-client.js';
 
 let stack: Stack;
@@ -15,13 +16,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('not in time');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = (condition: () => Promise<boolean>) => eventually(condition, (ok) => ok, { what: 'the condition' });
 
 describe('retention purge', () => {
   it('runs from a Temporal Schedule and purges exactly what is past its period', async () => {

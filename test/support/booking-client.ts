@@ -1,6 +1,7 @@
 import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
 import { randomUUID } from 'node:crypto';
 import type { Stack } from './stack.js';
+import { eventually } from './eventually.js';
 
 // any: tests read the API's JSON loosely and assert on the fields they care about.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,18 +55,19 @@ export function travellerOf(stack: Stack, userId: string = randomUUID()) {
     return stack.app.request(`/api/v1/bookings/${bookingId}`, { headers });
   }
 
+  const read = async (bookingId: string) => (await (await get(bookingId)).json()) as BookingJson;
+
   /** Polls the booking until the saga has finished with it. */
-  async function settled(bookingId: string, timeoutMs = 45_000): Promise<BookingJson> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const booking = (await (await get(bookingId)).json()) as BookingJson;
-      if (TERMINAL.has(booking.status)) return booking;
-      if (Date.now() > deadline) throw new Error(`booking ${bookingId} still ${booking.status}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  function settled(bookingId: string, timeoutMs = 45_000): Promise<BookingJson> {
+    return eventually(() => read(bookingId), (b) => TERMINAL.has(b.status), { timeoutMs, what: `booking ${bookingId} to finish` });
   }
 
-  return { userId, search, bookingBody, book, get, settled };
+  /** Polls the booking until it shows `status`. */
+  function reaches(bookingId: string, status: string, timeoutMs = 30_000): Promise<BookingJson> {
+    return eventually(() => read(bookingId), (b) => b.status === status, { timeoutMs, what: `booking ${bookingId} to be ${status}` });
+  }
+
+  return { userId, search, bookingBody, book, get, settled, reaches };
 }
 
 /** The body of an API response, read loosely. */

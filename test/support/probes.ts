@@ -1,0 +1,37 @@
+import { Booking, Payment } from '../../infra/db/entities.js';
+import type { Stack } from './stack.js';
+
+export interface StripeRequest {
+  method: string;
+  path: string;
+  idempotencyKey: string | null;
+  status: number;
+  replayed: boolean;
+  lostResponse: boolean;
+}
+
+/** What the provider, the Stripe fake and Postgres each hold about a booking, read independently. */
+export function probesOf(stack: Stack) {
+  return {
+    /** The provider's hold for the booking's (first) item, found by the saga's reference. */
+    async holdOf(bookingId: string) {
+      const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { populate: ['items'] });
+      const item = booking.items.getItems()[0]!;
+      const reference = `${booking.workflowId}:hold:${item.offerId}`;
+      const response = await fetch(`${stack.sandboxUrl}/v1/holds?reference=${encodeURIComponent(reference)}`);
+      const { data } = (await response.json()) as { data: Array<{ state: string }> };
+      return { booking, item, hold: data[0] };
+    },
+
+    /** The booking's payment row and the PaymentIntent the Stripe fake holds for it. */
+    async paymentOf(bookingId: string) {
+      const payment = await stack.orm.em.fork().findOneOrFail(Payment, { booking: bookingId });
+      return { payment, intent: await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId) };
+    },
+
+    /** Every request the Stripe fake has seen. */
+    async stripeRequests(): Promise<StripeRequest[]> {
+      return (await (await fetch(`${stack.config.stripe.apiUrl}/_tc/requests`)).json()) as StripeRequest[];
+    },
+  };
+}
