@@ -174,7 +174,10 @@ async function stripe(ctx: ServiceContext): Promise<ServiceHandle> {
   const handle = await childService('stripe', ctx, {
     host, port, timeoutMs: 20_000,
     command: join(ctx.root, '.tools', 'venv', 'bin', 'python'),
-    args: [join(ctx.root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(port)],
+    args: [
+      join(ctx.root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(port),
+      '--store', join(ctx.root, '.data', 'localstripe.pickle'),
+    ],
     ready: shimAnswers,
   });
   if (!handle.started && !(await shimAnswers())) {

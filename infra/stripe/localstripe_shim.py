@@ -4,7 +4,7 @@ localstripe ignores the Idempotency-Key header, so a retried PaymentIntent
 create would make a second PaymentIntent there while real Stripe returns the
 first one; the booking saga's retries must be tested against the real rules.
 
-    .tools/venv/bin/python infra/stripe/localstripe_shim.py --port 8420 [--from-scratch]
+    .tools/venv/bin/python infra/stripe/localstripe_shim.py --port 8420 [--store FILE] [--from-scratch]
 
 Test hooks (no auth): GET /_tc/requests lists every request seen as
 {method, path, idempotencyKey, status, replayed, lostResponse}; DELETE /_tc/requests
@@ -56,19 +56,55 @@ def _create_charge(self, on_failure_now):
 
 PaymentIntent._create_charge = _create_charge
 
-# localstripe rewrites its whole store on every change, in place: a process killed
-# mid-write leaves a truncated file that it then cannot load. Write, then rename.
-STORE_FILE = '/tmp/localstripe.pickle'
+# localstripe keeps its state in /tmp/localstripe.pickle, shared by every checkout
+# on the machine, and rewrites the whole file in place on every change: a process
+# killed mid-write leaves a file it cannot load, and loading calls __setitem__ once
+# per object, each rewriting the file (start-up grew to 20 s on a 1 MB store).
+# Here the file is ours (--store), loaded without writes, and saved by rename,
+# coalescing the writes of one burst of changes; SIGTERM/SIGINT flush it.
+SAVE_DELAY_SECONDS = 0.05
+store_file = '/tmp/localstripe.pickle'
+_loading = False
+_save_pending = None
 
 
-def _dump_to_disk_atomically(self):
-    tmp = f'{STORE_FILE}.{os.getpid()}.tmp'
+def _save_now():
+    global _save_pending
+    _save_pending = None
+    tmp = f'{store_file}.{os.getpid()}.tmp'
     with open(tmp, 'wb') as f:
-        pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, STORE_FILE)
+        pickle.dump(dict(store), f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, store_file)
 
 
-type(store).dump_to_disk = _dump_to_disk_atomically
+def _dump_to_disk_coalesced(self):
+    global _save_pending
+    if _loading or _save_pending is not None:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no server yet: save at once
+        _save_now()
+        return
+    _save_pending = loop.call_later(SAVE_DELAY_SECONDS, _save_now)
+
+
+def _load_from_disk(self):
+    global _loading
+    _loading = True
+    try:
+        with open(store_file, 'rb') as f:
+            saved = pickle.load(f)
+        self.clear()
+        dict.update(self, saved)
+    except FileNotFoundError:
+        pass
+    finally:
+        _loading = False
+
+
+type(store).dump_to_disk = _dump_to_disk_coalesced
+type(store).try_load_from_disk = _load_from_disk
 
 TTL_SECONDS = 24 * 60 * 60  # Stripe keeps idempotency results for 24 hours.
 MAX_LOGGED_REQUESTS = 5000
@@ -218,19 +254,23 @@ async def idempotency_middleware(request, handler):
 
 
 def main():
+    global store_file
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--port', type=int, default=8420)
     parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--store', default=store_file,
+                        help='file that keeps the fake\'s state across restarts')
     parser.add_argument('--from-scratch', action='store_true',
-                        help="ignore localstripe's saved store (/tmp/localstripe.pickle)")
+                        help='ignore the saved store')
     args = parser.parse_args()
+    store_file = args.store
 
     if not args.from_scratch:
         try:
             store.try_load_from_disk()
         except Exception as e:  # a file cut short by a kill must not stop the fake from starting
-            os.replace(STORE_FILE, STORE_FILE + '.corrupt')
-            print(f'localstripe: saved state unreadable ({e}); moved to {STORE_FILE}.corrupt, starting empty',
+            os.replace(store_file, store_file + '.corrupt')
+            print(f'localstripe: saved state unreadable ({e}); moved to {store_file}.corrupt, starting empty',
                   flush=True)
 
     # Outermost, so replays skip localstripe entirely and /_tc skips its auth.
@@ -247,6 +287,12 @@ def main():
 
     print(f'localstripe (idempotent shim) on http://{args.host}:{args.port}',
           flush=True)
+    async def flush_pending_save(_app):
+        if _save_pending is not None:
+            _save_pending.cancel()
+            _save_now()
+
+    app.on_shutdown.append(flush_pending_save)
     web.run_app(app, sock=sock, access_log=logger, print=None)
 
 
