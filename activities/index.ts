@@ -1,11 +1,17 @@
 import { createBookingActivities, type BookingActivityDeps } from './booking.activities.js';
 import { createCancellationActivities } from './cancellation.activities.js';
+import { createNotificationActivities, type NotificationDeps } from './notification.activities.js';
 import { createRetentionActivities, type RetentionDeps } from './retention.activities.js';
 
-export type ActivityDeps = BookingActivityDeps & RetentionDeps;
+export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps;
 
 /** Every activity the worker registers. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createBookingActivities(deps), ...createCancellationActivities(deps), ...createRetentionActivities(deps) };
+  return {
+    ...createBookingActivities(deps),
+    ...createCancellationActivities(deps),
+    ...createRetentionActivities(deps),
+    ...createNotificationActivities(deps),
+  };
 }
 export type Activities = ReturnType<typeof createActivities>;

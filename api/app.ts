@@ -6,9 +6,20 @@ import type { FieldCipher } from '../infra/crypto/field-cipher.js';
 import type { Orm } from '../infra/db/orm.js';
 import type { Logger } from '../infra/logger.js';
 import { createBookingService } from './bookings.service.js';
+import { createAuthComponents, type AuthComponents } from './auth.components.js';
+import { createAuthService } from './auth.service.js';
+import { createUserService } from './users.service.js';
+import { authenticate, requireRole } from './middleware/authenticate.js';
+import { clientIp } from './middleware/client-ip.js';
+import { corsAllowList } from './middleware/cors.js';
+import { originGuard } from './middleware/origin-guard.js';
+import { createApiLimits } from './middleware/api-limits.js';
+import { authRoutes } from './routes/auth.js';
+import { adminRoutes } from './routes/admin.js';
+import { devRoutes } from './routes/dev.js';
+import { userRoutes } from './routes/users.js';
 import { createSearchService } from './search.service.js';
 import { limitBody, requireJson } from './middleware/body.js';
-import { devUser } from './middleware/dev-user.js';
 import { notFound, onError } from './middleware/errors.js';
 import { requestId } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
@@ -32,6 +43,8 @@ export interface AppDeps {
   redis: Redis;
   metrics: Metrics;
   taskQueue?: string;
+  /** Built from config when absent; tests pass theirs to mint sessions with the same parts. */
+  auth?: AuthComponents;
 }
 
 /** The HTTP API; the server and the tests compose it the same way. */
@@ -45,6 +58,10 @@ export function createApp(deps: AppDeps) {
     stop({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
   });
   app.use(securityHeaders());
+  app.use(corsAllowList({ origins: deps.config.auth.corsOrigins }));
+  app.use(clientIp({ trustedProxies: deps.config.auth.trustedProxies }));
+  // Before the body is read or its type judged: a cross-site POST is refused whatever it carries.
+  app.use(originGuard({ origins: deps.config.auth.corsOrigins }));
   app.use(limitBody());
   app.use(requireJson());
   app.onError(onError);
@@ -52,21 +69,52 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes({ orm: deps.orm, redis: deps.redis, temporal: deps.temporal, metrics: deps.metrics }));
 
+  const taskQueue = deps.taskQueue ?? deps.config.temporal.taskQueue;
   const bookings = createBookingService({
     orm: deps.orm,
     temporal: deps.temporal,
-    taskQueue: deps.taskQueue ?? deps.config.temporal.taskQueue,
+    taskQueue,
     cipher: deps.cipher,
     compensationAlertAttempts: deps.config.saga.compensationAlertAttempts,
     lateSuccessSweepMs: deps.config.saga.lateSuccessSweepMs,
     providerNames: new Set(deps.providers.keys()),
   });
+  const parts = deps.auth ?? createAuthComponents(deps.config, { orm: deps.orm, redis: deps.redis });
+  const auth = createAuthService({
+    ...parts,
+    orm: deps.orm,
+    cipher: deps.cipher,
+    auditKey: deps.config.audit.hmacKey,
+    publicAppUrl: deps.config.auth.publicAppUrl,
+    notify: async (outboxId) => {
+      // The row is committed: if Temporal is unreachable now, the outbox sweep sends it later.
+      await deps.temporal.workflow
+        .start('notificationWorkflow', { workflowId: `notify-${outboxId}`, taskQueue, args: [outboxId] })
+        .catch((error: unknown) => deps.log.warn({ err: error, outboxId }, 'mail queued; delivery will be retried'));
+    },
+  });
+  const authenticated = authenticate({ auth, csrf: parts.csrf });
+  const optionallyAuthenticated = authenticate({ auth, csrf: parts.csrf, optional: true });
+  const limits = createApiLimits({ limiter: parts.limiter, metrics: deps.metrics });
+
   const api = createRouter();
-  api.use('/bookings/*', devUser({ enabled: !deps.config.isProduction }));
   api.use(async (c, next) => {
     await next();
     c.header('Cache-Control', 'no-store');
   });
+  api.use('/auth/signup', limits.signup);
+  api.use('/auth/password-reset/request', limits.passwordReset);
+  api.route('/auth', authRoutes({ auth, csrf: parts.csrf, authenticated }));
+  const users = createUserService({ orm: deps.orm, cipher: deps.cipher, sessions: parts.sessions, auditKey: deps.config.audit.hmacKey });
+  api.use('/users/*', authenticated);
+  api.route('/users', userRoutes(users));
+  api.use('/admin/*', authenticated);
+  api.route('/admin', adminRoutes({ users, adminOnly: requireRole('admin') }));
+  api.use('/bookings', authenticated, limits.bookingCreate);
+  api.use('/bookings/*', authenticated);
+  api.use('/bookings/:id/cancel', limits.bookingChange);
+  api.use('/search/*', optionallyAuthenticated, limits.search);
+  if (!deps.config.isProduction) api.route('/dev', devRoutes({ orm: deps.orm }));
   api.route(
     '/search',
     searchRoutes(

@@ -6,5 +6,8 @@ export interface AppEnv {
     requestId: string;
     log: Logger;
     userId: string;
+    sessionId: string;
+    role: 'user' | 'support' | 'admin';
+    clientIp: string;
   };
 }

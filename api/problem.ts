@@ -4,8 +4,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   IDEMPOTENCY_KEY_MISSING: 400,
+  INVALID_TOKEN: 400,
   UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  SESSION_EXPIRED: 401,
+  CAPTCHA_REQUIRED: 401,
   FORBIDDEN: 403,
+  CSRF_FAILED: 403,
+  EMAIL_NOT_VERIFIED: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   IDEMPOTENCY_KEY_IN_USE: 409,
@@ -14,6 +20,7 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
+  ACCOUNT_LOCKED: 429,
   INTERNAL: 500,
   SERVICE_UNAVAILABLE: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
@@ -22,8 +29,14 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 const TITLES: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'The request is not valid.',
   IDEMPOTENCY_KEY_MISSING: 'An Idempotency-Key header (a UUID) is required.',
+  INVALID_TOKEN: 'The link is invalid or has expired.',
   UNAUTHENTICATED: 'Authentication is required.',
+  INVALID_CREDENTIALS: 'Invalid credentials.',
+  SESSION_EXPIRED: 'The session has expired. Please sign in again.',
+  CAPTCHA_REQUIRED: 'Invalid credentials. Complete the CAPTCHA and try again.',
   FORBIDDEN: 'Access denied.',
+  CSRF_FAILED: 'Access denied.',
+  EMAIL_NOT_VERIFIED: 'Confirm your e-mail address first: follow the link we sent.',
   NOT_FOUND: 'Not found.',
   METHOD_NOT_ALLOWED: 'Method not allowed.',
   IDEMPOTENCY_KEY_IN_USE: 'A request with this Idempotency-Key is still being handled.',
@@ -32,6 +45,7 @@ const TITLES: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'The request body must be application/json.',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was already used with a different request.',
   RATE_LIMITED: 'Too many requests.',
+  ACCOUNT_LOCKED: 'Too many failed sign-ins. Try again later or reset your password.',
   INTERNAL: 'An error occurred. Please try again.',
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Please try again.',
 };
@@ -49,6 +63,8 @@ export class ApiError extends Error {
     readonly errors?: FieldProblem[],
     /** Extension members of the problem document (RFC 9457 §3.2). */
     readonly extensions?: Record<string, unknown>,
+    /** Response headers that go with it, such as Retry-After. */
+    readonly headers?: Record<string, string>,
   ) {
     super(TITLES[code]);
     this.name = 'ApiError';

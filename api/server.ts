@@ -10,7 +10,7 @@ import { createTemporalClient } from '../infra/temporal/connection.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
 import { createMetrics } from '../infra/metrics.js';
-import { createRedis } from '../infra/redis.js';
+import { createRedis, redisReady } from '../infra/redis.js';
 import { countBookingsByStatus } from '../infra/db/booking-stats.js';
 import { createApp } from './app.js';
 
@@ -21,6 +21,8 @@ const orm = await createOrm(config.database);
 const keys = createKmsKeyService(config.kms);
 const temporal = await createTemporalClient(config.temporal, { payloadCodecs: [await createEncryptionCodec(keys)] });
 const redis = createRedis(config.redis, (error) => log.warn({ err: error.message }, 'redis connection error'));
+// Without Redis, limits fail open or closed and sessions fall back to Postgres; start anyway, but say so.
+if (!(await redisReady(redis))) log.warn('redis is not reachable yet; serving without it until it is');
 const app = createApp({
   redis,
   metrics: createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) }),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { moneySchema } from './money.js';
 
 // Letters of any script plus the punctuation real names carry (O'Brien, Jean-Luc, St. John).
-const personName = z
+export const personName = z
   .string()
   .trim()
   .min(1)

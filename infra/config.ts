@@ -81,6 +81,31 @@ const schema = z.object({
   RETENTION_EVERY_MS: duration.default(24 * 60 * 60_000),
   // After a failed booking, when to look again for holds a provider granted late.
   LATE_SUCCESS_SWEEP_MS: duration.default(2 * 60_000),
+
+  // Identity (api.md "Authentication"): the secrets are in infra/secrets.ts.
+  JWT_SIGNING_KEYS: z.string().regex(/^[A-Za-z0-9._-]{1,40}:[A-Za-z0-9_-]{43,}(,[A-Za-z0-9._-]{1,40}:[A-Za-z0-9_-]{43,})*$/,
+    'must be kid:base64url-secret pairs (at least 32 bytes each), comma-separated').default(DEVELOPMENT_SECRETS.JWT_SIGNING_KEYS),
+  JWT_ISSUER: z.string().min(1).default('https://travelconnect.local'),
+  JWT_AUDIENCE: z.string().min(1).default('travelconnect-api'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(3600).default(15 * 60),
+  // The absolute limit of a session and of every refresh token in it.
+  SESSION_MAX_AGE_SECONDS: positiveInt.default(7 * 24 * 3600),
+  SESSION_IDLE_TIMEOUT_SECONDS: positiveInt.default(30 * 60),
+  // Keys the CSRF tokens and the recognised-device cookie.
+  AUTH_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SECRETS.AUTH_HMAC_KEY),
+  // Browser origins allowed to call the API with credentials, comma-separated; never `null`.
+  CORS_ORIGINS: z.string().default('http://localhost:5173,http://127.0.0.1:5173'),
+  // Peers whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); none by default.
+  TRUSTED_PROXIES: z.string().default(''),
+  // Where links in e-mails point (the web client).
+  PUBLIC_APP_URL: url(['http:', 'https:']).default('http://127.0.0.1:3000'),
+  // A Turnstile/reCAPTCHA-compatible siteverify endpoint; locally the sandbox serves one.
+  CAPTCHA_VERIFY_URL: url(['http:', 'https:']).default('http://127.0.0.1:4010/captcha/siteverify'),
+  CAPTCHA_SECRET: z.string().min(1).default(DEVELOPMENT_SECRETS.CAPTCHA_SECRET),
+  // Outgoing mail: `dev-sink` keeps messages for GET /api/v1/dev/outbox (not in production).
+  MAIL_TRANSPORT: z.enum(['smtp', 'dev-sink']).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).default(DEVELOPMENT_SECRETS.SMTP_URL),
+  MAIL_FROM: z.string().min(3).default('TravelConnect <no-reply@travelconnect.local>'),
 });
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
@@ -116,6 +141,27 @@ function toConfig(env: z.infer<typeof schema>) {
     search: { deadlineMs: env.SEARCH_DEADLINE_MS, cacheTtlSeconds: env.SEARCH_CACHE_TTL_SECONDS },
     saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS, lateSuccessSweepMs: env.LATE_SUCCESS_SWEEP_MS },
     audit: { hmacKey: env.AUDIT_HMAC_KEY },
+    auth: {
+      signingKeys: env.JWT_SIGNING_KEYS.split(',').map((pair) => {
+        const [kid, secretBase64url] = pair.split(':') as [string, string];
+        return { kid, secretBase64url };
+      }),
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      sessionMaxAgeSeconds: env.SESSION_MAX_AGE_SECONDS,
+      idleTimeoutSeconds: env.SESSION_IDLE_TIMEOUT_SECONDS,
+      hmacKey: env.AUTH_HMAC_KEY,
+      corsOrigins: list(env.CORS_ORIGINS),
+      trustedProxies: list(env.TRUSTED_PROXIES),
+      publicAppUrl: env.PUBLIC_APP_URL,
+      captcha: { verifyUrl: env.CAPTCHA_VERIFY_URL, secret: env.CAPTCHA_SECRET },
+    },
+    mail: {
+      transport: env.MAIL_TRANSPORT ?? (nodeEnv === 'production' ? 'smtp' : 'dev-sink'),
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+    },
     retention: {
       everyMs: env.RETENTION_EVERY_MS,
       policy: { bookingPiiDays: env.RETENTION_BOOKING_PII_DAYS, webhookEventDays: env.RETENTION_WEBHOOK_EVENT_DAYS, batchSize: 500 },
@@ -124,11 +170,15 @@ function toConfig(env: z.infer<typeof schema>) {
       port: env.SANDBOX_PROVIDER_PORT,
       latencyMs: env.SANDBOX_LATENCY_MS,
       errorRate: env.SANDBOX_ERROR_RATE,
-      soldOut: env.SANDBOX_SOLD_OUT.split(',').map((s) => s.trim()).filter(Boolean),
+      soldOut: list(env.SANDBOX_SOLD_OUT),
       offerTtlMs: env.SANDBOX_OFFER_TTL_MS,
       holdTtlMs: env.SANDBOX_HOLD_TTL_MS,
     },
   };
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter(Boolean);
 }
 
 /** Thrown when the environment is invalid; its message is one line per bad variable. */
@@ -157,6 +207,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...secrets.problems,
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
   ];
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.MAIL_TRANSPORT === 'dev-sink') {
+    problems.push('MAIL_TRANSPORT: dev-sink is refused in production');
+  }
+  if (parsed.success && list(parsed.data.CORS_ORIGINS).includes('null')) problems.push('CORS_ORIGINS: `null` is never allowed');
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(toConfig(parsed.data));
 }

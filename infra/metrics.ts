@@ -13,8 +13,8 @@ export function createMetrics(options: { countBookingsByStatus: () => Promise<Ar
   });
   const rateLimited = new Counter({
     name: 'http_rate_limited_total',
-    help: 'Requests refused with 429, by route',
-    labelNames: ['route'] as const,
+    help: 'Requests refused with 429, by limit (api.md), login failures included',
+    labelNames: ['limit'] as const,
     registers: [registry],
   });
   new Gauge({

@@ -15,3 +15,19 @@ export function createRedis(redis: Config['redis'], onError: (error: Error) => v
   return client;
 }
 export type { Redis };
+
+/** Resolves once the client is connected, so the first requests of a process do not meet "not ready". */
+export async function redisReady(client: Redis, timeoutMs = 5_000): Promise<boolean> {
+  if (client.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    function onReady() {
+      clearTimeout(timer);
+      resolve(true);
+    }
+    client.once('ready', onReady);
+  });
+}

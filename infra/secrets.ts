@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 
 /** The settings that are secrets: never logged, and in production never plain environment values. */
-export const SECRET_VARIABLES = ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'AUDIT_HMAC_KEY'] as const;
+export const SECRET_VARIABLES = [
+  'DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'AUDIT_HMAC_KEY',
+  'JWT_SIGNING_KEYS', 'AUTH_HMAC_KEY', 'CAPTCHA_SECRET', 'SMTP_URL',
+] as const;
 type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
 /** The development defaults; production refuses to start with any of them. */
@@ -10,6 +13,11 @@ export const DEVELOPMENT_SECRETS: Readonly<Record<SecretVariable, string>> = {
   STRIPE_SECRET_KEY: 'sk_test_localstripe',
   STRIPE_WEBHOOK_SECRET: 'whsec_development_only',
   AUDIT_HMAC_KEY: 'development-only-audit-hmac-key-0000',
+  // `kid:secret` pairs, the first signs; secrets are base64url of at least 32 bytes.
+  JWT_SIGNING_KEYS: 'dev-2026:ZGV2ZWxvcG1lbnQtb25seS1qd3Qtc2lnbmluZy1rZXktMDAwMA',
+  AUTH_HMAC_KEY: 'development-only-auth-hmac-key-00000000',
+  CAPTCHA_SECRET: 'development-only-captcha-secret',
+  SMTP_URL: 'smtp://127.0.0.1:2525',
 };
 
 /**

@@ -1,3 +1,5 @@
+import { createMailTransport } from '../infra/mail/mail-transport.js';
+import { createOutboxDelivery } from '../infra/mail/outbox.js';
 import { createRetentionStore } from '../infra/db/retention.store.js';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -31,6 +33,7 @@ const schedule = await ensureRetentionSchedule(new Client({ connection: operator
 log.info({ schedule }, 'retention purge schedule');
 await operator.close();
 const connection = await NativeConnection.connect({ address: config.temporal.address });
+const mail = createMailTransport(config.mail);
 const worker = await createBookingWorker({
   connection,
   dataConverter,
@@ -42,6 +45,7 @@ const worker = await createBookingWorker({
     payments: createStripeGateway(createStripeClient(config.stripe)),
     priceTolerancePercent: config.providers.priceTolerancePercent,
     retention: createRetentionStore(orm),
+    deliverMail: createOutboxDelivery(orm, mail),
   },
 });
 
@@ -59,6 +63,7 @@ try {
 } finally {
   await connection.close();
   await orm.close();
+  mail.close();
   keys.destroy();
   log.info('worker stopped');
 }

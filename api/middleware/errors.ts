@@ -6,6 +6,7 @@ import { ApiError, problemBody, type ErrorCode } from '../problem.js';
 function render(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.get('requestId') ?? 'unknown';
   return c.body(JSON.stringify(problemBody(error, requestId)), error.status, {
+    ...error.headers,
     'Content-Type': 'application/problem+json',
   });
 }

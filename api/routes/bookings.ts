@@ -58,10 +58,7 @@ function view(booking: IBooking) {
   };
 }
 
-const devUserHeader = z.object({
-  'x-dev-user': z.uuid().optional().openapi({ description: 'Development only: the caller, until login lands' }),
-});
-const idempotencyHeader = devUserHeader.extend({
+const idempotencyHeader = z.object({
   'idempotency-key': z.string().optional().openapi({ description: 'Required: a UUID chosen by the client' }),
 });
 const bookingIdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '6f1c…' }) });
@@ -121,7 +118,7 @@ const getBooking = createRoute({
   method: 'get',
   path: '/{id}',
   summary: "One of the caller's bookings",
-  request: { headers: devUserHeader, params: bookingIdParam },
+  request: { params: bookingIdParam },
   responses: { 200: json(viewSchema, 'The booking'), ...problems('UNAUTHENTICATED', 'NOT_FOUND') },
 });
 

@@ -10,10 +10,80 @@ export const User = defineEntity({
     email: p.string().length(255).nullable().unique(),
     // The user's data key, wrapped by KMS; destroying it crypto-shreds their PII.
     wrappedDataKey: p.text().nullable(),
+    passwordHash: p.text().nullable(), // argon2id
+    name: p.string().length(100).nullable(),
+    phone: p.text().nullable(), // ciphertext
+    role: p.string().length(10).default('user'), // user, support, admin
+    emailVerifiedAt: p.datetime().nullable(),
+    deletionRequestedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
 });
 export type IUser = InferEntity<typeof User>;
+
+/** A signed-in device. Postgres is the truth; Redis holds its activity stamp (infra/auth/session-activity.ts). */
+export const Session = defineEntity({
+  name: 'Session',
+  tableName: 'sessions',
+  properties: {
+    id: p.uuid().primary(),
+    user: () => p.manyToOne(User),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    lastSeenAt: p.datetime().onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    revokedAt: p.datetime().nullable(),
+    revokedReason: p.string().length(30).nullable(),
+    device: p.string().length(200),
+    ip: p.string().length(64),
+  },
+});
+export type ISession = InferEntity<typeof Session>;
+
+/** A refresh token by its SHA-256: spent on use, and a spent one coming back revokes its session. */
+export const RefreshToken = defineEntity({
+  name: 'RefreshToken',
+  tableName: 'refresh_tokens',
+  properties: {
+    tokenHash: p.string().length(64).primary(),
+    session: () => p.manyToOne(Session),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    spentAt: p.datetime().nullable(),
+  },
+});
+
+/** E-mail verification and password-reset tokens, by their SHA-256; each works once. */
+export const OneTimeToken = defineEntity({
+  name: 'OneTimeToken',
+  tableName: 'one_time_tokens',
+  properties: {
+    tokenHash: p.string().length(64).primary(),
+    user: () => p.manyToOne(User),
+    purpose: p.string().length(20), // verify-email, password-reset
+    createdAt: p.datetime().onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+  },
+});
+
+/** Mail waiting for, or past, delivery by the notification activity. */
+export const OutboxMessage = defineEntity({
+  name: 'OutboxMessage',
+  tableName: 'outbox',
+  properties: {
+    id: p.uuid().primary(),
+    recipient: p.string().length(255),
+    template: p.string().length(40),
+    subject: p.string().length(200),
+    body: p.text().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    deliveredAt: p.datetime().nullable(),
+    transport: p.string().length(10).nullable(),
+    attempts: p.integer().default(0),
+  },
+});
+export type IOutboxMessage = InferEntity<typeof OutboxMessage>;
 
 export const Booking = defineEntity({
   name: 'Booking',
@@ -123,4 +193,4 @@ export const AuditEntry = defineEntity({
 });
 export type IAuditEntry = InferEntity<typeof AuditEntry>;
 
-export const entities = [User, Booking, BookingItem, Payment, WebhookEvent, AuditEntry];
+export const entities = [User, Session, RefreshToken, OneTimeToken, OutboxMessage, Booking, BookingItem, Payment, WebhookEvent, AuditEntry];

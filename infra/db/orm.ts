@@ -6,6 +6,7 @@ import { Migration0001Initial } from './migrations/0001-initial.migration.js';
 import { Migration0002WebhookEvents } from './migrations/0002-webhook-events.migration.js';
 import { Migration0003FareRulesAndRefunds } from './migrations/0003-fare-rules-and-refunds.migration.js';
 import { Migration0004AuditLog } from './migrations/0004-audit-log.migration.js';
+import { Migration0005Identity } from './migrations/0005-identity.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
@@ -13,6 +14,7 @@ const migrationsList = [
   { name: '0002-webhook-events', class: Migration0002WebhookEvents },
   { name: '0003-fare-rules-and-refunds', class: Migration0003FareRulesAndRefunds },
   { name: '0004-audit-log', class: Migration0004AuditLog },
+  { name: '0005-identity', class: Migration0005Identity },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */

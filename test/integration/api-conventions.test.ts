@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Booking } from '../../infra/db/entities.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { signIn } from '../support/sign-in.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { createApp } from '../../api/app.js';
 import { loadConfig } from '../../infra/config.js';
@@ -40,14 +41,14 @@ describe('API conventions', () => {
 
   it('answers unknown routes with a 404 problem, and a wrong method with 405 and Allow', async () => {
     await expectProblem(await stack.app.request('/api/v1/nowhere'), 404, 'NOT_FOUND');
-    const wrong = await stack.app.request(`/api/v1/bookings/${randomUUID()}`, { method: 'DELETE', headers: { 'x-dev-user': randomUUID() } });
+    const wrong = await stack.app.request(`/api/v1/bookings/${randomUUID()}`, { method: 'DELETE', headers: { ...(await signIn(stack)).auth } });
     await expectProblem(wrong, 405, 'METHOD_NOT_ALLOWED');
     expect(wrong.headers.get('allow')).toBe('GET');
     expect((await stack.app.request('/healthz', { method: 'POST' })).status).toBe(405);
   });
 
   it('rejects unknown fields, bad field formats and a wrong content type, writing nothing', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody();
     const key = randomUUID();
     const extra = await expectProblem(await traveller.book({ ...body, isAdmin: true }, key), 400, 'VALIDATION_FAILED');
@@ -64,21 +65,21 @@ describe('API conventions', () => {
     const proto = JSON.stringify(body).replace('{', '{"__proto__":{"admin":true},');
     const protoResponse = await stack.app.request('/api/v1/bookings', {
       method: 'POST',
-      headers: { 'x-dev-user': traveller.userId, 'content-type': 'application/json', 'idempotency-key': key },
+      headers: { ...traveller.auth, 'content-type': 'application/json', 'idempotency-key': key },
       body: proto,
     });
     await expectProblem(protoResponse, 400, 'VALIDATION_FAILED');
 
     const text = await stack.app.request('/api/v1/bookings', {
       method: 'POST',
-      headers: { 'x-dev-user': traveller.userId, 'content-type': 'text/plain', 'idempotency-key': key },
+      headers: { ...traveller.auth, 'content-type': 'text/plain', 'idempotency-key': key },
       body: JSON.stringify(body),
     });
     await expectProblem(text, 415, 'UNSUPPORTED_MEDIA_TYPE');
 
     const malformed = await stack.app.request('/api/v1/bookings', {
       method: 'POST',
-      headers: { 'x-dev-user': traveller.userId, 'content-type': 'application/json', 'idempotency-key': key },
+      headers: { ...traveller.auth, 'content-type': 'application/json', 'idempotency-key': key },
       body: '{"offers": [',
     });
     await expectProblem(malformed, 400, 'VALIDATION_FAILED');
@@ -87,24 +88,24 @@ describe('API conventions', () => {
   });
 
   it('refuses bodies over 1 MiB with 413', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const response = await stack.app.request('/api/v1/bookings', {
       method: 'POST',
-      headers: { 'x-dev-user': traveller.userId, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      headers: { ...traveller.auth, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
       body: JSON.stringify({ notes: 'x'.repeat(1024 * 1024) }),
     });
     await expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
   });
 
   it("hides another user's booking behind a 404", async () => {
-    const owner = travellerOf(stack);
+    const owner = await travellerOf(stack);
     const { bookingId } = await json(await owner.book(await owner.bookingBody()));
     expect((await owner.get(bookingId)).status).toBe(200);
-    await expectProblem(await travellerOf(stack).get(bookingId), 404, 'NOT_FOUND');
+    await expectProblem(await (await travellerOf(stack)).get(bookingId), 404, 'NOT_FOUND');
     await owner.settled(bookingId);
   });
 
-  it('ignores X-Dev-User in production, so bookings need authentication there', async () => {
+  it('has no development routes in production, and no X-Dev-User anywhere', async () => {
     const production = createApp({
       config: loadConfig({ ...process.env, ...productionEnv() }),
       log: pino({ level: 'silent' }),
@@ -116,12 +117,16 @@ describe('API conventions', () => {
       redis: stack.redis,
       metrics: stack.metrics,
     });
-    const response = await production.request(`/api/v1/bookings/${randomUUID()}`, { headers: { 'x-dev-user': randomUUID() } });
-    await expectProblem(response, 401, 'UNAUTHENTICATED');
+    await expectProblem(await production.request('/api/v1/dev/outbox?to=someone@example.test'), 404, 'NOT_FOUND');
+    expect((await stack.app.request('/api/v1/dev/outbox?to=someone@example.test')).status).toBe(200); // there outside production
+    // The header that identified callers before login existed is ignored: no session, no booking.
+    for (const app of [production, stack.app]) {
+      await expectProblem(await app.request(`/api/v1/bookings/${randomUUID()}`, { headers: { 'x-dev-user': randomUUID() } }), 401, 'UNAUTHENTICATED');
+    }
   });
 
   it('keeps passport numbers and phones out of Postgres and the workflow history in plaintext', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody();
     const passport = body.passengers[0]!.passportNumber as string;
     const { bookingId } = await json(await traveller.book(body));

@@ -28,7 +28,7 @@ describe('audit log', () => {
   let bookingId: string;
 
   it("records the booking's status and payment changes with who, what, when and result", async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     bookingId = (await json(await traveller.book(await traveller.bookingBody()))).bookingId;
     expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
     const rows = await stack.orm.em.fork().find(AuditEntry, { resource: `booking:${bookingId}` }, { orderBy: { seq: 'asc' } });

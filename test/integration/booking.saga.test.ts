@@ -25,7 +25,7 @@ async function stripeKeysFor(workflowId: string): Promise<string[]> {
 
 describe('booking saga through the API, Temporal, Postgres, localstripe and the sandbox provider', () => {
   it('confirms a booking: provider hold confirmed, payment captured, rows agree', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const response = await traveller.book(await traveller.bookingBody());
     expect(response.status).toBe(202);
     const { bookingId, status } = (await response.json()) as { bookingId: string; status: string };
@@ -64,7 +64,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   });
 
   it('returns the same booking for the same key and body, and starts no second workflow', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody();
     const key = randomUUID();
     const [first, second] = await Promise.all([traveller.book(body, key), traveller.book(body, key)]);
@@ -88,7 +88,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   });
 
   it('retries Stripe calls whose responses were lost with the same keys, creating one PaymentIntent', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const key = randomUUID();
     const workflowId = `booking-${traveller.userId}-${key}`;
     const fault = await fetch(`${stack.config.stripe.apiUrl}/_tc/lost-responses`, {
@@ -115,7 +115,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   });
 
   it('refuses the same key with another body (422) and a missing key (400), as problem+json', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody();
     const key = randomUUID();
     expect((await traveller.book(body, key)).status).toBe(202);
@@ -134,7 +134,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   });
 
   it('releases the hold and voids the payment when the provider rejects confirmation', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody();
     await stack.setFaults({ rejectConfirm: true });
     try {
@@ -155,7 +155,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   });
 
   it('flags NEEDS_ATTENTION while an undo keeps failing, and finishes the undo once the provider recovers', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody();
     await stack.setFaults({ rejectConfirm: true, failRelease: true });
     try {
@@ -176,7 +176,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   });
 
   it('releases a hold the provider granted after refusing it (late success)', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody();
     await stack.setFaults({ lateHoldAfterRefusalMs: 500 });
     let bookingId: string;
@@ -204,7 +204,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   });
 
   it('fails a declined card with PAYMENT_DECLINED and releases the hold', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const { bookingId } = await json(await traveller.book(await traveller.bookingBody({ paymentMethodId: 'pm_card_visa_chargeDeclined' })));
     const booking = await traveller.settled(bookingId);
     expect(booking.status).toBe('FAILED');
@@ -219,7 +219,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   });
 
   it('fails with PRICE_CHANGED when the provider re-prices above what the client saw', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody();
     await stack.setFaults({ priceIncreasePercent: 10 });
     try {

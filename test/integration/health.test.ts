@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
+import { signIn } from '../support/sign-in.js';
 import { eventually } from '../support/eventually.js';
 import { json } from '../support/booking-client.js';
 
@@ -68,7 +69,7 @@ describe('health, readiness and metrics', () => {
   });
 
   it('exposes Prometheus metrics: latency by route template and bookings by status', async () => {
-    await stack.app.request('/api/v1/bookings/00000000-0000-4000-8000-000000000000', { headers: { 'x-dev-user': crypto.randomUUID() } });
+    await stack.app.request('/api/v1/bookings/00000000-0000-4000-8000-000000000000', { headers: { ...(await signIn(stack)).auth } });
     const response = await stack.app.request('/metrics');
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
+import { signIn } from '../support/sign-in.js';
 import { json } from '../support/booking-client.js';
 
 type Operation = { requestBody?: unknown; parameters?: Array<{ in: string; name: string; required?: boolean }> };
@@ -44,7 +45,7 @@ describe('the OpenAPI document', () => {
         const url = `${path.replace('{id}', randomUUID())}${operation.parameters?.some((p) => p.in === 'query') ? '?unknown=1&adults=many' : ''}`;
         const response = await stack.app.request(url, {
           method: method.toUpperCase(),
-          headers: { 'content-type': 'application/json', 'x-dev-user': randomUUID(), 'idempotency-key': randomUUID() },
+          headers: { 'content-type': 'application/json', ...(await signIn(stack)).auth, 'idempotency-key': randomUUID() },
           ...(method === 'get' ? {} : { body: JSON.stringify({ __proto__: { admin: true }, unexpected: '<script>' }) }),
         });
         expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Booking } from '../../infra/db/entities.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { signIn } from '../support/sign-in.js';
 import { probesOf } from '../support/probes.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
@@ -17,7 +18,7 @@ afterAll(async () => {
 
 /** A booking paid with a 3-D Secure card, waiting for the challenge. */
 async function bookAwaitingPayment() {
-  const traveller = travellerOf(stack);
+  const traveller = await travellerOf(stack);
   const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
   const { bookingId } = await json(await traveller.book(body));
   await traveller.reaches(bookingId, 'AWAITING_PAYMENT');
@@ -70,7 +71,7 @@ describe('payment paths', () => {
   });
 
   it('expires the booking when 3-D Secure is not completed before the hold lapses, voiding the payment', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const body = await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) });
     const { bookingId } = await json(await traveller.book(body));
     const booking = await traveller.settled(bookingId, HOLD_TTL_MS + 20_000);
@@ -121,13 +122,13 @@ describe('payment paths', () => {
     const cancel = (key: string) =>
       stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
         method: 'POST',
-        headers: { 'x-dev-user': traveller.userId, 'idempotency-key': key },
+        headers: { ...traveller.auth, 'idempotency-key': key },
       });
     const key = crypto.randomUUID();
     // Over real HTTP: a POST without a body is not held to the JSON content type.
     const cancelled = await fetch(`${stack.apiUrl}/api/v1/bookings/${bookingId}/cancel`, {
       method: 'POST',
-      headers: { 'x-dev-user': traveller.userId, 'idempotency-key': key },
+      headers: { ...traveller.auth, 'idempotency-key': key },
     });
     expect(cancelled.status).toBe(202);
     expect(await json(cancelled)).toMatchObject({ bookingId, status: 'CANCELLED' });
@@ -149,7 +150,7 @@ describe('payment paths', () => {
   });
 
   it('cancels a confirmed booking at the provider and refunds what its fare rule allows, once', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     // Even-numbered economy flights of the sandbox carry the STANDARD rule: half back.
     const search = await traveller.search({ departureDate: '2027-05-01' });
     const offer = search.offers.find((o) => (o as { details?: { fareRule?: string } }).details?.fareRule === 'STANDARD')!;
@@ -161,7 +162,7 @@ describe('payment paths', () => {
     const cancel = () =>
       stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
         method: 'POST',
-        headers: { 'x-dev-user': traveller.userId, 'idempotency-key': crypto.randomUUID() },
+        headers: { ...traveller.auth, 'idempotency-key': crypto.randomUUID() },
       });
     const [first, second] = await Promise.all([cancel(), cancel()]);
     expect([first.status, second.status]).toEqual([202, 202]);
@@ -180,7 +181,7 @@ describe('payment paths', () => {
 
     const stranger = await stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
       method: 'POST',
-      headers: { 'x-dev-user': crypto.randomUUID(), 'idempotency-key': crypto.randomUUID() },
+      headers: { ...(await signIn(stack)).auth, 'idempotency-key': crypto.randomUUID() },
     });
     expect(stranger.status).toBe(404);
   });

@@ -42,7 +42,7 @@ afterAll(async () => {
 async function bookBatch(count: number, firstDay: number) {
   const bodies = [];
   for (let i = 0; i < count; i += 1) {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const day = String(firstDay + i).padStart(2, '0');
     bodies.push({ traveller, body: await traveller.bookingBody({}, { departureDate: `2027-03-${day}` }) });
   }

@@ -20,7 +20,7 @@ const until = (condition: () => Promise<boolean>) => eventually(condition, (ok) 
 
 describe('retention purge', () => {
   it('runs from a Temporal Schedule and purges exactly what is past its period', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const ids: string[] = [];
     for (let i = 0; i < 3; i += 1) ids.push((await json(await traveller.book(await traveller.bookingBody()))).bookingId);
     for (const id of ids) await traveller.settled(id);

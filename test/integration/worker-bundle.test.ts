@@ -26,7 +26,7 @@ afterAll(async () => {
 
 describe('a tuned worker on a prebuilt workflow bundle', () => {
   it('runs bookings to CONFIRMED', async () => {
-    const traveller = travellerOf(stack);
+    const traveller = await travellerOf(stack);
     const ids = await Promise.all(
       [0, 1, 2].map(async (i) => (await json(await traveller.book(await traveller.bookingBody({}, { departureDate: `2027-04-0${i + 1}` })))).bookingId as string),
     );

@@ -1,3 +1,4 @@
+import { signUpOverHttp } from '../support/http-account.js';
 import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -48,6 +49,7 @@ interface BookingView {
 
 interface Traveller {
   userId: string;
+  auth: { authorization: string };
   /** Every PII value this traveller sent: none of them may appear in a recorded history. */
   pii: string[];
 }
@@ -131,10 +133,10 @@ async function withFaults<T>(faults: Record<string, unknown>, body: () => Promis
 
 // ---- the API, as a client would call it --------------------------------------------------
 
-function newTraveller(): Traveller {
-  const userId = randomUUID();
+async function newTraveller(): Promise<Traveller> {
+  const { userId, auth } = await signUpOverHttp(apiUrl);
   const passport = `X${randomUUID().replaceAll('-', '').slice(0, 8).toUpperCase()}`;
-  return { userId, pii: [passport, '+447700900123', '1985-12-10', 'ada.lovelace@example.com', 'Lovelace'] };
+  return { userId, auth, pii: [passport, '+447700900123', '1985-12-10', 'ada.lovelace@example.com', 'Lovelace'] };
 }
 
 async function findOffer(fareRule?: string): Promise<{ offerId: string; price: { amount: string; currency: string } }> {
@@ -162,7 +164,7 @@ async function book(
   const key = randomUUID();
   const { status, body } = await call(`${apiUrl}/api/v1/bookings`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-dev-user': traveller.userId, 'idempotency-key': key },
+    headers: { 'content-type': 'application/json', ...traveller.auth, 'idempotency-key': key },
     body: JSON.stringify({
       offers: [{ offerId: chosen.offerId, expectedPrice: chosen.price }],
       passengers: [{ givenName: 'Ada', familyName, dateOfBirth, passportNumber, passportCountry: 'GB', nationality: 'GB' }],
@@ -179,14 +181,14 @@ async function book(
 async function cancel(started: Started): Promise<void> {
   const { status, body } = await call(`${apiUrl}/api/v1/bookings/${started.bookingId}/cancel`, {
     method: 'POST',
-    headers: { 'x-dev-user': started.traveller.userId, 'idempotency-key': randomUUID() },
+    headers: { ...started.traveller.auth, 'idempotency-key': randomUUID() },
   });
   if (status !== 202) throw new Error(`cancel answered ${status}: ${JSON.stringify(body)}`);
 }
 
 async function getBooking(started: Started): Promise<BookingView> {
   const { status, body } = await call(`${apiUrl}/api/v1/bookings/${started.bookingId}`, {
-    headers: { 'x-dev-user': started.traveller.userId },
+    headers: { ...started.traveller.auth },
   });
   if (status !== 200) throw new Error(`reading booking ${started.bookingId} answered ${status}`);
   return body as BookingView;
@@ -221,18 +223,18 @@ const paths: Path[] = [
   {
     name: 'confirmed',
     expected: { status: 'CONFIRMED' },
-    run: () => book(newTraveller(), 'pm_card_visa'),
+    run: async () => book(await newTraveller(), 'pm_card_visa'),
   },
   {
     name: 'payment-declined',
     expected: { status: 'FAILED', failureCode: 'PAYMENT_DECLINED' },
-    run: () => book(newTraveller(), 'pm_card_visa_chargeDeclined'),
+    run: async () => book(await newTraveller(), 'pm_card_visa_chargeDeclined'),
   },
   {
     name: 'three-d-secure-confirmed',
     expected: { status: 'CONFIRMED' },
     async run({ temporal, stripe, codec }) {
-      const started = await book(newTraveller(), await threeDSecureCard(stripe));
+      const started = await book(await newTraveller(), await threeDSecureCard(stripe));
       await awaitStatus(started, (s) => s === 'AWAITING_PAYMENT' || TERMINAL.has(s), 60_000, 'AWAITING_PAYMENT');
       const paymentIntentId = await paymentIntentOf(temporal, codec, started.workflowId);
       await completeChallenge({ apiUrl: config.stripe.apiUrl, secretKey: config.stripe.secretKey, client: stripe }, paymentIntentId, true);
@@ -244,7 +246,7 @@ const paths: Path[] = [
     expected: { status: 'FAILED', failureCode: 'PROVIDER_REJECTED' },
     run: () =>
       withFaults({ rejectConfirm: true }, async () => {
-        const started = await book(newTraveller(), 'pm_card_visa');
+        const started = await book(await newTraveller(), 'pm_card_visa');
         await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'a final status');
         return started;
       }),
@@ -256,7 +258,7 @@ const paths: Path[] = [
       const offer = await findOffer(); // the price the traveller was shown, before it rises
       const rise = config.providers.priceTolerancePercent + 10;
       return withFaults({ priceIncreasePercent: rise }, async () => {
-        const started = await book(newTraveller(), 'pm_card_visa', offer);
+        const started = await book(await newTraveller(), 'pm_card_visa', offer);
         await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'a final status');
         return started;
       });
@@ -267,7 +269,7 @@ const paths: Path[] = [
     name: 'cancelled-before-confirmation',
     expected: { status: 'CANCELLED' },
     async run({ stripe }) {
-      const started = await book(newTraveller(), await threeDSecureCard(stripe));
+      const started = await book(await newTraveller(), await threeDSecureCard(stripe));
       await awaitStatus(started, (s) => s === 'AWAITING_PAYMENT' || TERMINAL.has(s), 60_000, 'AWAITING_PAYMENT');
       await cancel(started);
       return started;
@@ -278,7 +280,7 @@ const paths: Path[] = [
     name: 'cancelled-after-confirmation',
     expected: { status: 'REFUNDED' },
     async run() {
-      const started = await book(newTraveller(), 'pm_card_visa', await findOffer('STANDARD'));
+      const started = await book(await newTraveller(), 'pm_card_visa', await findOffer('STANDARD'));
       await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
       await cancel(started);
       return { ...started, workflowId: `cancel-${started.bookingId}` };
@@ -291,7 +293,7 @@ const paths: Path[] = [
     expected: { status: 'FAILED', failureCode: 'PROVIDER_REJECTED' },
     run: () =>
       withFaults({ rejectConfirm: true, failRelease: true }, async () => {
-        const started = await book(newTraveller(), 'pm_card_visa');
+        const started = await book(await newTraveller(), 'pm_card_visa');
         await awaitStatus(started, (s) => s === 'NEEDS_ATTENTION' || TERMINAL.has(s), 300_000, 'NEEDS_ATTENTION');
         return started;
       }),
@@ -301,7 +303,7 @@ const paths: Path[] = [
     name: 'retention-purge',
     expected: { status: 'CONFIRMED' },
     async run({ temporal }) {
-      const started = await book(newTraveller(), 'pm_card_visa');
+      const started = await book(await newTraveller(), 'pm_card_visa');
       await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
       const schedule = temporal.schedule.getHandle('retention-purge');
       const before = (await schedule.describe()).info.recentActions.length;
@@ -329,10 +331,10 @@ const paths: Path[] = [
           `  the running sandbox refused the holdTtlMs fault (${probe.status}): it predates it; restart it to get short holds.` +
             ` Waiting out its own hold TTL instead (about ${Math.round(config.sandbox.holdTtlMs / 60_000)} min).`,
         );
-        return book(newTraveller(), paymentMethodId);
+        return book(await newTraveller(), paymentMethodId);
       }
       return withFaults({ holdTtlMs: SHORT_HOLD_TTL_MS }, async () => {
-        const started = await book(newTraveller(), paymentMethodId);
+        const started = await book(await newTraveller(), paymentMethodId);
         // Only new holds take the short TTL: the fault can go as soon as the hold is taken.
         await awaitStatus(started, (s) => s !== 'PENDING', 60_000, 'the hold');
         return started;

@@ -1,6 +1,7 @@
 import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
 import { randomUUID } from 'node:crypto';
 import type { Stack } from './stack.js';
+import { signIn } from './sign-in.js';
 import { eventually } from './eventually.js';
 
 // any: tests read the API's JSON loosely and assert on the fields they care about.
@@ -9,9 +10,10 @@ export type BookingJson = Record<string, any>;
 
 const TERMINAL: ReadonlySet<string> = TERMINAL_STATUSES;
 
-/** A traveller talking to the API the way a client would, through app.request(). */
-export function travellerOf(stack: Stack, userId: string = randomUUID()) {
-  const headers = { 'x-dev-user': userId, 'content-type': 'application/json' };
+/** A signed-in traveller talking to the API the way a mobile client would, through app.request(). */
+export async function travellerOf(stack: Stack) {
+  const { userId, auth } = await signIn(stack);
+  const headers = { ...auth, 'content-type': 'application/json' };
 
   async function search(query: Record<string, string> = {}) {
     // A random day unless the test names one: bookings spread over the sandbox's inventory.
@@ -67,7 +69,7 @@ export function travellerOf(stack: Stack, userId: string = randomUUID()) {
     return eventually(() => read(bookingId), (b) => b.status === status, { timeoutMs, what: `booking ${bookingId} to be ${status}` });
   }
 
-  return { userId, search, bookingBody, book, get, settled, reaches };
+  return { userId, auth, search, bookingBody, book, get, settled, reaches };
 }
 
 /** The body of an API response, read loosely. */

@@ -16,6 +16,10 @@ export function productionEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.Process
     STRIPE_SECRET_KEY_FILE: mount('stripe-key', 'sk_live_not_a_real_key_0123456789'),
     STRIPE_WEBHOOK_SECRET_FILE: mount('webhook-secret', 'whsec_production_0123456789'),
     AUDIT_HMAC_KEY_FILE: mount('audit-key', 'a-production-audit-key-of-at-least-32-chars'),
+    JWT_SIGNING_KEYS_FILE: mount('jwt-keys', `prod-1:${Buffer.alloc(32, 7).toString('base64url')}`),
+    AUTH_HMAC_KEY_FILE: mount('auth-key', 'a-production-auth-key-of-at-least-32-chars'),
+    CAPTCHA_SECRET_FILE: mount('captcha-secret', 'production-captcha-secret'),
+    SMTP_URL_FILE: mount('smtp-url', 'smtps://mailer:s3cret@smtp.internal:465'),
     ...overrides,
   };
 }

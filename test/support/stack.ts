@@ -6,6 +6,8 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
+import { createLocalCaptchaApp } from '../../infra/captcha/local-captcha.app.js';
+import { createAuthComponents } from '../../api/auth.components.js';
 import { loadConfig, type Config } from '../../infra/config.js';
 import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
 import { createBookingRepository } from '../../infra/db/booking.repository.js';
@@ -20,8 +22,10 @@ import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js'
 import { createBookingWorker } from '../../workers/create-worker.js';
 import { TEST_NAMESPACE } from './namespace.js';
 import { createMetrics } from '../../infra/metrics.js';
-import { createRedis } from '../../infra/redis.js';
+import { createRedis, redisReady } from '../../infra/redis.js';
 import { countBookingsByStatus } from '../../infra/db/booking-stats.js';
+import { createMailTransport } from '../../infra/mail/mail-transport.js';
+import { createOutboxDelivery } from '../../infra/mail/outbox.js';
 
 /**
  * Everything a test needs, composed like production: the real API app, a real worker
@@ -43,9 +47,11 @@ export async function startStack(
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_WORKER_LOG_LEVEL as 'WARN' | undefined) ?? 'ERROR') });
     runtimeInstalled = true;
   }
+  const sandboxApp = createSandboxApp({ offerTtlMs: 15 * 60_000, holdTtlMs: options.holdTtlMs ?? 20 * 60_000, faults: options.faults });
+  sandboxApp.route('/captcha', createLocalCaptchaApp({ secret: loadConfig({ ...process.env, ...options.env }).auth.captcha.secret }));
   const sandboxServer = await new Promise<ServerType>((resolve) => {
     const server = serve(
-      { fetch: createSandboxApp({ offerTtlMs: 15 * 60_000, holdTtlMs: options.holdTtlMs ?? 20 * 60_000, faults: options.faults }).fetch, hostname: '127.0.0.1', port: 0 },
+      { fetch: sandboxApp.fetch, hostname: '127.0.0.1', port: 0 },
       () => resolve(server),
     );
   });
@@ -58,6 +64,10 @@ export async function startStack(
     TEMPORAL_NAMESPACE: TEST_NAMESPACE,
     DATABASE_URL: inject('databaseUrl'),
     SANDBOX_PROVIDER_URL: sandboxUrl,
+    // The sandbox process serves the local CAPTCHA verifier too (infra/captcha).
+    CAPTCHA_VERIFY_URL: `${sandboxUrl}/captcha/siteverify`,
+    // Tests stand in for a reverse proxy on loopback: each simulated client names its IP.
+    TRUSTED_PROXIES: '127.0.0.1,::1',
     PROVIDER_TIMEOUT_MS: '2000',
     ...options.env,
   });
@@ -82,12 +92,16 @@ export async function startStack(
       payments: createStripeGateway(stripe),
       priceTolerancePercent: config.providers.priceTolerancePercent,
       retention: createRetentionStore(orm),
+      deliverMail: createOutboxDelivery(orm, createMailTransport(config.mail)),
     },
   });
   const running = worker?.run();
   const redis = createRedis(config.redis);
+  await redisReady(redis);
   const metrics = createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) });
+  const auth = createAuthComponents(config, { orm, redis });
   const app = createApp({
+    auth,
     redis,
     metrics,
     config,
@@ -114,6 +128,7 @@ export async function startStack(
 
   return {
     app,
+    auth,
     apiUrl,
     keys,
     redis,

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from '../../config.js';
 import { createSandboxApp } from './sandbox.app.js';
+import { createLocalCaptchaApp } from '../../captcha/local-captcha.app.js';
 
 /** The sandbox provider as its own process: `npx tsx infra/providers/sandbox/server.ts`. */
 const config = loadConfigOrExit();
@@ -10,6 +11,8 @@ const app = createSandboxApp({
   holdTtlMs: sandbox.holdTtlMs,
   faults: { latencyMs: sandbox.latencyMs, errorRate: sandbox.errorRate, soldOut: sandbox.soldOut },
 });
+// The local CAPTCHA verifier lives here too: the sandbox is where development's third parties run.
+app.route('/captcha', createLocalCaptchaApp({ secret: config.auth.captcha.secret }));
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: sandbox.port }, (info) => {
   process.stdout.write(`sandbox provider listening on http://127.0.0.1:${info.port}\n`);
 });

@@ -1,0 +1,285 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { checkPassword } from '../domain/identity/password-policy.js';
+import { appendAudit, type AuditEvent } from '../infra/audit/audit-log.js';
+import type { AccessTokens } from '../infra/auth/access-tokens.js';
+import type { CsrfTokens } from '../infra/auth/csrf.js';
+import type { DeviceCookies } from '../infra/auth/device-cookie.js';
+import type { LoginGuard } from '../infra/auth/login-guard.js';
+import { hashOpaqueToken, newOpaqueToken } from '../infra/auth/opaque-tokens.js';
+import type { PasswordHasher } from '../infra/auth/password-hasher.js';
+import type { SessionStore } from '../infra/auth/session.store.js';
+import type { CaptchaVerifier } from '../infra/captcha/captcha-verifier.js';
+import type { FieldCipher } from '../infra/crypto/field-cipher.js';
+import { OneTimeToken, User, type IUser } from '../infra/db/entities.js';
+import type { Orm } from '../infra/db/orm.js';
+import { enqueueMail, type OutgoingMail } from '../infra/mail/outbox.js';
+import type { SlidingWindowLimiter } from '../infra/rate-limit/sliding-window.js';
+import { ApiError } from './problem.js';
+import { ipRateLimitSubject } from './middleware/client-ip.js';
+
+export interface AuthDeps {
+  orm: Orm;
+  hasher: PasswordHasher;
+  commonPasswords: ReadonlySet<string>;
+  accessTokens: AccessTokens;
+  csrf: CsrfTokens;
+  devices: DeviceCookies;
+  sessions: SessionStore;
+  guard: LoginGuard;
+  captcha: CaptchaVerifier;
+  limiter: SlidingWindowLimiter;
+  cipher: FieldCipher;
+  auditKey: string;
+  publicAppUrl: string;
+  /** Starts delivery of a committed outbox message (the notification workflow). */
+  notify: (outboxId: string) => Promise<void>;
+}
+
+/** Who is calling and from where: the audit log and the session list show it. */
+export interface CallContext {
+  ip: string;
+  userAgent: string;
+}
+
+export type Role = 'user' | 'support' | 'admin';
+
+const VERIFY_TTL_MS = 24 * 3600_000;
+const RESET_TTL_MS = 2 * 3600_000;
+// api.md: 5 failed logins per 15 minutes per IP.
+export const LOGIN_FAILURES_PER_IP = { limit: 5, windowMs: 15 * 60_000 };
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+/** How the audit log names an address: a hash, never the address. */
+const accountRef = (email: string) => `account:${createHash('sha256').update(normalizeEmail(email)).digest('hex').slice(0, 16)}`;
+
+export function createAuthService(deps: AuthDeps) {
+  async function audit(event: AuditEvent, em?: EntityManager) {
+    if (em) return appendAudit(em, deps.auditKey, event);
+    await deps.orm.em.fork().transactional((tx) => appendAudit(tx, deps.auditKey, event));
+  }
+
+  function passwordProblems(password: string, email: string, path = 'password') {
+    const messages = checkPassword(password, email, deps.commonPasswords);
+    if (messages.length > 0) throw new ApiError('VALIDATION_FAILED', undefined, messages.map((message) => ({ path, message })));
+  }
+
+  async function mailAndNotify(em: EntityManager, mail: OutgoingMail) {
+    const id = enqueueMail(em, mail);
+    await em.flush();
+    return id;
+  }
+
+  async function issueOneTimeToken(em: EntityManager, userId: string, purpose: 'verify-email' | 'password-reset', ttlMs: number) {
+    const token = newOpaqueToken();
+    em.create(OneTimeToken, { tokenHash: hashOpaqueToken(token), user: userId, purpose, expiresAt: new Date(Date.now() + ttlMs) });
+    return token;
+  }
+
+  /** Spends a single-use token; the same answer for unknown, used and expired ones. */
+  async function spendOneTimeToken(em: EntityManager, token: string, purpose: 'verify-email' | 'password-reset') {
+    const spent = await em.nativeUpdate(
+      OneTimeToken,
+      { tokenHash: hashOpaqueToken(token), purpose, usedAt: null, expiresAt: { $gt: new Date() } },
+      { usedAt: new Date() },
+    );
+    if (spent !== 1) throw new ApiError('INVALID_TOKEN');
+    const row = await em.findOneOrFail(OneTimeToken, { tokenHash: hashOpaqueToken(token) }, { populate: ['user'] });
+    return row.user as IUser;
+  }
+
+  async function signIn(user: IUser, ctx: CallContext) {
+    const { session, refreshToken } = await deps.sessions.create(user.id, ctx.userAgent || 'unknown', ctx.ip);
+    const access = await deps.accessTokens.issue({ userId: user.id, sessionId: session.id, role: user.role as Role });
+    return {
+      user: publicUser(user),
+      sessionId: session.id,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken,
+      refreshTokenExpiresAt: session.expiresAt,
+      csrfToken: deps.csrf.issue(session.id),
+    };
+  }
+
+  return {
+    async signup(input: { email: string; password: string; name: string; phone?: string }, ctx: CallContext) {
+      const email = normalizeEmail(input.email);
+      passwordProblems(input.password, email);
+      // Hashed whether or not the address is taken, so both answers cost the same.
+      const passwordHash = await deps.hasher.hash(input.password);
+      const em = deps.orm.em.fork();
+      const existing = await em.findOne(User, { email });
+      const outboxId = await em.transactional(async (tx) => {
+        if (existing?.emailVerifiedAt) {
+          return mailAndNotify(tx, {
+            recipient: email, template: 'signup-existing', subject: 'Someone tried to sign up with your address',
+            body: `Someone tried to create a TravelConnect account with this address, which already has one.\nIf it was you, sign in or reset your password: ${deps.publicAppUrl}/password-reset\n`,
+          });
+        }
+        const userId = existing?.id ?? randomUUID();
+        if (!existing) {
+          tx.create(User, { id: userId, email, passwordHash, name: input.name, role: 'user' });
+          await tx.flush();
+        } else {
+          existing.passwordHash = passwordHash;
+          existing.name = input.name;
+        }
+        if (input.phone) {
+          const user = existing ?? tx.getReference(User, userId);
+          user.phone = await deps.cipher.encrypt(userId, input.phone);
+        }
+        const token = await issueOneTimeToken(tx, userId, 'verify-email', VERIFY_TTL_MS);
+        await audit({ actor: `user:${userId}`, action: 'auth.signup', resource: `user:${userId}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
+        return mailAndNotify(tx, {
+          recipient: email, template: 'verify-email', subject: 'Confirm your e-mail address',
+          body: `Welcome to TravelConnect. Confirm your address within 24 hours:\n${deps.publicAppUrl}/verify-email?token=${token}\n`,
+        });
+      });
+      await deps.notify(outboxId);
+      return { status: 'verification_sent' as const };
+    },
+
+    async verifyEmail(token: string, ctx: CallContext) {
+      const user = await deps.orm.em.fork().transactional(async (em) => {
+        const owner = await spendOneTimeToken(em, token, 'verify-email');
+        owner.emailVerifiedAt ??= new Date();
+        await audit({ actor: `user:${owner.id}`, action: 'auth.verify-email', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, em);
+        return owner;
+      });
+      return signIn(user, ctx);
+    },
+
+    async login(input: { email: string; password: string; captchaToken?: string }, ctx: CallContext & { deviceCookie?: string }) {
+      const email = normalizeEmail(input.email);
+      const ipKey = `login-failures:${ipRateLimitSubject(ctx.ip)}`;
+      const perIp = await deps.limiter.peek(ipKey, LOGIN_FAILURES_PER_IP);
+      if (!perIp.allowed) throw new ApiError('RATE_LIMITED', undefined, undefined, undefined, { 'Retry-After': String(Math.ceil(perIp.retryAfterMs / 1000)) });
+      const trustedDevice = deps.devices.recognises(email, ctx.deviceCookie);
+      const risk = await deps.guard.assess(email, { trustedDevice });
+      if (risk.locked) {
+        throw new ApiError('ACCOUNT_LOCKED', undefined, undefined, undefined, { 'Retry-After': String(Math.ceil(risk.retryAfterMs / 1000)) });
+      }
+      if (risk.captchaRequired && !(input.captchaToken && (await deps.captcha.verify(input.captchaToken, ctx.ip)))) {
+        throw new ApiError('CAPTCHA_REQUIRED');
+      }
+      if (risk.delayMs > 0) await sleep(risk.delayMs);
+
+      const user = await deps.orm.em.fork().findOne(User, { email, deletionRequestedAt: null });
+      const valid = user?.passwordHash
+        ? await deps.hasher.verify(user.passwordHash, input.password)
+        : await deps.hasher.verifyAgainstDummy(input.password);
+      if (!valid || !user) {
+        await deps.guard.recordFailure(email, { trustedDevice });
+        await deps.limiter.hit(ipKey, LOGIN_FAILURES_PER_IP);
+        await audit({ actor: 'anonymous', action: 'auth.login', resource: accountRef(email), result: 'failure', ip: ctx.ip, userAgent: ctx.userAgent });
+        throw new ApiError('INVALID_CREDENTIALS');
+      }
+      // Only the holder of the password learns that the address is not confirmed yet.
+      if (!user.emailVerifiedAt) throw new ApiError('EMAIL_NOT_VERIFIED');
+      await deps.guard.clear(email);
+      await audit({ actor: `user:${user.id}`, action: 'auth.login', resource: `user:${user.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
+      return { ...(await signIn(user, ctx)), deviceCookie: trustedDevice ? ctx.deviceCookie! : deps.devices.issue(email) };
+    },
+
+    async refresh(refreshToken: string) {
+      const outcome = await deps.sessions.rotate(refreshToken);
+      if (!outcome.ok) {
+        if (outcome.reason === 'reused') {
+          await audit({ actor: 'anonymous', action: 'auth.refresh-reuse', resource: 'session', result: 'session-revoked' });
+        }
+        throw new ApiError(outcome.reason === 'idle' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED');
+      }
+      const { session } = outcome;
+      const user = await deps.orm.em.fork().findOneOrFail(User, { id: session.user.id });
+      const access = await deps.accessTokens.issue({ userId: user.id, sessionId: session.id, role: user.role as Role });
+      return {
+        user: publicUser(user),
+        sessionId: session.id,
+        accessToken: access.token,
+        accessTokenExpiresAt: access.expiresAt,
+        refreshToken: outcome.refreshToken,
+        refreshTokenExpiresAt: session.expiresAt,
+        csrfToken: deps.csrf.issue(session.id),
+      };
+    },
+
+    /** The session a refresh token belongs to, for the CSRF check of a cookie refresh. */
+    sessionOfRefreshToken: (token: string) => deps.sessions.sessionOfRefreshToken(token),
+
+    async logout(principal: { userId: string; sessionId: string }, ctx: CallContext) {
+      await deps.sessions.revoke(principal.sessionId, 'logout', principal.userId);
+      await audit({ actor: `user:${principal.userId}`, action: 'auth.logout', resource: `session:${principal.sessionId}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
+    },
+
+    async listSessions(principal: { userId: string; sessionId: string }) {
+      const sessions = await deps.sessions.list(principal.userId);
+      return sessions.map((s) => ({
+        id: s.id,
+        device: s.device,
+        ip: s.ip,
+        createdAt: s.createdAt.toISOString(),
+        lastSeenAt: s.lastSeenAt.toISOString(),
+        current: s.id === principal.sessionId,
+      }));
+    },
+
+    async revokeSession(principal: { userId: string }, sessionId: string, ctx: CallContext) {
+      if (!(await deps.sessions.revoke(sessionId, 'revoked-by-user', principal.userId))) throw new ApiError('NOT_FOUND');
+      await audit({ actor: `user:${principal.userId}`, action: 'auth.session-revoke', resource: `session:${sessionId}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
+    },
+
+    async requestPasswordReset(rawEmail: string, ctx: CallContext) {
+      const email = normalizeEmail(rawEmail);
+      const em = deps.orm.em.fork();
+      const outboxId = await em.transactional(async (tx) => {
+        const user = await tx.findOne(User, { email, deletionRequestedAt: null });
+        if (!user) {
+          return mailAndNotify(tx, {
+            recipient: email, template: 'password-reset-unknown', subject: 'Password reset',
+            body: 'Someone asked to reset the TravelConnect password of this address, but it has no account. If it was not you, ignore this message.\n',
+          });
+        }
+        const token = await issueOneTimeToken(tx, user.id, 'password-reset', RESET_TTL_MS);
+        await audit({ actor: 'anonymous', action: 'auth.password-reset-request', resource: `user:${user.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
+        return mailAndNotify(tx, {
+          recipient: email, template: 'password-reset', subject: 'Reset your password',
+          body: `Reset your TravelConnect password within 2 hours:\n${deps.publicAppUrl}/password-reset?token=${token}\nIf you did not ask for this, ignore this message.\n`,
+        });
+      });
+      await deps.notify(outboxId);
+    },
+
+    async confirmPasswordReset(token: string, newPassword: string, ctx: CallContext) {
+      const em = deps.orm.em.fork();
+      const user = await em.transactional(async (tx) => {
+        const owner = await spendOneTimeToken(tx, token, 'password-reset');
+        passwordProblems(newPassword, owner.email ?? '', 'newPassword');
+        owner.passwordHash = await deps.hasher.hash(newPassword);
+        // The link came by mail, so the address is confirmed too.
+        owner.emailVerifiedAt ??= new Date();
+        await audit({ actor: `user:${owner.id}`, action: 'auth.password-reset', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
+        return owner;
+      });
+      await deps.sessions.revokeAll(user.id, 'password-reset');
+      await deps.guard.clear(user.email ?? '');
+    },
+
+    /** Checks an access token and its session on every authenticated request. */
+    async authenticate(accessToken: string) {
+      const claims = await deps.accessTokens.verify(accessToken).catch(() => {
+        throw new ApiError('UNAUTHENTICATED');
+      });
+      const alive = await deps.sessions.check(claims.sessionId);
+      if (!alive.ok) throw new ApiError(alive.reason === 'idle' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED');
+      return claims;
+    },
+  };
+}
+
+export function publicUser(user: IUser) {
+  return { id: user.id, email: user.email ?? '', name: user.name ?? '', role: user.role as Role };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

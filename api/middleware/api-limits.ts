@@ -1,0 +1,34 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Metrics } from '../../infra/metrics.js';
+import type { SlidingWindowLimiter } from '../../infra/rate-limit/sliding-window.js';
+import type { AppEnv } from '../env.js';
+import { rateLimit } from './rate-limit.js';
+import { ipRateLimitSubject } from './client-ip.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Every limit of api.md (security.md 10). Login failures are counted in the auth service. */
+export function createApiLimits(options: { limiter: SlidingWindowLimiter; metrics: Metrics }) {
+  const byIp = (c: Context<AppEnv>) => ipRateLimitSubject(c.get('clientIp'));
+  const byUser = (c: Context<AppEnv>) => c.get('userId');
+  const onReject = (name: string) => options.metrics.rateLimited.inc({ limit: name });
+  const limit = (name: string, max: number, windowMs: number, key: (c: Context<AppEnv>) => string | undefined, failClosed = false) =>
+    rateLimit<AppEnv>({ limiter: options.limiter, name, limit: max, windowMs, key, onReject, failClosed });
+  return {
+    // Account creation and reset mail are what attackers spam: with Redis down these refuse.
+    signup: limit('signup', 10, DAY, byIp, true),
+    passwordReset: limit('password-reset', 3, HOUR, byIp, true),
+    bookingCreate: limitOnly('POST', limit('booking-create', 20, DAY, byUser)),
+    bookingChange: limitOnly('POST', limit('booking-change', 10, HOUR, byUser)),
+    search: limit('search', 100, MINUTE, (c) => c.get('userId') ?? `ip:${byIp(c)}`),
+  };
+}
+
+function limitOnly(method: string, middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+  return async function limitOnlyMethod(c, next) {
+    if (c.req.method !== method) return next();
+    return middleware(c, next);
+  };
+}

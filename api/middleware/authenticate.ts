@@ -1,0 +1,48 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AuthService, Role } from '../auth.service.js';
+import { readCookie } from '../auth-cookies.js';
+import type { AppEnv } from '../env.js';
+import { ApiError } from '../problem.js';
+import type { CsrfTokens } from '../../infra/auth/csrf.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Authenticates every request under it: a bearer token (mobile clients) or the access cookie
+ * (browsers), then the session behind it (revoked, idle, expired). A cookie-authenticated
+ * state-changing request must also carry X-CSRF-Token equal to the CSRF cookie and bound to
+ * this session; a bearer token cannot be sent by a browser on its own, so it needs none.
+ * `optional`: callers without a token pass as anonymous (search is open to them).
+ */
+export function authenticate(options: { auth: AuthService; csrf: CsrfTokens; optional?: boolean }): MiddlewareHandler<AppEnv> {
+  return async function authenticateMiddleware(c, next) {
+    const header = c.req.header('authorization');
+    const bearer = header?.match(/^Bearer ([A-Za-z0-9._~+/-]+=*)$/)?.[1];
+    const token = bearer ?? (header ? undefined : readCookie.access(c));
+    if (!token) {
+      if (options.optional) return next();
+      throw new ApiError('UNAUTHENTICATED');
+    }
+    const claims = await options.auth.authenticate(token);
+    if (!bearer && !SAFE_METHODS.has(c.req.method)) {
+      requireCsrf(options.csrf, claims.sessionId, c.req.header('x-csrf-token'), readCookie.csrf(c));
+    }
+    c.set('userId', claims.userId);
+    c.set('sessionId', claims.sessionId);
+    c.set('role', claims.role);
+    await next();
+    c.header('Cache-Control', 'no-store');
+  };
+}
+
+export function requireCsrf(csrf: CsrfTokens, sessionId: string, header: string | undefined, cookie: string | undefined) {
+  if (!header || !cookie || !csrf.verify(sessionId, header, cookie)) throw new ApiError('CSRF_FAILED');
+}
+
+/** Routes for some roles only; to everyone else they do not exist (404, not 403). */
+export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
+  return async function requireRoleMiddleware(c, next) {
+    if (!roles.includes(c.get('role'))) throw new ApiError('NOT_FOUND');
+    await next();
+  };
+}

@@ -1,0 +1,21 @@
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../problem.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF defence in depth (security.md 7): a state-changing request that a browser marks as coming
+ * from another site (`Sec-Fetch-Site: cross-site`, or an `Origin` that is neither ours nor
+ * allow-listed, `null` included) is refused whatever its content type, before any body is read.
+ * Servers (Stripe's webhooks, mobile apps) send neither header and pass.
+ */
+export function originGuard(options: { origins: readonly string[] }): MiddlewareHandler {
+  const allowed = new Set(options.origins.filter((origin) => origin !== 'null'));
+  return async function originGuardMiddleware(c, next) {
+    if (SAFE_METHODS.has(c.req.method)) return next();
+    if (c.req.header('sec-fetch-site') === 'cross-site') throw new ApiError('CSRF_FAILED');
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !allowed.has(origin) && origin !== new URL(c.req.url).origin) throw new ApiError('CSRF_FAILED');
+    return next();
+  };
+}

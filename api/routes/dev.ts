@@ -1,0 +1,31 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Orm } from '../../infra/db/orm.js';
+import { readDevSink } from '../../infra/mail/outbox.js';
+import { createRouter, problems } from '../openapi.js';
+
+const readOutbox = createRoute({
+  method: 'get',
+  path: '/outbox',
+  summary: 'Development only: mail the development sink holds for an address, newest first',
+  request: { query: z.strictObject({ to: z.email().max(255) }) },
+  responses: {
+    200: {
+      description: 'Messages with the links they carry',
+      content: {
+        'application/json': {
+          schema: z.object({
+            messages: z.array(z.object({ to: z.string(), subject: z.string(), text: z.string(), links: z.array(z.string()), createdAt: z.string() })),
+          }),
+        },
+      },
+    },
+    ...problems('VALIDATION_FAILED'),
+  },
+});
+
+/** api.md "Development only": mounted only outside production. */
+export function devRoutes(deps: { orm: Orm }) {
+  return createRouter().openapi(readOutbox, async (c) => {
+    return c.json({ messages: await readDevSink(deps.orm, c.req.valid('query').to.trim().toLowerCase()) }, 200);
+  });
+}

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { OutboxMessage } from '../db/entities.js';
+import type { Orm } from '../db/orm.js';
+import type { MailTransport } from './mail-transport.js';
+
+export interface OutgoingMail {
+  recipient: string;
+  template: 'verify-email' | 'signup-existing' | 'password-reset' | 'password-reset-unknown' | 'password-changed';
+  subject: string;
+  body: string;
+}
+
+/** Queues a message inside the caller's transaction; the notification workflow delivers it. */
+export function enqueueMail(em: EntityManager, mail: OutgoingMail): string {
+  const id = randomUUID();
+  em.create(OutboxMessage, { id, ...mail });
+  return id;
+}
+
+/**
+ * Sends one queued message once. After an SMTP server has taken it the body, which may carry a
+ * link token, is cleared; the development sink keeps it for GET /api/v1/dev/outbox.
+ */
+export function createOutboxDelivery(orm: Orm, transport: MailTransport) {
+  return async function deliver(id: string): Promise<'sent' | 'already-sent' | 'missing'> {
+    const em = orm.em.fork();
+    const message = await em.findOne(OutboxMessage, { id });
+    if (!message) return 'missing';
+    if (message.deliveredAt) return 'already-sent';
+    message.attempts += 1;
+    await em.flush();
+    await transport.send({ to: message.recipient, subject: message.subject, text: message.body ?? '' });
+    message.deliveredAt = new Date();
+    message.transport = transport.name;
+    if (transport.name !== 'dev-sink') message.body = null;
+    await em.flush();
+    return 'sent';
+  };
+}
+
+/** What the development sink holds for one address, newest first, with the links of each message. */
+export async function readDevSink(orm: Orm, recipient: string, limit = 20) {
+  const rows = await orm.em.fork().find(
+    OutboxMessage,
+    { recipient, transport: 'dev-sink', deliveredAt: { $ne: null } },
+    { orderBy: { createdAt: 'desc' }, limit },
+  );
+  return rows.map((row) => ({
+    to: row.recipient,
+    subject: row.subject,
+    text: row.body ?? '',
+    links: (row.body ?? '').match(/https?:\/\/[^\s<>"]+/g) ?? [],
+    createdAt: row.createdAt.toISOString(),
+  }));
+}
