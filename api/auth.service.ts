@@ -46,7 +46,6 @@ export interface CallContext {
 export type Role = 'user' | 'support' | 'admin';
 
 const VERIFY_TTL_MS = 24 * 3600_000;
-const RESET_TTL_MS = 2 * 3600_000;
 // api.md: 5 failed logins per 15 minutes per IP.
 export const LOGIN_FAILURES_PER_IP = { limit: 5, windowMs: 15 * 60_000 };
 
@@ -71,7 +70,7 @@ export function createAuthService(deps: AuthDeps) {
     return id;
   }
 
-  async function issueOneTimeToken(em: EntityManager, userId: string, purpose: 'verify-email' | 'password-reset', ttlMs: number) {
+  async function issueOneTimeToken(em: EntityManager, userId: string, purpose: 'verify-email', ttlMs: number) {
     const token = newOpaqueToken();
     em.create(OneTimeToken, { tokenHash: hashOpaqueToken(token), user: userId, purpose, expiresAt: new Date(Date.now() + ttlMs) });
     return token;
@@ -113,6 +112,7 @@ export function createAuthService(deps: AuthDeps) {
       const existing = await em.findOne(User, { email });
       const outboxId = await em.transactional(async (tx) => {
         if (existing?.emailVerifiedAt) {
+          await audit({ actor: 'anonymous', action: 'auth.signup', resource: `user:${existing.id}`, result: 'already-registered', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
           return mailAndNotify(tx, {
             recipient: email, template: 'signup-existing', subject: 'Someone tried to sign up with your address',
             body: `Someone tried to create a TravelConnect account with this address, which already has one.\nIf it was you, sign in or reset your password: ${deps.publicAppUrl}/password-reset\n`,
@@ -232,21 +232,10 @@ export function createAuthService(deps: AuthDeps) {
 
     async requestPasswordReset(rawEmail: string, ctx: CallContext) {
       const email = normalizeEmail(rawEmail);
-      const em = deps.orm.em.fork();
-      const outboxId = await em.transactional(async (tx) => {
-        const user = await tx.findOne(User, { email, deletionRequestedAt: null });
-        if (!user) {
-          return mailAndNotify(tx, {
-            recipient: email, template: 'password-reset-unknown', subject: 'Password reset',
-            body: 'Someone asked to reset the TravelConnect password of this address, but it has no account. If it was not you, ignore this message.\n',
-          });
-        }
-        const token = await issueOneTimeToken(tx, user.id, 'password-reset', RESET_TTL_MS);
-        await audit({ actor: 'anonymous', action: 'auth.password-reset-request', resource: `user:${user.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
-        return mailAndNotify(tx, {
-          recipient: email, template: 'password-reset', subject: 'Reset your password',
-          body: `Reset your TravelConnect password within 2 hours:\n${deps.publicAppUrl}/password-reset?token=${token}\nIf you did not ask for this, ignore this message.\n`,
-        });
+      // Only queued here: the worker decides which mail it is (infra/auth/password-reset.mail.ts).
+      const outboxId = await deps.orm.em.fork().transactional(async (tx) => {
+        await audit({ actor: 'anonymous', action: 'auth.password-reset-request', resource: accountRef(email), result: 'queued', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
+        return mailAndNotify(tx, { recipient: email, template: 'password-reset-request', subject: 'Password reset', body: null });
       });
       await deps.notify(outboxId);
     },

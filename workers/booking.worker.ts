@@ -1,5 +1,4 @@
-import { createMailTransport } from '../infra/mail/mail-transport.js';
-import { createOutboxDelivery } from '../infra/mail/outbox.js';
+import { createMailDelivery } from '../infra/mail/mail-delivery.js';
 import { createRetentionStore } from '../infra/db/retention.store.js';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -33,7 +32,7 @@ const schedule = await ensureRetentionSchedule(new Client({ connection: operator
 log.info({ schedule }, 'retention purge schedule');
 await operator.close();
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const mail = createMailTransport(config.mail);
+const mail = createMailDelivery(orm, config);
 const worker = await createBookingWorker({
   connection,
   dataConverter,
@@ -45,7 +44,7 @@ const worker = await createBookingWorker({
     payments: createStripeGateway(createStripeClient(config.stripe)),
     priceTolerancePercent: config.providers.priceTolerancePercent,
     retention: createRetentionStore(orm),
-    deliverMail: createOutboxDelivery(orm, mail),
+    deliverMail: mail.deliver,
   },
 });
 

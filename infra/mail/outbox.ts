@@ -6,10 +6,14 @@ import type { MailTransport } from './mail-transport.js';
 
 export interface OutgoingMail {
   recipient: string;
-  template: 'verify-email' | 'signup-existing' | 'password-reset' | 'password-reset-unknown' | 'password-changed';
+  template: 'verify-email' | 'signup-existing' | 'password-reset-request';
   subject: string;
-  body: string;
+  /** Null when a composer writes it at delivery time. */
+  body: string | null;
 }
+
+/** Writes a queued message's content inside the delivery transaction, by template. */
+export type MailComposer = (em: EntityManager, recipient: string) => Promise<{ template: string; subject: string; body: string }>;
 
 /** Queues a message inside the caller's transaction; the notification workflow delivers it. */
 export function enqueueMail(em: EntityManager, mail: OutgoingMail): string {
@@ -22,12 +26,20 @@ export function enqueueMail(em: EntityManager, mail: OutgoingMail): string {
  * Sends one queued message once. After an SMTP server has taken it the body, which may carry a
  * link token, is cleared; the development sink keeps it for GET /api/v1/dev/outbox.
  */
-export function createOutboxDelivery(orm: Orm, transport: MailTransport) {
+export function createOutboxDelivery(orm: Orm, transport: MailTransport, composers: Readonly<Record<string, MailComposer>> = {}) {
   return async function deliver(id: string): Promise<'sent' | 'already-sent' | 'missing'> {
     const em = orm.em.fork();
     const message = await em.findOne(OutboxMessage, { id });
     if (!message) return 'missing';
     if (message.deliveredAt) return 'already-sent';
+    const compose = message.body === null ? composers[message.template] : undefined;
+    if (compose) {
+      // Composed once: a retry after this commit finds the body and sends it as it is.
+      await em.transactional(async (tx) => {
+        const written = await compose(tx, message.recipient);
+        tx.assign(message, written);
+      });
+    }
     message.attempts += 1;
     await em.flush();
     await transport.send({ to: message.recipient, subject: message.subject, text: message.body ?? '' });

@@ -30,8 +30,8 @@ export class CookieJar {
   }
 }
 
-/** A documentation-range address per simulated client, sent through the trusted proxy. */
-export const randomClientIp = () => `198.51.100.${randomInt(1, 255)}`;
+/** A private address per simulated client (16 million of them: no two tests share a bucket), sent through the trusted proxy. */
+export const randomClientIp = () => `10.${randomInt(0, 256)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
 
 /** An HTTP client of one API base URL that keeps cookies and may claim a client IP via X-Forwarded-For. */
 export function httpClient(baseUrl: string, options: { ip?: string; cookies?: CookieJar } = {}) {

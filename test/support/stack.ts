@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
+import { createLoginGuard, type LoginGuardPolicy } from '../../infra/auth/login-guard.js';
 import { createLocalCaptchaApp } from '../../infra/captcha/local-captcha.app.js';
 import { createAuthComponents } from '../../api/auth.components.js';
 import { loadConfig, type Config } from '../../infra/config.js';
@@ -24,8 +25,7 @@ import { TEST_NAMESPACE } from './namespace.js';
 import { createMetrics } from '../../infra/metrics.js';
 import { createRedis, redisReady } from '../../infra/redis.js';
 import { countBookingsByStatus } from '../../infra/db/booking-stats.js';
-import { createMailTransport } from '../../infra/mail/mail-transport.js';
-import { createOutboxDelivery } from '../../infra/mail/outbox.js';
+import { createMailDelivery } from '../../infra/mail/mail-delivery.js';
 
 /**
  * Everything a test needs, composed like production: the real API app, a real worker
@@ -40,6 +40,8 @@ export async function startStack(
     holdTtlMs?: number;
     inProcessWorker?: boolean;
     workerTuning?: Config['worker'];
+    /** Faster progressive delays for tests that walk through them; thresholds stay api.md's. */
+    loginGuard?: Partial<LoginGuardPolicy>;
   } = {},
 ) {
   if (!runtimeInstalled) {
@@ -92,7 +94,7 @@ export async function startStack(
       payments: createStripeGateway(stripe),
       priceTolerancePercent: config.providers.priceTolerancePercent,
       retention: createRetentionStore(orm),
-      deliverMail: createOutboxDelivery(orm, createMailTransport(config.mail)),
+      deliverMail: createMailDelivery(orm, config).deliver,
     },
   });
   const running = worker?.run();
@@ -100,6 +102,7 @@ export async function startStack(
   await redisReady(redis);
   const metrics = createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) });
   const auth = createAuthComponents(config, { orm, redis });
+  if (options.loginGuard) auth.guard = createLoginGuard(redis, options.loginGuard);
   const app = createApp({
     auth,
     redis,
