@@ -1,9 +1,10 @@
 import { createBookingActivities, type BookingActivityDeps } from './booking.activities.js';
 import { createCancellationActivities } from './cancellation.activities.js';
+import { createErasureActivities, type ErasureDeps } from './erasure.activities.js';
 import { createNotificationActivities, type NotificationDeps } from './notification.activities.js';
 import { createRetentionActivities, type RetentionDeps } from './retention.activities.js';
 
-export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps;
+export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps;
 
 /** Every activity the worker registers. */
 export function createActivities(deps: ActivityDeps) {
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCancellationActivities(deps),
     ...createRetentionActivities(deps),
     ...createNotificationActivities(deps),
+    ...createErasureActivities(deps),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

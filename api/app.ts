@@ -80,7 +80,18 @@ export function createApp(deps: AppDeps) {
     providerNames: new Set(deps.providers.keys()),
   });
   const parts = deps.auth ?? createAuthComponents(deps.config, { orm: deps.orm, redis: deps.redis });
+  const users = createUserService({
+    orm: deps.orm,
+    cipher: deps.cipher,
+    sessions: parts.sessions,
+    hasher: parts.hasher,
+    temporal: deps.temporal,
+    taskQueue,
+    auditKey: deps.config.audit.hmacKey,
+    deletionGraceMs: deps.config.auth.deletionGraceMs,
+  });
   const auth = createAuthService({
+    restoreAccount: (userId) => users.restore(userId),
     ...parts,
     orm: deps.orm,
     cipher: deps.cipher,
@@ -105,7 +116,6 @@ export function createApp(deps: AppDeps) {
   api.use('/auth/signup', limits.signup);
   api.use('/auth/password-reset/request', limits.passwordReset);
   api.route('/auth', authRoutes({ auth, csrf: parts.csrf, authenticated }));
-  const users = createUserService({ orm: deps.orm, cipher: deps.cipher, sessions: parts.sessions, auditKey: deps.config.audit.hmacKey });
   api.use('/users/*', authenticated);
   api.route('/users', userRoutes(users));
   api.use('/admin/*', authenticated);

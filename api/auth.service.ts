@@ -33,6 +33,8 @@ export interface AuthDeps {
   cipher: FieldCipher;
   auditKey: string;
   publicAppUrl: string;
+  /** Cancels a pending account deletion (signals its workflow and clears the request). */
+  restoreAccount: (userId: string) => Promise<void>;
   /** Starts delivery of a committed outbox message (the notification workflow). */
   notify: (outboxId: string) => Promise<void>;
 }
@@ -166,7 +168,7 @@ export function createAuthService(deps: AuthDeps) {
       }
       if (risk.delayMs > 0) await sleep(risk.delayMs);
 
-      const user = await deps.orm.em.fork().findOne(User, { email, deletionRequestedAt: null });
+      const user = await deps.orm.em.fork().findOne(User, { email });
       const valid = user?.passwordHash
         ? await deps.hasher.verify(user.passwordHash, input.password)
         : await deps.hasher.verifyAgainstDummy(input.password);
@@ -179,6 +181,8 @@ export function createAuthService(deps: AuthDeps) {
       // Only the holder of the password learns that the address is not confirmed yet.
       if (!user.emailVerifiedAt) throw new ApiError('EMAIL_NOT_VERIFIED');
       await deps.guard.clear(email);
+      // Signing in during the grace period of an account deletion keeps the account.
+      if (user.deletionRequestedAt) await deps.restoreAccount(user.id);
       await audit({ actor: `user:${user.id}`, action: 'auth.login', resource: `user:${user.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
       return { ...(await signIn(user, ctx)), deviceCookie: trustedDevice ? ctx.deviceCookie! : deps.devices.issue(email) };
     },

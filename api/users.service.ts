@@ -1,4 +1,7 @@
+import type { Client } from '@temporalio/client';
 import { appendAudit } from '../infra/audit/audit-log.js';
+import type { PasswordHasher } from '../infra/auth/password-hasher.js';
+import { AuditEntry, Booking, Session } from '../infra/db/entities.js';
 import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
 import { User, type IUser } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
@@ -7,7 +10,20 @@ import type { Role } from './auth.service.js';
 import { ApiError } from './problem.js';
 
 /** Profiles (api.md "Users") and role changes by admins. */
-export function createUserService(deps: { orm: Orm; cipher: FieldCipher; sessions: SessionStore; auditKey: string }) {
+export interface UserServiceDeps {
+  orm: Orm;
+  cipher: FieldCipher;
+  sessions: SessionStore;
+  hasher: PasswordHasher;
+  temporal: Client;
+  taskQueue: string;
+  auditKey: string;
+  deletionGraceMs: number;
+}
+
+export const accountDeletionWorkflowId = (userId: string) => `account-deletion-${userId}`;
+
+export function createUserService(deps: UserServiceDeps) {
   async function profile(user: IUser) {
     const phone = user.phone ? mask(await deps.cipher.decrypt(user.id, user.phone), 4) : null;
     return {
@@ -33,6 +49,88 @@ export function createUserService(deps: { orm: Orm; cipher: FieldCipher; session
       if (patch.phone !== undefined) user.phone = patch.phone === null ? null : await deps.cipher.encrypt(userId, patch.phone);
       await em.flush();
       return profile(user);
+    },
+
+    /**
+     * Right to erasure: confirmed by password, sessions revoked at once, erased after the grace
+     * period by the account-deletion workflow unless the owner signs in again before then.
+     */
+    async requestDeletion(userId: string, password: string, ctx: { ip: string; userAgent: string }) {
+      const em = deps.orm.em.fork();
+      const user = await em.findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') });
+      if (!user.passwordHash || !(await deps.hasher.verify(user.passwordHash, password))) throw new ApiError('INVALID_CREDENTIALS');
+      const requestedAt = new Date();
+      user.deletionRequestedAt ??= requestedAt;
+      await em.transactional(async (tx) => {
+        await tx.flush();
+        await appendAudit(tx, deps.auditKey, {
+          actor: `user:${userId}`, action: 'account.delete-request', resource: `user:${userId}`, result: 'scheduled', ip: ctx.ip, userAgent: ctx.userAgent,
+        });
+      });
+      await deps.sessions.revokeAll(userId, 'account-deleted');
+      deps.cipher.forget(userId);
+      await deps.temporal.workflow.start('accountDeletionWorkflow', {
+        workflowId: accountDeletionWorkflowId(userId),
+        taskQueue: deps.taskQueue,
+        args: [{ userId, graceMs: deps.deletionGraceMs }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      return { deletionScheduledFor: new Date(user.deletionRequestedAt!.getTime() + deps.deletionGraceMs).toISOString() };
+    },
+
+    /** Keeps an account whose deletion is pending: the workflow is told, the request cleared. */
+    async restore(userId: string) {
+      const em = deps.orm.em.fork();
+      await em.transactional(async (tx) => {
+        await tx.nativeUpdate(User, { id: userId }, { deletionRequestedAt: null });
+        await appendAudit(tx, deps.auditKey, { actor: `user:${userId}`, action: 'account.restore', resource: `user:${userId}`, result: 'success' });
+      });
+      await deps.temporal.workflow.getHandle(accountDeletionWorkflowId(userId)).signal('restore').catch(() => {
+        // Already finished or never started: the cleared request is what counts.
+      });
+    },
+
+    /** GDPR access and portability: everything held about the caller, decrypted. */
+    async exportData(userId: string) {
+      const em = deps.orm.em.fork();
+      const user = await em.findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') });
+      const decrypt = (value: string) => deps.cipher.decrypt(userId, value);
+      const bookings = await em.find(Booking, { user: userId }, { populate: ['items', 'payments'], orderBy: { createdAt: 'asc' } });
+      const sessions = await em.find(Session, { user: userId }, { orderBy: { createdAt: 'asc' } });
+      const audit = await em.find(AuditEntry, { $or: [{ actor: `user:${userId}` }, { resource: `user:${userId}` }] }, { orderBy: { seq: 'asc' }, limit: 1000 });
+      return {
+        exportedAt: new Date().toISOString(),
+        profile: {
+          id: user.id,
+          email: user.email ?? null,
+          name: user.name ?? null,
+          phone: user.phone ? await decrypt(user.phone) : null,
+          role: user.role,
+          emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
+          createdAt: user.createdAt.toISOString(),
+        },
+        bookings: await Promise.all(bookings.map(async (b) => ({
+          bookingId: b.id,
+          status: b.status,
+          totalMinor: b.totalMinor,
+          currency: b.currency,
+          createdAt: b.createdAt.toISOString(),
+          contact: { email: b.contactEmail, phone: await decrypt(b.contactPhone).catch(() => null) },
+          notes: b.notes ?? null,
+          passengers: await Promise.all(b.passengers.map(async (p) => ({
+            givenName: p.givenName,
+            familyName: p.familyName,
+            dateOfBirth: await decrypt(p.dateOfBirth),
+            passportNumber: await decrypt(p.passportNumber),
+            passportCountry: p.passportCountry,
+            nationality: p.nationality,
+          }))),
+          items: b.items.getItems().map((i) => ({ offerId: i.offerId, provider: i.provider, state: i.state, confirmationCode: i.confirmationCode ?? null })),
+          payments: b.payments.getItems().map((p) => ({ status: p.status, amountMinor: p.amountMinor, refundedMinor: p.refundedMinor, currency: p.currency })),
+        }))),
+        sessions: sessions.map((s) => ({ id: s.id, device: s.device, ip: s.ip, createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(), revokedAt: s.revokedAt?.toISOString() ?? null })),
+        auditEvents: audit.map((a) => ({ occurredAt: a.occurredAt.toISOString(), action: a.action, result: a.result, ip: a.ip ?? null })),
+      };
     },
 
     /** Changes a role; the target's sessions end so the new role applies at once. */

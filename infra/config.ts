@@ -106,6 +106,8 @@ const schema = z.object({
   MAIL_TRANSPORT: z.enum(['smtp', 'dev-sink']).optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).default(DEVELOPMENT_SECRETS.SMTP_URL),
   MAIL_FROM: z.string().min(3).default('TravelConnect <no-reply@travelconnect.local>'),
+  // Right to erasure: how long a deleted account can still be restored by signing in.
+  ACCOUNT_DELETION_GRACE_MS: duration.default(30 * 24 * 3600_000),
 });
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
@@ -156,6 +158,7 @@ function toConfig(env: z.infer<typeof schema>) {
       trustedProxies: list(env.TRUSTED_PROXIES),
       publicAppUrl: env.PUBLIC_APP_URL,
       captcha: { verifyUrl: env.CAPTCHA_VERIFY_URL, secret: env.CAPTCHA_SECRET },
+      deletionGraceMs: env.ACCOUNT_DELETION_GRACE_MS,
     },
     mail: {
       transport: env.MAIL_TRANSPORT ?? (nodeEnv === 'production' ? 'smtp' : 'dev-sink'),

@@ -1,11 +1,9 @@
-import { createMailDelivery } from '../infra/mail/mail-delivery.js';
-import { createRetentionStore } from '../infra/db/retention.store.js';
+import { createActivityDeps } from './activity-deps.js';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
 import { createOrm } from '../infra/db/orm.js';
-import { createBookingRepository } from '../infra/db/booking.repository.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
@@ -32,20 +30,16 @@ const schedule = await ensureRetentionSchedule(new Client({ connection: operator
 log.info({ schedule }, 'retention purge schedule');
 await operator.close();
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const mail = createMailDelivery(orm, config);
+const activities = createActivityDeps(config, orm, {
+  providers: createProviders(config.providers),
+  payments: createStripeGateway(createStripeClient(config.stripe)),
+});
 const worker = await createBookingWorker({
   connection,
   dataConverter,
   temporal: config.temporal,
   tuning: config.worker,
-  deps: {
-    bookings: createBookingRepository(orm, { auditKey: config.audit.hmacKey }),
-    providers: createProviders(config.providers),
-    payments: createStripeGateway(createStripeClient(config.stripe)),
-    priceTolerancePercent: config.providers.priceTolerancePercent,
-    retention: createRetentionStore(orm),
-    deliverMail: mail.deliver,
-  },
+  deps: activities.deps,
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -62,7 +56,7 @@ try {
 } finally {
   await connection.close();
   await orm.close();
-  mail.close();
+  activities.close();
   keys.destroy();
   log.info('worker stopped');
 }

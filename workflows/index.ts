@@ -3,3 +3,4 @@ export { bookingWorkflow } from './booking.workflow.js';
 export { cancellationWorkflow } from './cancellation.workflow.js';
 export { retentionPurgeWorkflow } from './retention.workflow.js';
 export { notificationWorkflow } from './notification.workflow.js';
+export { accountDeletionWorkflow } from './account-deletion.workflow.js';

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { profilePatchSchema } from '../../domain/identity/auth.schemas.js';
+import { accountDeletionSchema, profilePatchSchema } from '../../domain/identity/auth.schemas.js';
+import { clearSessionCookies } from '../auth-cookies.js';
 import { createRouter, problems } from '../openapi.js';
 import type { UserService } from '../users.service.js';
 
@@ -25,9 +26,36 @@ const patchMe = createRoute({
   responses: { 200: ok, ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CSRF_FAILED') },
 });
 
+const deleteMe = createRoute({
+  method: 'delete',
+  path: '/me',
+  summary: 'Delete the account: sessions end now; after the grace period the account is erased unless you sign in again',
+  request: { body: { content: { 'application/json': { schema: accountDeletionSchema } }, required: true } },
+  responses: {
+    202: { description: 'Deletion scheduled', content: { 'application/json': { schema: z.object({ deletionScheduledFor: z.string() }) } } },
+    ...problems('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED', 'CSRF_FAILED'),
+  },
+});
+const exportMe = createRoute({
+  method: 'get',
+  path: '/me/export',
+  summary: 'Everything held about the caller, decrypted (GDPR access and portability)',
+  responses: {
+    200: { description: 'The export', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
+    ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED'),
+  },
+});
+
 /** api.md "Users"; mounted behind authentication. */
 export function userRoutes(users: UserService) {
   return createRouter()
     .openapi(getMe, async (c) => c.json(await users.me(c.get('userId')), 200))
-    .openapi(patchMe, async (c) => c.json(await users.update(c.get('userId'), c.req.valid('json')), 200));
+    .openapi(patchMe, async (c) => c.json(await users.update(c.get('userId'), c.req.valid('json')), 200))
+    .openapi(deleteMe, async (c) => {
+      const ctx = { ip: c.get('clientIp'), userAgent: (c.req.header('user-agent') ?? '').slice(0, 200) };
+      const scheduled = await users.requestDeletion(c.get('userId'), c.req.valid('json').password, ctx);
+      clearSessionCookies(c);
+      return c.json(scheduled, 202);
+    })
+    .openapi(exportMe, async (c) => c.json(await users.exportData(c.get('userId')), 200));
 }

@@ -22,3 +22,4 @@ export const passwordResetRequestSchema = z.strictObject({ email });
 export const passwordResetConfirmSchema = z.strictObject({ token: opaqueToken, newPassword: password });
 export const profilePatchSchema = z.strictObject({ name: personName.optional(), phone: e164Phone.nullable().optional() });
 export const roleChangeSchema = z.strictObject({ role: z.enum(['user', 'support', 'admin']) });
+export const accountDeletionSchema = z.strictObject({ password });

@@ -11,8 +11,8 @@ export type BookingJson = Record<string, any>;
 const TERMINAL: ReadonlySet<string> = TERMINAL_STATUSES;
 
 /** A signed-in traveller talking to the API the way a mobile client would, through app.request(). */
-export async function travellerOf(stack: Stack) {
-  const { userId, auth } = await signIn(stack);
+export async function travellerOf(stack: Stack, account?: { userId: string; auth: { authorization: string } }) {
+  const { userId, auth } = account ?? (await signIn(stack));
   const headers = { ...auth, 'content-type': 'application/json' };
 
   async function search(query: Record<string, string> = {}) {

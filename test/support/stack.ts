@@ -1,4 +1,3 @@
-import { createRetentionStore } from '../../infra/db/retention.store.js';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -11,7 +10,6 @@ import { createLocalCaptchaApp } from '../../infra/captcha/local-captcha.app.js'
 import { createAuthComponents } from '../../api/auth.components.js';
 import { loadConfig, type Config } from '../../infra/config.js';
 import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
-import { createBookingRepository } from '../../infra/db/booking.repository.js';
 import { createDataKeyStore } from '../../infra/db/data-key.store.js';
 import { createOrm } from '../../infra/db/orm.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
@@ -25,7 +23,7 @@ import { TEST_NAMESPACE } from './namespace.js';
 import { createMetrics } from '../../infra/metrics.js';
 import { createRedis, redisReady } from '../../infra/redis.js';
 import { countBookingsByStatus } from '../../infra/db/booking-stats.js';
-import { createMailDelivery } from '../../infra/mail/mail-delivery.js';
+import { createActivityDeps } from '../../workers/activity-deps.js';
 
 /**
  * Everything a test needs, composed like production: the real API app, a real worker
@@ -88,14 +86,7 @@ export async function startStack(
     taskQueue,
     dataConverter,
     tuning: options.workerTuning,
-    deps: {
-      bookings: createBookingRepository(orm, { auditKey: config.audit.hmacKey }),
-      providers,
-      payments: createStripeGateway(stripe),
-      priceTolerancePercent: config.providers.priceTolerancePercent,
-      retention: createRetentionStore(orm),
-      deliverMail: createMailDelivery(orm, config).deliver,
-    },
+    deps: createActivityDeps(config, orm, { providers, payments: createStripeGateway(stripe) }).deps,
   });
   const running = worker?.run();
   const redis = createRedis(config.redis);
