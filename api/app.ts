@@ -15,6 +15,8 @@ import { corsAllowList } from './middleware/cors.js';
 import { originGuard } from './middleware/origin-guard.js';
 import { createApiLimits } from './middleware/api-limits.js';
 import { authRoutes } from './routes/auth.js';
+import { codecRoutes } from './routes/codec.js';
+import type { PayloadCodec } from '@temporalio/common';
 import { adminRoutes } from './routes/admin.js';
 import { devRoutes } from './routes/dev.js';
 import { userRoutes } from './routes/users.js';
@@ -43,6 +45,8 @@ export interface AppDeps {
   redis: Redis;
   metrics: Metrics;
   taskQueue?: string;
+  /** The Temporal payload codec, served to operators at /codec/* for the Web UI. */
+  codec?: PayloadCodec;
   /** Built from config when absent; tests pass theirs to mint sessions with the same parts. */
   auth?: AuthComponents;
 }
@@ -61,7 +65,9 @@ export function createApp(deps: AppDeps) {
   app.use(corsAllowList({ origins: deps.config.auth.corsOrigins }));
   app.use(clientIp({ trustedProxies: deps.config.auth.trustedProxies }));
   // Before the body is read or its type judged: a cross-site POST is refused whatever it carries.
-  app.use(originGuard({ origins: deps.config.auth.corsOrigins }));
+  const uiOrigin = new URL(deps.config.temporal.uiUrl).origin;
+  app.use('/codec/*', corsAllowList({ origins: [uiOrigin] }));
+  app.use(originGuard({ origins: deps.config.auth.corsOrigins, byPath: [{ prefix: '/codec/', origins: [uiOrigin] }] }));
   app.use(limitBody());
   app.use(requireJson());
   app.onError(onError);
@@ -125,6 +131,10 @@ export function createApp(deps: AppDeps) {
   api.use('/bookings/:id/cancel', limits.bookingChange);
   api.use('/search/*', optionallyAuthenticated, limits.search);
   if (!deps.config.isProduction) api.route('/dev', devRoutes({ orm: deps.orm }));
+  if (deps.codec) {
+    app.use('/codec/*', authenticate({ auth, csrf: parts.csrf, csrfCheck: false }), requireRole('support', 'admin'));
+    app.route('/codec', codecRoutes(deps.codec));
+  }
   api.route(
     '/search',
     searchRoutes(

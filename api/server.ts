@@ -19,11 +19,13 @@ const config = loadConfigOrExit();
 const log = createLogger(config, 'api');
 const orm = await createOrm(config.database);
 const keys = createKmsKeyService(config.kms);
-const temporal = await createTemporalClient(config.temporal, { payloadCodecs: [await createEncryptionCodec(keys)] });
+const codec = await createEncryptionCodec(keys);
+const temporal = await createTemporalClient(config.temporal, { payloadCodecs: [codec] });
 const redis = createRedis(config.redis, (error) => log.warn({ err: error.message }, 'redis connection error'));
 // Without Redis, limits fail open or closed and sessions fall back to Postgres; start anyway, but say so.
 if (!(await redisReady(redis))) log.warn('redis is not reachable yet; serving without it until it is');
 const app = createApp({
+  codec,
   redis,
   metrics: createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) }),
   config,

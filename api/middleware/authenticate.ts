@@ -14,7 +14,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * this session; a bearer token cannot be sent by a browser on its own, so it needs none.
  * `optional`: callers without a token pass as anonymous (search is open to them).
  */
-export function authenticate(options: { auth: AuthService; csrf: CsrfTokens; optional?: boolean }): MiddlewareHandler<AppEnv> {
+export function authenticate(options: {
+  auth: AuthService;
+  csrf: CsrfTokens;
+  optional?: boolean;
+  /** Off only for routes that change nothing (the codec server), which the Web UI calls without a token. */
+  csrfCheck?: boolean;
+}): MiddlewareHandler<AppEnv> {
   return async function authenticateMiddleware(c, next) {
     const header = c.req.header('authorization');
     const bearer = header?.match(/^Bearer ([A-Za-z0-9._~+/-]+=*)$/)?.[1];
@@ -24,7 +30,7 @@ export function authenticate(options: { auth: AuthService; csrf: CsrfTokens; opt
       throw new ApiError('UNAUTHENTICATED');
     }
     const claims = await options.auth.authenticate(token);
-    if (!bearer && !SAFE_METHODS.has(c.req.method)) {
+    if (!bearer && options.csrfCheck !== false && !SAFE_METHODS.has(c.req.method)) {
       requireCsrf(options.csrf, claims.sessionId, c.req.header('x-csrf-token'), readCookie.csrf(c));
     }
     c.set('userId', claims.userId);

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 
 const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE';
-const ALLOW_HEADERS = 'Content-Type, Authorization, Idempotency-Key, X-CSRF-Token, X-Request-Id';
+const ALLOW_HEADERS = 'Content-Type, Authorization, Idempotency-Key, X-CSRF-Token, X-Request-Id, X-Namespace';
 const EXPOSE_HEADERS = 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy';
 
 /**

@@ -125,6 +125,8 @@ async function temporal(ctx: ServiceContext): Promise<ServiceHandle> {
       '--db-filename', join(ctx.root, '.data', 'temporal.db'), '--namespace', namespace, '--log-level', 'warn',
       // The test suite's own namespace, so its bookings stay out of the developer's view.
       '--namespace', 'travelconnect-test',
+      // The UI decrypts payloads through our API's codec server (operators only; see README).
+      '--ui-codec-endpoint', `http://127.0.0.1:${ctx.config.api.port}/codec`,
     ],
     // The gRPC port opens before the namespace is registered; workers started then fail.
     ready: async () =>

@@ -95,6 +95,7 @@ export async function startStack(
   const auth = createAuthComponents(config, { orm, redis });
   if (options.loginGuard) auth.guard = createLoginGuard(redis, options.loginGuard);
   const app = createApp({
+    codec: dataConverter.payloadCodecs[0],
     auth,
     redis,
     metrics,

@@ -1,0 +1,44 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { createRouter, problems } from '../openapi.js';
+
+// The Web UI's remote-codec wire format: Temporal Payloads in protobuf JSON (bytes as base64).
+const payloadJson = z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() });
+const payloadsBody = z.object({ payloads: z.array(payloadJson).max(1000) }).openapi('Payloads');
+
+const toPayload = (p: z.infer<typeof payloadJson>): Payload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+  data: Buffer.from(p.data ?? '', 'base64'),
+});
+const toJson = (p: Payload) => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+});
+
+const codecRoute = (path: '/encode' | '/decode', summary: string) =>
+  createRoute({
+    method: 'post',
+    path,
+    summary,
+    request: { body: { content: { 'application/json': { schema: payloadsBody } }, required: true } },
+    responses: {
+      200: { description: 'The payloads, transformed', content: { 'application/json': { schema: payloadsBody } } },
+      ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND'),
+    },
+  });
+
+/**
+ * The Temporal codec server (api.md "operators"): lets an operator's Web UI show the payloads
+ * that the workers encrypt, with the same codec. Mounted behind operator authentication.
+ */
+export function codecRoutes(codec: PayloadCodec) {
+  return createRouter()
+    .openapi(codecRoute('/decode', 'Operators: decrypt workflow payloads for the Web UI'), async (c) => {
+      const decoded = await codec.decode(c.req.valid('json').payloads.map(toPayload));
+      return c.json({ payloads: decoded.map(toJson) }, 200);
+    })
+    .openapi(codecRoute('/encode', 'Operators: encrypt payloads the Web UI sends (signals, queries)'), async (c) => {
+      const encoded = await codec.encode(c.req.valid('json').payloads.map(toPayload));
+      return c.json({ payloads: encoded.map(toJson) }, 200);
+    });
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { signIn } from '../support/sign-in.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+// architecture.md: the Web UI shows encrypted payloads through a codec server behind operator authentication.
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const UI = new URL(process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').origin;
+const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
+
+describe('codec server', () => {
+  it('encodes and decodes payloads for operators, the same way the workers do', async () => {
+    const operator = await signIn(stack, { role: 'support' });
+    const plain = defaultPayloadConverter.toPayload({ passportNumber: 'X1234567' });
+    const body = { payloads: [{ metadata: Object.fromEntries(Object.entries(plain.metadata!).map(([k, v]) => [k, b64(v)])), data: b64(plain.data) }] };
+    const call = (path: string, payload: unknown, headers: Record<string, string>) =>
+      fetch(`${stack.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers }, body: JSON.stringify(payload) });
+
+    const encoded = await call('/codec/encode', body, operator.auth);
+    expect(encoded.status).toBe(200);
+    const encrypted = (await encoded.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+    expect(Buffer.from(encrypted.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
+    expect(Buffer.from(encrypted.payloads[0]!.data, 'base64').toString('latin1')).not.toContain('X1234567');
+
+    const decoded = await call('/codec/decode', encrypted, { ...operator.auth, origin: UI });
+    expect(decoded.status).toBe(200);
+    expect(decoded.headers.get('access-control-allow-origin')).toBe(UI);
+    const back = (await decoded.json()) as { payloads: Array<{ data: string }> };
+    expect(JSON.parse(Buffer.from(back.payloads[0]!.data, 'base64').toString())).toEqual({ passportNumber: 'X1234567' });
+
+    // Travellers and strangers get nothing: the codec does not exist for them.
+    expect((await call('/codec/decode', encrypted, (await signIn(stack)).auth)).status).toBe(404);
+    expect((await call('/codec/decode', encrypted, {})).status).toBe(401);
+    // CORS only for the Web UI's origin.
+    const foreign = await fetch(`${stack.apiUrl}/codec/decode`, {
+      method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(`${stack.apiUrl}/codec/decode`, {
+      method: 'OPTIONS', headers: { origin: UI, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(UI);
+  });
+});
