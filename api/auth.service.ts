@@ -161,9 +161,11 @@ export function createAuthService(deps: AuthDeps) {
       const trustedDevice = deps.devices.recognises(email, ctx.deviceCookie);
       const risk = await deps.guard.assess(email, { trustedDevice });
       if (risk.locked) {
+        await audit({ actor: 'anonymous', action: 'auth.login', resource: accountRef(email), result: 'locked', ip: ctx.ip, userAgent: ctx.userAgent });
         throw new ApiError('ACCOUNT_LOCKED', undefined, undefined, undefined, { 'Retry-After': String(Math.ceil(risk.retryAfterMs / 1000)) });
       }
       if (risk.captchaRequired && !(input.captchaToken && (await deps.captcha.verify(input.captchaToken, ctx.ip)))) {
+        await audit({ actor: 'anonymous', action: 'auth.login', resource: accountRef(email), result: 'captcha-required', ip: ctx.ip, userAgent: ctx.userAgent });
         throw new ApiError('CAPTCHA_REQUIRED');
       }
       if (risk.delayMs > 0) await sleep(risk.delayMs);
@@ -258,6 +260,9 @@ export function createAuthService(deps: AuthDeps) {
       await deps.sessions.revokeAll(user.id, 'password-reset');
       await deps.guard.clear(user.email ?? '');
     },
+
+    /** Appends an audit event (authorization failures are written from the middleware). */
+    audit: (event: AuditEvent) => audit(event),
 
     /** Checks an access token and its session on every authenticated request. */
     async authenticate(accessToken: string) {

@@ -9,5 +9,7 @@ export interface AppEnv {
     sessionId: string;
     role: 'user' | 'support' | 'admin';
     clientIp: string;
+    /** Writes an authorization failure of the authenticated caller to the audit log. */
+    auditDenied?: () => Promise<void>;
   };
 }

@@ -1,10 +1,10 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 
 /** Structured JSON logs; secrets and PII are redacted by path before anything is written. */
-export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, name: string): Logger {
+export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, name: string, destination?: DestinationStream): Logger {
   // Readable lines for a developer at a terminal; JSON everywhere else (and always in production).
-  const pretty = config.nodeEnv === 'development' && process.stdout.isTTY;
+  const pretty = !destination && config.nodeEnv === 'development' && process.stdout.isTTY;
   return pino({
     name,
     level: config.logLevel,
@@ -27,6 +27,6 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, name:
       ],
       censor: '[REDACTED]',
     },
-  });
+  }, destination);
 }
 export type { Logger };

@@ -30,12 +30,23 @@ export function authenticate(options: {
       throw new ApiError('UNAUTHENTICATED');
     }
     const claims = await options.auth.authenticate(token);
+    const audit = (action: string, result: string) =>
+      options.auth.audit({
+        actor: `user:${claims.userId}`, action, resource: `${c.req.method} ${c.req.path}`, result,
+        ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null,
+      });
     if (!bearer && options.csrfCheck !== false && !SAFE_METHODS.has(c.req.method)) {
-      requireCsrf(options.csrf, claims.sessionId, c.req.header('x-csrf-token'), readCookie.csrf(c));
+      try {
+        requireCsrf(options.csrf, claims.sessionId, c.req.header('x-csrf-token'), readCookie.csrf(c));
+      } catch (error) {
+        await audit('authz.csrf', 'denied');
+        throw error;
+      }
     }
     c.set('userId', claims.userId);
     c.set('sessionId', claims.sessionId);
     c.set('role', claims.role);
+    c.set('auditDenied', () => audit('authz.role', 'denied'));
     await next();
     c.header('Cache-Control', 'no-store');
   };
@@ -48,7 +59,10 @@ export function requireCsrf(csrf: CsrfTokens, sessionId: string, header: string 
 /** Routes for some roles only; to everyone else they do not exist (404, not 403). */
 export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
   return async function requireRoleMiddleware(c, next) {
-    if (!roles.includes(c.get('role'))) throw new ApiError('NOT_FOUND');
+    if (!roles.includes(c.get('role'))) {
+      await c.get('auditDenied')?.();
+      throw new ApiError('NOT_FOUND');
+    }
     await next();
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { createLoginGuard, type LoginGuardPolicy } from '../../infra/auth/login-guard.js';
@@ -40,6 +40,8 @@ export async function startStack(
     workerTuning?: Config['worker'];
     /** Faster progressive delays for tests that walk through them; thresholds stay api.md's. */
     loginGuard?: Partial<LoginGuardPolicy>;
+    /** The API's logger (silent unless TEST_LOG_LEVEL); the log test passes one that records. */
+    log?: Logger;
   } = {},
 ) {
   if (!runtimeInstalled) {
@@ -100,7 +102,7 @@ export async function startStack(
     redis,
     metrics,
     config,
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log: options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     orm,
     temporal,
     providers,
