@@ -3,6 +3,8 @@ export interface RetentionStore {
   /** Replaces the PII of up to `limit` bookings created before `cutoff`; ids and amounts stay for accounting. */
   anonymizeBookingsBefore(cutoff: Date, limit: number): Promise<number>;
   deleteWebhookEventsBefore(cutoff: Date, limit: number): Promise<number>;
+  /** Sessions that ended (expired or revoked), used or expired e-mail/reset tokens, delivered mail. */
+  deleteAuthRecordsBefore(cutoff: Date, limit: number): Promise<number>;
 }
 
 export interface RetentionDeps {
@@ -13,6 +15,8 @@ export interface RetentionDeps {
 export interface RetentionPolicy {
   bookingPiiDays: number;
   webhookEventDays: number;
+  /** Ended sessions, spent tokens and delivered mail; absent in schedules made before it existed. */
+  authRecordDays?: number;
   batchSize: number;
 }
 
@@ -24,6 +28,9 @@ export function createRetentionActivities(deps: RetentionDeps) {
     },
     async deleteExpiredWebhookEvents(input: { cutoff: string; batchSize: number }): Promise<number> {
       return deps.retention.deleteWebhookEventsBefore(new Date(input.cutoff), input.batchSize);
+    },
+    async deleteExpiredAuthRecords(input: { cutoff: string; batchSize: number }): Promise<number> {
+      return deps.retention.deleteAuthRecordsBefore(new Date(input.cutoff), input.batchSize);
     },
   };
 }

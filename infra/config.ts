@@ -78,6 +78,8 @@ const schema = z.object({
   // Retention (security.md 23): booking PII 7 years, webhook dedup records 30 days; the purge runs daily.
   RETENTION_BOOKING_PII_DAYS: positiveInt.default(7 * 365),
   RETENTION_WEBHOOK_EVENT_DAYS: positiveInt.default(30),
+  // Ended sessions, spent e-mail/reset tokens and delivered mail.
+  RETENTION_AUTH_RECORD_DAYS: positiveInt.default(30),
   RETENTION_EVERY_MS: duration.default(24 * 60 * 60_000),
   // After a failed booking, when to look again for holds a provider granted late.
   LATE_SUCCESS_SWEEP_MS: duration.default(2 * 60_000),
@@ -167,7 +169,12 @@ function toConfig(env: z.infer<typeof schema>) {
     },
     retention: {
       everyMs: env.RETENTION_EVERY_MS,
-      policy: { bookingPiiDays: env.RETENTION_BOOKING_PII_DAYS, webhookEventDays: env.RETENTION_WEBHOOK_EVENT_DAYS, batchSize: 500 },
+      policy: {
+        bookingPiiDays: env.RETENTION_BOOKING_PII_DAYS,
+        webhookEventDays: env.RETENTION_WEBHOOK_EVENT_DAYS,
+        authRecordDays: env.RETENTION_AUTH_RECORD_DAYS,
+        batchSize: 500,
+      },
     },
     sandbox: {
       port: env.SANDBOX_PROVIDER_PORT,

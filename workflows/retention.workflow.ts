@@ -1,4 +1,4 @@
-import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RetentionPolicy } from '../activities/retention.activities.js';
 import { RECORD_STEP } from './booking.constants.js';
@@ -11,20 +11,29 @@ const BATCHES_PER_RUN = 50;
 export interface RetentionResult {
   bookingsAnonymized: number;
   webhookEventsDeleted: number;
+  authRecordsDeleted?: number;
 }
+const DEFAULT_AUTH_RECORD_DAYS = 30;
 
 /** The daily purge (started by a Temporal Schedule): everything past its retention period goes, in batches. */
 export async function retentionPurgeWorkflow(policy: RetentionPolicy, carried: RetentionResult = { bookingsAnonymized: 0, webhookEventsDeleted: 0 }): Promise<RetentionResult> {
   const now = Date.now();
   const bookingCutoff = new Date(now - policy.bookingPiiDays * DAY_MS).toISOString();
   const webhookCutoff = new Date(now - policy.webhookEventDays * DAY_MS).toISOString();
+  const authCutoff = new Date(now - (policy.authRecordDays ?? DEFAULT_AUTH_RECORD_DAYS) * DAY_MS).toISOString();
   const result = { ...carried };
   for (let batch = 0; batch < BATCHES_PER_RUN; batch += 1) {
     const anonymized = await step.anonymizeExpiredBookings({ cutoff: bookingCutoff, batchSize: policy.batchSize });
     const deleted = await step.deleteExpiredWebhookEvents({ cutoff: webhookCutoff, batchSize: policy.batchSize });
     result.bookingsAnonymized += anonymized;
     result.webhookEventsDeleted += deleted;
-    if (anonymized < policy.batchSize && deleted < policy.batchSize) return result;
+    let authDeleted = 0;
+    // Added after runs were recorded: histories from before replay without the step.
+    if (patched('purge-auth-records')) {
+      authDeleted = await step.deleteExpiredAuthRecords({ cutoff: authCutoff, batchSize: policy.batchSize });
+      result.authRecordsDeleted = (result.authRecordsDeleted ?? 0) + authDeleted;
+    }
+    if (anonymized < policy.batchSize && deleted < policy.batchSize && authDeleted < policy.batchSize) return result;
   }
   return continueAsNew<typeof retentionPurgeWorkflow>(policy, result);
 }

@@ -5,6 +5,7 @@ import { ensureRetentionSchedule } from '../../infra/temporal/schedules.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { eventually } from '../support/eventually.js';
 import { json, travellerOf } from '../support/booking-client.js';
+import { signIn } from '../support/sign-in.js';
 
 let stack: Stack;
 const scheduleId = `retention-test-${randomUUID().slice(0, 8)}`;
@@ -29,6 +30,14 @@ describe('retention purge', () => {
     // Ages: 11 days (past a 10-day period), 9 days (inside it), and new.
     await conn.execute(`update bookings set created_at = now() - interval '11 days' where id = ?`, [old]);
     await conn.execute(`update bookings set created_at = now() - interval '9 days' where id = ?`, [borderline]);
+    // Sessions and tokens: one ended 11 days ago, one ended 9 days ago, one alive.
+    const sessions = [await signIn(stack), await signIn(stack), await signIn(stack)];
+    await conn.execute(`update sessions set revoked_at = now() - interval '11 days', revoked_reason = 'logout' where id = ?`, [sessions[0]!.sessionId]);
+    await conn.execute(`update sessions set revoked_at = now() - interval '9 days', revoked_reason = 'logout' where id = ?`, [sessions[1]!.sessionId]);
+    await conn.execute(
+      `insert into one_time_tokens (token_hash, user_id, purpose, expires_at, used_at) values (?, ?, 'password-reset', now() - interval '12 days', now() - interval '11 days'), (?, ?, 'password-reset', now() + interval '1 hour', null)`,
+      ['a'.repeat(56) + scheduleId.slice(-8), sessions[0]!.userId, 'b'.repeat(56) + scheduleId.slice(-8), sessions[0]!.userId],
+    );
     await conn.execute(
       `insert into webhook_events (id, source, type, received_at) values (?, 'stripe', 't', now() - interval '40 days'), (?, 'stripe', 't', now())`,
       [`evt_old_${scheduleId}`, `evt_new_${scheduleId}`],
@@ -39,7 +48,7 @@ describe('retention purge', () => {
         scheduleId,
         taskQueue: stack.taskQueue,
         everyMs: 24 * 60 * 60_000,
-        policy: { bookingPiiDays: 10, webhookEventDays: 30, batchSize: 1 },
+        policy: { bookingPiiDays: 10, webhookEventDays: 30, authRecordDays: 10, batchSize: 1 },
       }),
     ).toBe('created');
     // Creating it again at the next start is harmless.
@@ -62,5 +71,12 @@ describe('retention purge', () => {
     }
     const newEvent = await conn.execute(`select count(*)::int as n from webhook_events where id = ?`, [`evt_new_${scheduleId}`]);
     expect(newEvent[0]?.n).toBe(1);
+
+    const sessionExists = async (id: string) => ((await conn.execute(`select count(*)::int as n from sessions where id = ?`, [id]))[0]?.n ?? 0) === 1;
+    await until(async () => !(await sessionExists(sessions[0]!.sessionId)));
+    expect(await sessionExists(sessions[1]!.sessionId)).toBe(true);
+    expect(await sessionExists(sessions[2]!.sessionId)).toBe(true);
+    const tokens = await conn.execute<Array<{ token_hash: string }>>(`select token_hash from one_time_tokens where user_id = ?`, [sessions[0]!.userId]);
+    expect(tokens.map((t) => t.token_hash[0])).toEqual(['b']);
   });
 });
