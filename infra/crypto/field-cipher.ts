@@ -24,6 +24,9 @@ export interface FieldCipherOptions {
 const VERSION = 'v1';
 const PURPOSE = 'pii';
 
+/** The KMS encryption context of a user's data key: binds it to the user and its purpose. */
+export const dataKeyContext = (userId: string): Record<string, string> => ({ userId, purpose: PURPOSE });
+
 /**
  * AES-256-GCM field encryption under a per-user data key wrapped by KMS
  * (encryption context = user id), with a small cache of unwrapped keys.
@@ -35,7 +38,7 @@ export function createFieldCipher(options: FieldCipherOptions) {
   const maxEntries = options.cacheMaxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, { key: Buffer; at: number }>();
-  const context = (userId: string) => ({ userId, purpose: PURPOSE });
+  const context = dataKeyContext;
 
   function remember(userId: string, key: Buffer): Buffer {
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
@@ -46,22 +49,24 @@ export function createFieldCipher(options: FieldCipherOptions) {
   const loading = new Map<string, Promise<Buffer>>();
 
   // Concurrent fields of one request share a single KMS round trip.
-  function dataKey(userId: string): Promise<Buffer> {
+  function dataKey(userId: string, create: boolean): Promise<Buffer> {
     const cached = cache.get(userId);
     if (cached && now() - cached.at < maxAge) return Promise.resolve(cached.key);
     let pending = loading.get(userId);
     if (!pending) {
-      pending = loadDataKey(userId).finally(() => loading.delete(userId));
+      pending = loadDataKey(userId, create).finally(() => loading.delete(userId));
       loading.set(userId, pending);
     }
     return pending;
   }
 
-  async function loadDataKey(userId: string): Promise<Buffer> {
+  async function loadDataKey(userId: string, create: boolean): Promise<Buffer> {
     const stored = await options.store.load(userId);
     if (stored) {
       return remember(userId, Buffer.from(await options.keys.decryptDataKey(Buffer.from(stored, 'base64'), context(userId))));
     }
+    // Decrypting never makes a key: without one (never made, or destroyed at erasure) nothing decrypts.
+    if (!create) throw new Error('no data key for this user');
     const fresh = await options.keys.generateDataKey(context(userId));
     const wrapped = Buffer.from(fresh.wrapped).toString('base64');
     const winner = await options.store.saveIfAbsent(userId, wrapped);
@@ -72,7 +77,7 @@ export function createFieldCipher(options: FieldCipherOptions) {
 
   return {
     async encrypt(userId: string, plaintext: string): Promise<string> {
-      const key = await dataKey(userId);
+      const key = await dataKey(userId, true);
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       cipher.setAAD(Buffer.from(`${VERSION}:${userId}`));
@@ -83,7 +88,7 @@ export function createFieldCipher(options: FieldCipherOptions) {
     async decrypt(userId: string, ciphertext: string): Promise<string> {
       const [version, iv, body] = ciphertext.split('.');
       if (version !== VERSION || !iv || !body) throw new Error('unrecognised ciphertext format');
-      const key = await dataKey(userId);
+      const key = await dataKey(userId, false);
       const raw = Buffer.from(body, 'base64url');
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(`${VERSION}:${userId}`));

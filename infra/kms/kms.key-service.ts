@@ -1,9 +1,15 @@
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand } from '@aws-sdk/client-kms';
 import type { Config } from '../config.js';
 import type { KeyService } from '../crypto/field-cipher.js';
 
 /** KeyService on AWS KMS, or on local-kms when an endpoint override is configured. */
-export function createKmsKeyService(kms: Config['kms']): KeyService & { destroy(): void } {
+export interface KmsKeyService extends KeyService {
+  /** Re-wraps a data key under the key KMS_KEY_ID names now (after a rotation); returns it and the key that wrapped it before. */
+  rewrap(wrapped: Uint8Array, context: Record<string, string>): Promise<{ wrapped: Uint8Array; previousKeyId: string; keyId: string }>;
+  destroy(): void;
+}
+
+export function createKmsKeyService(kms: Config['kms']): KmsKeyService {
   const client = new KMSClient({
     region: kms.region,
     ...(kms.endpoint
@@ -20,11 +26,22 @@ export function createKmsKeyService(kms: Config['kms']): KeyService & { destroy(
       return { plaintext: out.Plaintext, wrapped: out.CiphertextBlob };
     },
     async decryptDataKey(wrapped, context) {
-      const out = await client.send(
-        new DecryptCommand({ KeyId: kms.keyId, CiphertextBlob: wrapped, EncryptionContext: context }),
-      );
+      // No KeyId: a symmetric blob names its key, so keys wrapped before a rotation still open.
+      const out = await client.send(new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: context }));
       if (!out.Plaintext) throw new Error('KMS returned no plaintext');
       return out.Plaintext;
+    },
+    async rewrap(wrapped, context) {
+      const out = await client.send(
+        new ReEncryptCommand({
+          CiphertextBlob: wrapped,
+          SourceEncryptionContext: context,
+          DestinationKeyId: kms.keyId,
+          DestinationEncryptionContext: context,
+        }),
+      );
+      if (!out.CiphertextBlob || !out.KeyId || !out.SourceKeyId) throw new Error('KMS returned no re-wrapped key');
+      return { wrapped: out.CiphertextBlob, previousKeyId: out.SourceKeyId, keyId: out.KeyId };
     },
     destroy: () => client.destroy(),
   };
