@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { loadConfigOrExit } from '../infra/config.js';
+import { loadConfigWithSealedSecretsOrExit } from '../infra/sealed-secrets.js';
 import { createLogger } from '../infra/logger.js';
 import { createOrm } from '../infra/db/orm.js';
 import { createDataKeyStore } from '../infra/db/data-key.store.js';
@@ -15,7 +15,7 @@ import { countBookingsByStatus } from '../infra/db/booking-stats.js';
 import { createApp } from './app.js';
 
 // Composition root of the API process.
-const config = loadConfigOrExit();
+const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'api');
 const orm = await createOrm(config.database);
 const keys = createKmsKeyService(config.kms);

@@ -114,6 +114,14 @@ const schema = z.object({
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
 
+/** Only the KMS settings, for opening the sealed secrets file before the rest can be parsed. */
+export function kmsSettings(env: NodeJS.ProcessEnv) {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.pick({ KMS_ENDPOINT: true, KMS_REGION: true, KMS_KEY_ID: true }).safeParse(present);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  return { endpoint: parsed.data.KMS_ENDPOINT, region: parsed.data.KMS_REGION, keyId: parsed.data.KMS_KEY_ID };
+}
+
 function toConfig(env: z.infer<typeof schema>) {
   const { NODE_ENV: nodeEnv } = env;
   return {
@@ -208,8 +216,8 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Parses the given environment (default: this process's) into a frozen Config. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const secrets = resolveSecrets(env);
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, sealed: Readonly<Record<string, string>> = {}): Config {
+  const secrets = resolveSecrets(env, sealed);
   // Empty strings mean "unset", as they do for most twelve-factor tools.
   const present = Object.fromEntries(Object.entries(secrets.env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
@@ -226,9 +234,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** For entry points: load the config or exit with one clear line naming the variable. */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, sealed: Readonly<Record<string, string>> = {}): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, sealed);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

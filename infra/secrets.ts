@@ -26,13 +26,20 @@ export const DEVELOPMENT_SECRETS: Readonly<Record<SecretVariable, string>> = {
  * development default, so a forgotten mount stops start-up instead of running on a known key.
  * Returns the environment to parse and the problems found, one line per variable.
  */
-export function resolveSecrets(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; problems: string[] } {
+export function resolveSecrets(
+  env: NodeJS.ProcessEnv,
+  /** Secrets opened from a KMS-sealed file (infra/sealed-secrets.ts); they count as mounted. */
+  sealed: Readonly<Record<string, string>> = {},
+): { env: NodeJS.ProcessEnv; problems: string[] } {
   const production = env.NODE_ENV === 'production';
   const resolved: NodeJS.ProcessEnv = { ...env };
   const problems: string[] = [];
   for (const name of SECRET_VARIABLES) {
     const file = env[`${name}_FILE`];
-    if (file) {
+    if (sealed[name] !== undefined) {
+      if (env[name] || file) problems.push(`${name}: set in the sealed secrets file and in the environment; keep one`);
+      resolved[name] = sealed[name];
+    } else if (file) {
       if (env[name]) problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
       try {
         resolved[name] = readFileSync(file, 'utf8').trim();

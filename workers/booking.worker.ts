@@ -1,7 +1,7 @@
 import { createActivityDeps } from './activity-deps.js';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit } from '../infra/config.js';
+import { loadConfigWithSealedSecretsOrExit } from '../infra/sealed-secrets.js';
 import { createLogger } from '../infra/logger.js';
 import { createOrm } from '../infra/db/orm.js';
 import { createProviders } from '../infra/providers/registry.js';
@@ -13,7 +13,7 @@ import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 
 // Composition root of the booking worker process.
-const config = loadConfigOrExit();
+const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'worker');
 const orm = await createOrm(config.database);
 const keys = createKmsKeyService(config.kms);
