@@ -44,6 +44,8 @@ const schema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
+  // The Temporal SDK's own worker metrics (Prometheus text at /metrics); 0 turns them off.
+  WORKER_METRICS_PORT: port.default(9464),
   // A bundle built by `npm run build:workflows`; without it the worker bundles at start-up.
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
@@ -143,6 +145,7 @@ function toConfig(env: z.infer<typeof schema>) {
       maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
+    workerMetrics: { host: env.API_HOST, port: env.WORKER_METRICS_PORT },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
     kms: { endpoint: env.KMS_ENDPOINT, region: env.KMS_REGION, keyId: env.KMS_KEY_ID },
     providers: {

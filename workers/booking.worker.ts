@@ -1,6 +1,6 @@
 import { createActivityDeps } from './activity-deps.js';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigWithSealedSecretsOrExit } from '../infra/sealed-secrets.js';
 import { createLogger } from '../infra/logger.js';
 import { createOrm } from '../infra/db/orm.js';
@@ -15,6 +15,12 @@ import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 // Composition root of the booking worker process.
 const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'worker');
+if (config.workerMetrics.port > 0) {
+  // Task slots, poll latencies, schedule-to-start, sticky cache: the SDK's metrics, scraped beside the API's.
+  const bindAddress = `${config.workerMetrics.host}:${config.workerMetrics.port}`;
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  log.info({ metrics: `http://${bindAddress}/metrics` }, 'worker metrics');
+}
 const orm = await createOrm(config.database);
 const keys = createKmsKeyService(config.kms);
 const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };

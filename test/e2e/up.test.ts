@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 
 const API_PORT = 3110;
 const SANDBOX_PORT = 4110; // not 4190: fetch refuses that port (the spec's "bad ports")
+const WORKER_METRICS_PORT = 9474;
 
 const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -24,6 +26,7 @@ async function upThenCtrlC(): Promise<string> {
       SANDBOX_PROVIDER_PORT: String(SANDBOX_PORT),
       SANDBOX_PROVIDER_URL: `http://127.0.0.1:${SANDBOX_PORT}`,
       LOG_LEVEL: 'warn',
+      WORKER_METRICS_PORT: String(WORKER_METRICS_PORT),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -41,6 +44,13 @@ async function upThenCtrlC(): Promise<string> {
   expect(health.status).toBe(200);
   const search = await fetch(`http://127.0.0.1:${API_PORT}/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-01-10`);
   expect(((await search.json()) as { offers: unknown[] }).offers.length).toBeGreaterThan(0);
+  // The worker's SDK metrics are served for Prometheus.
+  const metrics = await eventually(
+    () => fetch(`http://127.0.0.1:${WORKER_METRICS_PORT}/metrics`).then((r) => r.text(), () => ''),
+    (text) => /temporal_/.test(text),
+    { timeoutMs: 60_000, what: 'the worker metrics endpoint' },
+  );
+  expect(metrics).toMatch(/temporal_(worker|request|num_pollers|workflow)/);
 
   process.kill(-child.pid!, 'SIGINT');
   // npm may exit on the signal at once; what counts is that up.ts finishes stopping.
