@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
 import type { PayloadCodec } from '@temporalio/common';
 import { adminRoutes } from './routes/admin.js';
+import { createAdminService } from './admin.service.js';
 import { devRoutes } from './routes/dev.js';
 import { userRoutes } from './routes/users.js';
 import { createSearchService } from './search.service.js';
@@ -125,7 +126,7 @@ export function createApp(deps: AppDeps) {
   api.use('/users/*', authenticated);
   api.route('/users', userRoutes(users));
   api.use('/admin/*', authenticated);
-  api.route('/admin', adminRoutes({ users, adminOnly: requireRole('admin') }));
+  api.route('/admin', adminRoutes({ users, admin: createAdminService({ orm: deps.orm, auditKey: deps.config.audit.hmacKey }) }));
   api.use('/bookings', authenticated, limits.bookingCreate);
   api.use('/bookings/*', authenticated);
   api.use('/bookings/:id/cancel', limits.bookingChange);

@@ -1,10 +1,81 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { BOOKING_STATUSES } from '../../domain/booking-status.js';
 import { roleChangeSchema } from '../../domain/identity/auth.schemas.js';
+import { moneySchema } from '../../domain/money.js';
+import type { AdminService } from '../admin.service.js';
+import type { AppEnv } from '../env.js';
+import { requireRole } from '../middleware/authenticate.js';
 import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
 import type { UserService } from '../users.service.js';
-import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../env.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const page = {
+  cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor this API returned').optional()
+    .openapi({ description: 'Opaque: the `nextCursor` of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+};
+// Printable ASCII only: what the audit log's own columns hold.
+const auditField = z.string().min(1).max(200).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII');
+
+const adminBookingSchema = z
+  .object({
+    bookingId: z.string(),
+    userId: z.string(),
+    status: z.string(),
+    price: moneySchema,
+    providers: z.array(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    failure: z.object({ code: z.string() }).optional(),
+  })
+  .openapi('AdminBooking');
+const auditRowSchema = z
+  .object({
+    seq: z.string(),
+    occurredAt: z.string(),
+    actor: z.string(),
+    action: z.string(),
+    resource: z.string(),
+    result: z.string(),
+    ip: z.string().nullable(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  })
+  .openapi('AuditRow');
+const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+const listBookings = createRoute({
+  method: 'get',
+  path: '/bookings',
+  summary: 'Admin, support: every booking, newest first, without personal data (audited)',
+  request: { query: z.strictObject({ status: z.enum(BOOKING_STATUSES).optional(), ...page }) },
+  responses: {
+    200: json(pageOf(adminBookingSchema), 'A page of bookings; `nextCursor` is null on the last'),
+    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND'),
+  },
+});
+
+const searchAudit = createRoute({
+  method: 'get',
+  path: '/audit',
+  summary: 'Admin, support: the audit log, newest first (audited)',
+  request: {
+    query: z.strictObject({
+      actor: auditField.optional(),
+      action: auditField.optional(),
+      resource: auditField.optional(),
+      from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Inclusive' }),
+      to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Exclusive' }),
+      ...page,
+    }),
+  },
+  responses: {
+    200: json(pageOf(auditRowSchema), 'A page of audit rows; `nextCursor` is null on the last'),
+    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND'),
+  },
+});
 
 const changeRole = createRoute({
   method: 'post',
@@ -15,22 +86,30 @@ const changeRole = createRoute({
     body: { content: { 'application/json': { schema: roleChangeSchema } }, required: true },
   },
   responses: {
-    200: {
-      description: 'The new role',
-      content: { 'application/json': { schema: z.object({ id: z.string(), role: z.string(), previousRole: z.string() }) } },
-    },
+    200: json(z.object({ id: z.string(), role: z.string(), previousRole: z.string() }), 'The new role'),
     ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CSRF_FAILED', 'NOT_FOUND'),
   },
 });
 
-/** api.md "operators": hidden (404) from callers without the role. */
-export function adminRoutes(deps: { users: UserService; adminOnly: MiddlewareHandler<AppEnv> }) {
+const callerOf = (c: Context<AppEnv>) => ({
+  userId: c.get('userId'),
+  ip: c.get('clientIp'),
+  userAgent: (c.req.header('user-agent') ?? '').slice(0, 200),
+});
+
+/** api.md "operators": admin and support read, only admin changes; to anyone else none of it exists (404). */
+export function adminRoutes(deps: { users: UserService; admin: AdminService }) {
   const router = createRouter();
-  router.use('/users/*', deps.adminOnly);
-  return router.openapi(changeRole, async (c) => {
-    const { id } = c.req.valid('param');
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError('NOT_FOUND');
-    const ctx = { ip: c.get('clientIp'), userAgent: (c.req.header('user-agent') ?? '').slice(0, 200) };
-    return c.json(await deps.users.changeRole(c.get('userId'), id.toLowerCase(), c.req.valid('json').role, ctx), 200);
-  });
+  // Before any validation: a traveller must not learn which admin inputs are well formed.
+  router.use('*', requireRole('admin', 'support'));
+  router.use('/users/*', requireRole('admin'));
+  return router
+    .openapi(listBookings, async (c) => c.json(await deps.admin.listBookings(callerOf(c), c.req.valid('query')), 200))
+    .openapi(searchAudit, async (c) => c.json(await deps.admin.searchAudit(callerOf(c), c.req.valid('query')), 200))
+    .openapi(changeRole, async (c) => {
+      const { id } = c.req.valid('param');
+      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError('NOT_FOUND');
+      const { userId, ...ctx } = callerOf(c);
+      return c.json(await deps.users.changeRole(userId, id.toLowerCase(), c.req.valid('json').role, ctx), 200);
+    });
 }
