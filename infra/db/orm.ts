@@ -7,6 +7,7 @@ import { Migration0002WebhookEvents } from './migrations/0002-webhook-events.mig
 import { Migration0003FareRulesAndRefunds } from './migrations/0003-fare-rules-and-refunds.migration.js';
 import { Migration0004AuditLog } from './migrations/0004-audit-log.migration.js';
 import { Migration0005Identity } from './migrations/0005-identity.migration.js';
+import { Migration0006AuditCheckpoints } from './migrations/0006-audit-checkpoints.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
@@ -15,6 +16,7 @@ const migrationsList = [
   { name: '0003-fare-rules-and-refunds', class: Migration0003FareRulesAndRefunds },
   { name: '0004-audit-log', class: Migration0004AuditLog },
   { name: '0005-identity', class: Migration0005Identity },
+  { name: '0006-audit-checkpoints', class: Migration0006AuditCheckpoints },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */

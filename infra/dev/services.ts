@@ -57,9 +57,10 @@ async function ensureRoleAndDatabase(ctx: ServiceContext, databaseUrl: string, p
   const database = decodeURIComponent(url.pathname.slice(1)) || role;
   const password = url.password ? ` PASSWORD ${literal(decodeURIComponent(url.password))}` : '';
   // format(%I) quotes identifiers server-side; CREATE DATABASE cannot run inside DO, hence \gexec.
+  // CREATEROLE lets migration 0006 create travelconnect_app, the application's least-privileged role.
   const sql = [
     `SELECT format('CREATE ROLE %I', ${literal(role)}) WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(role)}) \\gexec`,
-    `SELECT format('ALTER ROLE %I WITH LOGIN CREATEDB', ${literal(role)}) || ${literal(password)} \\gexec`,
+    `SELECT format('ALTER ROLE %I WITH LOGIN CREATEDB CREATEROLE', ${literal(role)}) || ${literal(password)} \\gexec`,
     `SELECT format('CREATE DATABASE %I OWNER %I', ${literal(database)}, ${literal(role)}) WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${literal(database)}) \\gexec`,
     `SELECT format('ALTER DATABASE %I OWNER TO %I', ${literal(database)}, ${literal(role)}) \\gexec`,
   ].join('\n');
