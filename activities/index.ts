@@ -1,10 +1,11 @@
 import { createBookingActivities, type BookingActivityDeps } from './booking.activities.js';
 import { createCancellationActivities } from './cancellation.activities.js';
+import { createAuditMaintenanceActivities, type AuditMaintenanceDeps } from './audit-maintenance.activities.js';
 import { createErasureActivities, type ErasureDeps } from './erasure.activities.js';
 import { createNotificationActivities, type NotificationDeps } from './notification.activities.js';
 import { createRetentionActivities, type RetentionDeps } from './retention.activities.js';
 
-export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps;
+export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps & AuditMaintenanceDeps;
 
 /** Every activity the worker registers. */
 export function createActivities(deps: ActivityDeps) {
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRetentionActivities(deps),
     ...createNotificationActivities(deps),
     ...createErasureActivities(deps),
+    ...createAuditMaintenanceActivities(deps),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,6 +1,7 @@
 import type { ActivityDeps } from '../activities/index.js';
 import type { PaymentGateway, ProviderClient } from '../activities/booking.ports.js';
 import { appendAudit } from '../infra/audit/audit-log.js';
+import { createAuditMaintenance } from '../infra/audit/audit-checkpoints.js';
 import type { Config } from '../infra/config.js';
 import { createBookingRepository } from '../infra/db/booking.repository.js';
 import { createErasureStore } from '../infra/db/erasure.store.js';
@@ -20,6 +21,7 @@ export function createActivityDeps(config: Config, orm: Orm, io: { providers: Re
     deliverMail: mail.deliver,
     erasure: createErasureStore(orm),
     audit: (event) => orm.em.fork().transactional((em) => appendAudit(em, config.audit.hmacKey, event)),
+    auditMaintenance: createAuditMaintenance(orm, config.audit.hmacKey),
   };
   return { deps, close: mail.close };
 }

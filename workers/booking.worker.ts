@@ -7,7 +7,7 @@ import { createOrm } from '../infra/db/orm.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
-import { ensureRetentionSchedule } from '../infra/temporal/schedules.js';
+import { ensureAuditCheckpointSchedule, ensureRetentionSchedule } from '../infra/temporal/schedules.js';
 import { createBookingWorker } from './create-worker.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
@@ -34,6 +34,10 @@ const schedule = await ensureRetentionSchedule(new Client({ connection: operator
   policy: config.retention.policy,
 });
 log.info({ schedule }, 'retention purge schedule');
+const checkpoints = await ensureAuditCheckpointSchedule(new Client({ connection: operator, namespace: config.temporal.namespace, dataConverter }), {
+  taskQueue: config.temporal.taskQueue,
+});
+log.info({ schedule: checkpoints }, 'audit checkpoint schedule');
 await operator.close();
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const activities = createActivityDeps(config, orm, {

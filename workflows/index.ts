@@ -4,3 +4,4 @@ export { cancellationWorkflow } from './cancellation.workflow.js';
 export { retentionPurgeWorkflow } from './retention.workflow.js';
 export { notificationWorkflow } from './notification.workflow.js';
 export { accountDeletionWorkflow } from './account-deletion.workflow.js';
+export { auditCheckpointWorkflow } from './audit-checkpoint.workflow.js';

@@ -12,8 +12,11 @@ export interface RetentionResult {
   bookingsAnonymized: number;
   webhookEventsDeleted: number;
   authRecordsDeleted?: number;
+  auditRowsTrimmed?: number;
 }
 const DEFAULT_AUTH_RECORD_DAYS = 30;
+const DEFAULT_AUDIT_MONTHS = 18;
+const MONTH_MS = 31 * DAY_MS;
 
 /** The daily purge (started by a Temporal Schedule): everything past its retention period goes, in batches. */
 export async function retentionPurgeWorkflow(policy: RetentionPolicy, carried: RetentionResult = { bookingsAnonymized: 0, webhookEventsDeleted: 0 }): Promise<RetentionResult> {
@@ -21,6 +24,8 @@ export async function retentionPurgeWorkflow(policy: RetentionPolicy, carried: R
   const bookingCutoff = new Date(now - policy.bookingPiiDays * DAY_MS).toISOString();
   const webhookCutoff = new Date(now - policy.webhookEventDays * DAY_MS).toISOString();
   const authCutoff = new Date(now - (policy.authRecordDays ?? DEFAULT_AUTH_RECORD_DAYS) * DAY_MS).toISOString();
+  // A day's margin: the database refuses any trim inside the retention period by its own clock.
+  const auditCutoff = new Date(now - (policy.auditMonths ?? DEFAULT_AUDIT_MONTHS) * MONTH_MS - DAY_MS).toISOString();
   const result = { ...carried };
   for (let batch = 0; batch < BATCHES_PER_RUN; batch += 1) {
     const anonymized = await step.anonymizeExpiredBookings({ cutoff: bookingCutoff, batchSize: policy.batchSize });
@@ -33,7 +38,16 @@ export async function retentionPurgeWorkflow(policy: RetentionPolicy, carried: R
       authDeleted = await step.deleteExpiredAuthRecords({ cutoff: authCutoff, batchSize: policy.batchSize });
       result.authRecordsDeleted = (result.authRecordsDeleted ?? 0) + authDeleted;
     }
-    if (anonymized < policy.batchSize && deleted < policy.batchSize && authDeleted < policy.batchSize) return result;
+    let auditTrimmed = 0;
+    if (patched('audit-trim')) {
+      // Trimming needs a checkpoint that covers what goes; take one first.
+      if (batch === 0) await step.takeAuditCheckpoint();
+      auditTrimmed = await step.trimAuditLog({ before: auditCutoff, maxRows: policy.batchSize });
+      result.auditRowsTrimmed = (result.auditRowsTrimmed ?? 0) + auditTrimmed;
+    }
+    if (anonymized < policy.batchSize && deleted < policy.batchSize && authDeleted < policy.batchSize && auditTrimmed < policy.batchSize) {
+      return result;
+    }
   }
   return continueAsNew<typeof retentionPurgeWorkflow>(policy, result);
 }
