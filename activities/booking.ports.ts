@@ -1,10 +1,18 @@
-import type { FlightSearch, Offer } from '../domain/booking.schemas.js';
+import type { FlightSearch, HotelSearch, Offer, OfferKind } from '../domain/booking.schemas.js';
 import type { FareRule } from '../domain/fare-rules.js';
 
-/** A supplier of flights or rooms. Business refusals throw BookingFailure; faults throw plain errors. */
+/**
+ * A supplier of flights or rooms. Business refusals throw BookingFailure; faults throw plain errors.
+ * For a room, a "seat" is a guest: `reprice` quotes per guest and `hold` books for `seats` guests.
+ */
 export interface ProviderClient {
   readonly name: string;
-  searchFlights(query: FlightSearch, signal?: AbortSignal): Promise<Offer[]>;
+  /** What it sells: search asks a provider only for these kinds, through the matching method. */
+  readonly kinds: readonly OfferKind[];
+  searchFlights?(query: FlightSearch, signal?: AbortSignal): Promise<Offer[]>;
+  searchHotels?(query: HotelSearch, signal?: AbortSignal): Promise<Offer[]>;
+  /** The kind of one of this provider's offers. */
+  kindOf(offerId: string): OfferKind;
   reprice(offerId: string): Promise<{ priceMinor: number; currency: string; seatsLeft: number; expiresAt: string; fareRule: FareRule }>;
   /** `reference` is our idempotency key: the same reference returns the same hold. */
   hold(offerId: string, seats: number, reference: string): Promise<ProviderHold>;

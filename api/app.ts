@@ -84,7 +84,7 @@ export function createApp(deps: AppDeps) {
     cipher: deps.cipher,
     compensationAlertAttempts: deps.config.saga.compensationAlertAttempts,
     lateSuccessSweepMs: deps.config.saga.lateSuccessSweepMs,
-    providerNames: new Set(deps.providers.keys()),
+    providers: deps.providers,
   });
   const parts = deps.auth ?? createAuthComponents(deps.config, { orm: deps.orm, redis: deps.redis });
   const users = createUserService({

@@ -9,7 +9,8 @@ import {
 } from '@temporalio/client';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { toMinor } from '../domain/money.js';
-import type { CreateBookingRequest } from '../domain/booking.schemas.js';
+import type { CreateBookingRequest, OfferKind } from '../domain/booking.schemas.js';
+import type { ProviderClient } from '../activities/booking.ports.js';
 import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
 import { Booking, BookingItem, User, type EncryptedPassenger, type IBooking } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
@@ -24,14 +25,16 @@ export interface BookingServiceDeps {
   cipher: FieldCipher;
   compensationAlertAttempts: number;
   lateSuccessSweepMs: number;
-  providerNames: ReadonlySet<string>;
+  /** By name; an offer's kind is its provider's to say. */
+  providers: ReadonlyMap<string, Pick<ProviderClient, 'kindOf'>>;
 }
 
 /** Offer ids start with their provider's name, as the adapters issue them. */
-function providerOf(offerId: string, providers: ReadonlySet<string>): string {
+function sourceOf(offerId: string, providers: BookingServiceDeps['providers']): { provider: string; kind: OfferKind } {
   const provider = offerId.split(':')[0] ?? '';
-  if (!providers.has(provider)) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'unknown offer' }]);
-  return provider;
+  const client = providers.get(provider);
+  if (!client) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'unknown offer' }]);
+  return { provider, kind: client.kindOf(offerId) };
 }
 
 /** Creating and reading bookings: the idempotency record, encryption of PII, and the saga's start. */
@@ -61,7 +64,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       seats: request.passengers.length,
       offers: request.offers.map((o) => ({
         offerId: o.offerId,
-        provider: providerOf(o.offerId, deps.providerNames),
+        provider: sourceOf(o.offerId, deps.providers).provider,
         expectedMinor: toMinor(o.expectedPrice),
         currency: o.expectedPrice.currency,
       })),
@@ -79,7 +82,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       if (currencies.size > 1) {
         throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'all offers must be in one currency' }]);
       }
-      const offers = request.offers.map((o) => ({ ...o, provider: providerOf(o.offerId, deps.providerNames) }));
+      const offers = request.offers.map((o) => ({ ...o, ...sourceOf(o.offerId, deps.providers) }));
 
       const em = deps.orm.em.fork();
       const existing = await em.findOne(Booking, { user: userId, idempotencyKey });
@@ -122,7 +125,7 @@ export function createBookingService(deps: BookingServiceDeps) {
               booking: row,
               offerId: offer.offerId,
               provider: offer.provider,
-              kind: 'flight',
+              kind: offer.kind,
               priceMinor: toMinor(offer.expectedPrice),
               currency: offer.expectedPrice.currency,
               state: 'PENDING',

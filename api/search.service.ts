@@ -1,6 +1,6 @@
 import type { ProviderClient } from '../activities/booking.ports.js';
 import { canonicalJson } from '../domain/canonical-json.js';
-import type { FlightSearch, Offer } from '../domain/booking.schemas.js';
+import type { FlightSearch, HotelSearch, Offer, OfferKind } from '../domain/booking.schemas.js';
 import type { Logger } from '../infra/logger.js';
 import type { Redis } from '../infra/redis.js';
 
@@ -10,9 +10,11 @@ export interface SearchAnswer {
   failedProviders: string[];
 }
 
+type Ask = (provider: ProviderClient, signal: AbortSignal) => Promise<Offer[]> | undefined;
+
 /**
- * Fans a search out to every provider at once, each held to the deadline; late or failing
- * providers make the answer partial. Complete answers are cached briefly in Redis.
+ * Fans a search out at once to every provider that sells the kind asked for, each held to the
+ * deadline; late or failing providers make the answer partial. Complete answers are cached briefly in Redis.
  */
 export function createSearchService(deps: {
   providers: ReadonlyMap<string, ProviderClient>;
@@ -20,27 +22,33 @@ export function createSearchService(deps: {
   deadlineMs: number;
   cacheTtlSeconds: number;
 }) {
-  return {
-    async flights(query: FlightSearch, log: Logger): Promise<SearchAnswer & { cached: boolean }> {
-      const key = `search:flights:v1:${canonicalJson(query)}`;
-      // The cache is an optimisation: with Redis down, search still answers.
-      const hit = await deps.redis.get(key).catch(() => null);
-      if (hit) return { ...(JSON.parse(hit) as SearchAnswer), cached: true };
+  // `query` is already parsed, so defaults are filled in and canonical JSON orders its keys: equal searches share a key.
+  async function fanOut(kind: OfferKind, query: object, ask: Ask, log: Logger): Promise<SearchAnswer & { cached: boolean }> {
+    const key = `search:${kind}s:v1:${canonicalJson(query)}`;
+    // The cache is an optimisation: with Redis down, search still answers.
+    const hit = await deps.redis.get(key).catch(() => null);
+    if (hit) return { ...(JSON.parse(hit) as SearchAnswer), cached: true };
 
-      const deadline = AbortSignal.timeout(deps.deadlineMs);
-      const names = [...deps.providers.keys()];
-      const results = await Promise.allSettled(names.map((name) => deps.providers.get(name)!.searchFlights(query, deadline)));
-      const failedProviders = names.filter((_, i) => results[i]!.status === 'rejected');
-      for (const provider of failedProviders) log.warn({ provider }, 'provider search failed or missed the deadline');
-      const answer: SearchAnswer = {
-        offers: results.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])),
-        partial: failedProviders.length > 0,
-        failedProviders,
-      };
-      // A partial answer is not kept: the next search asks the missing provider again.
-      if (!answer.partial) await deps.redis.set(key, JSON.stringify(answer), 'EX', deps.cacheTtlSeconds).catch(() => undefined);
-      return { ...answer, cached: false };
-    },
+    const deadline = AbortSignal.timeout(deps.deadlineMs);
+    const sellers = [...deps.providers.values()].filter((provider) => provider.kinds.includes(kind));
+    const results = await Promise.allSettled(
+      sellers.map((provider) => ask(provider, deadline) ?? Promise.reject(new Error(`${provider.name} cannot search ${kind}s`))),
+    );
+    const failedProviders = sellers.filter((_, i) => results[i]!.status === 'rejected').map((provider) => provider.name);
+    for (const provider of failedProviders) log.warn({ provider, kind }, 'provider search failed or missed the deadline');
+    const answer: SearchAnswer = {
+      offers: results.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])),
+      partial: failedProviders.length > 0,
+      failedProviders,
+    };
+    // A partial answer is not kept: the next search asks the missing provider again.
+    if (!answer.partial) await deps.redis.set(key, JSON.stringify(answer), 'EX', deps.cacheTtlSeconds).catch(() => undefined);
+    return { ...answer, cached: false };
+  }
+
+  return {
+    flights: (query: FlightSearch, log: Logger) => fanOut('flight', query, (p, signal) => p.searchFlights?.(query, signal), log),
+    hotels: (query: HotelSearch, log: Logger) => fanOut('hotel', query, (p, signal) => p.searchHotels?.(query, signal), log),
   };
 }
 export type SearchService = ReturnType<typeof createSearchService>;

@@ -50,11 +50,31 @@ export const flightSearchSchema = z.strictObject({
 });
 export type FlightSearch = z.infer<typeof flightSearchSchema>;
 
+const MAX_NIGHTS = 30;
+const nightsBetween = (checkIn: string, checkOut: string) => (Date.parse(checkOut) - Date.parse(checkIn)) / 86_400_000;
+
+export const hotelSearchSchema = z
+  .strictObject({
+    city: z.string().regex(/^[A-Z]{3}$/, 'must be an IATA city code'),
+    checkIn: isoDate,
+    checkOut: isoDate,
+    guests: z.coerce.number().int().min(1).max(9).default(1),
+  })
+  .refine((q) => nightsBetween(q.checkIn, q.checkOut) >= 1, { path: ['checkOut'], message: 'must be after checkIn' })
+  .refine((q) => nightsBetween(q.checkIn, q.checkOut) <= MAX_NIGHTS, {
+    path: ['checkOut'],
+    message: `must be at most ${MAX_NIGHTS} nights after checkIn`,
+  });
+export type HotelSearch = z.infer<typeof hotelSearchSchema>;
+
+export const OFFER_KINDS = ['flight', 'hotel'] as const;
+export type OfferKind = (typeof OFFER_KINDS)[number];
+
 /** What every provider adapter returns for one offer. */
 export interface Offer {
   offerId: string;
   provider: string;
-  kind: 'flight' | 'hotel';
+  kind: OfferKind;
   price: z.infer<typeof moneySchema>;
   expiresAt: string;
   details: Record<string, unknown>;

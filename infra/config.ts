@@ -60,6 +60,8 @@ const schema = z.object({
 
   SANDBOX_PROVIDER_URL: url(['http:', 'https:']).default('http://127.0.0.1:4010'),
   SANDBOX_PROVIDER_PORT: port.default(4010),
+  // The hotel supplier (StayBridge); the sandbox process serves it under /hotels, the default.
+  HOTEL_PROVIDER_URL: url(['http:', 'https:']).optional(),
   // Fault injection of the sandbox provider service (its own process reads these).
   SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   SANDBOX_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
@@ -150,6 +152,7 @@ function toConfig(env: z.infer<typeof schema>) {
     kms: { endpoint: env.KMS_ENDPOINT, region: env.KMS_REGION, keyId: env.KMS_KEY_ID },
     providers: {
       sandboxUrl: env.SANDBOX_PROVIDER_URL,
+      hotelUrl: env.HOTEL_PROVIDER_URL ?? `${env.SANDBOX_PROVIDER_URL.replace(/\/+$/, '')}/hotels`,
       timeoutMs: env.PROVIDER_TIMEOUT_MS,
       priceTolerancePercent: env.PRICE_TOLERANCE_PERCENT,
     },

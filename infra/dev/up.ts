@@ -77,5 +77,6 @@ if (!stopping) {
   say(`  API docs     ${api}/docs  (OpenAPI: ${api}/openapi.json)`);
   say(`  Temporal UI  ${config.temporal.uiUrl}`);
   say(`  Sandbox      ${config.providers.sandboxUrl}`);
+  say(`  Hotels       ${config.providers.hotelUrl}`);
   say(`  Try          curl '${api}/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-01-10'`);
 }

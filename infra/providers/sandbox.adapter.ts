@@ -3,14 +3,7 @@ import { fromMinor, type Currency } from '../../domain/money.js';
 import { isFareRule } from '../../domain/fare-rules.js';
 import type { FlightSearch, Offer } from '../../domain/booking.schemas.js';
 import type { ProviderClient, ProviderHold } from '../../activities/booking.ports.js';
-
-/** Transient provider trouble (timeouts, 5xx, 429): thrown plainly so Temporal retries it. */
-export class ProviderUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProviderUnavailableError';
-  }
-}
+import { providerCall, ProviderUnavailableError } from './provider-http.js';
 
 interface WireHold {
   hold_id: string;
@@ -31,25 +24,7 @@ export function createSandboxProvider(options: { baseUrl: string; timeoutMs: num
     return offerId.slice(prefix.length);
   };
 
-  async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; data: T }> {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    let response: Response;
-    try {
-      response = await fetch(new URL(path, options.baseUrl), {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-    } catch (error) {
-      throw new ProviderUnavailableError(`${name} ${method} ${path.split('?')[0]} failed: ${(error as Error).name}`);
-    }
-    if (response.status >= 500 || response.status === 429) {
-      await response.body?.cancel();
-      throw new ProviderUnavailableError(`${name} ${method} ${path.split('?')[0]} answered ${response.status}`);
-    }
-    return { status: response.status, data: (await response.json()) as T };
-  }
+  const call = providerCall({ name, baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
 
   const toHold = (wire: WireHold): ProviderHold => ({
     holdId: wire.hold_id,
@@ -69,6 +44,8 @@ export function createSandboxProvider(options: { baseUrl: string; timeoutMs: num
 
   return {
     name,
+    kinds: ['flight'],
+    kindOf: () => 'flight',
     async searchFlights(query: FlightSearch, signal?: AbortSignal): Promise<Offer[]> {
       const params = new URLSearchParams({
         from: query.origin,

@@ -19,7 +19,8 @@ export async function travellerOf(stack: Stack, account?: { userId: string; auth
     // A random day unless the test names one: bookings spread over the sandbox's inventory.
     const day = new Date(Date.UTC(2027, 0, 1) + Math.floor(Math.random() * 360) * 86_400_000).toISOString().slice(0, 10);
     const params = new URLSearchParams({ origin: 'JFK', destination: 'LHR', departureDate: day, adults: '1', ...query });
-    const response = await stack.app.request(`/api/v1/search/flights?${params}`);
+    // Signed in, as the app searches: the search limit then counts per traveller, not per test process.
+    const response = await stack.app.request(`/api/v1/search/flights?${params}`, { headers: auth });
     if (response.status !== 200) throw new Error(`search answered ${response.status}`);
     return (await response.json()) as { offers: Array<{ offerId: string; price: { amount: string; currency: string } }> };
   }

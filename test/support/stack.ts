@@ -13,7 +13,8 @@ import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
 import { createDataKeyStore } from '../../infra/db/data-key.store.js';
 import { createOrm } from '../../infra/db/orm.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
-import { createSandboxProvider } from '../../infra/providers/sandbox.adapter.js';
+import { createProviders } from '../../infra/providers/registry.js';
+import { createHotelSandboxApp } from '../../infra/providers/sandbox/hotels.app.js';
 import { createSandboxApp, type Faults } from '../../infra/providers/sandbox/sandbox.app.js';
 import { createStripeClient, createStripeGateway } from '../../infra/stripe/stripe.gateway.js';
 import { createTemporalClient } from '../../infra/temporal/connection.js';
@@ -50,6 +51,8 @@ export async function startStack(
     runtimeInstalled = true;
   }
   const sandboxApp = createSandboxApp({ offerTtlMs: 15 * 60_000, holdTtlMs: options.holdTtlMs ?? 20 * 60_000, faults: options.faults });
+  // The hotel supplier under /hotels, as the sandbox process serves it.
+  sandboxApp.route('/hotels', createHotelSandboxApp({ offerTtlMs: 15 * 60_000, holdTtlMs: options.holdTtlMs ?? 20 * 60_000 }));
   sandboxApp.route('/captcha', createLocalCaptchaApp({ secret: loadConfig({ ...process.env, ...options.env }).auth.captcha.secret }));
   const sandboxServer = await new Promise<ServerType>((resolve) => {
     const server = serve(
@@ -66,6 +69,7 @@ export async function startStack(
     TEMPORAL_NAMESPACE: TEST_NAMESPACE,
     DATABASE_URL: inject('databaseUrl'),
     SANDBOX_PROVIDER_URL: sandboxUrl,
+    HOTEL_PROVIDER_URL: `${sandboxUrl}/hotels`,
     // The sandbox process serves the local CAPTCHA verifier too (infra/captcha).
     CAPTCHA_VERIFY_URL: `${sandboxUrl}/captcha/siteverify`,
     // Tests stand in for a reverse proxy on loopback: each simulated client names its IP.
@@ -77,7 +81,7 @@ export async function startStack(
   const orm = await createOrm(config.database);
   const keys = createKmsKeyService(config.kms);
   const stripe = createStripeClient(config.stripe);
-  const providers = new Map([['sandbox', createSandboxProvider({ baseUrl: sandboxUrl, timeoutMs: config.providers.timeoutMs })]]);
+  const providers = createProviders(config.providers);
   const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
   const temporal = await createTemporalClient(config.temporal, dataConverter);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -133,11 +137,14 @@ export async function startStack(
     /** The environment a worker process needs to serve this stack. */
     workerEnv: {
       ...process.env,
+      // The test's overrides too (its own Temporal, Stripe fake...), so the process serves this stack.
+      ...options.env,
       NODE_ENV: 'test',
       DATABASE_URL: config.database.url,
       TEMPORAL_TASK_QUEUE: taskQueue,
-      TEMPORAL_NAMESPACE: TEST_NAMESPACE,
+      TEMPORAL_NAMESPACE: config.temporal.namespace,
       SANDBOX_PROVIDER_URL: sandboxUrl,
+      HOTEL_PROVIDER_URL: config.providers.hotelUrl,
       PROVIDER_TIMEOUT_MS: String(config.providers.timeoutMs),
       LOG_LEVEL: 'warn',
     } as NodeJS.ProcessEnv,

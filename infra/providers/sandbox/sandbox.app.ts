@@ -13,6 +13,8 @@ export const faultsSchema = z.strictObject({
   latencyMs: z.number().int().min(0).default(0),
   errorRate: z.number().min(0).max(1).default(0), // answered with 503
   timeoutRate: z.number().min(0).max(1).default(0), // never answered in time
+  // How long such a call hangs before the provider acts on it anyway (a late success); 120 s unless set.
+  timeoutMs: z.number().int().positive().optional(),
   soldOut: z.array(z.string()).default([]), // flight ids, or "*" for everything
   rejectConfirm: z.boolean().default(false), // confirm answers 422
   failRelease: z.boolean().default(false), // release and cancel answer 503
@@ -91,7 +93,7 @@ export function createSandboxApp(options: SandboxOptions) {
     const roll = Math.random();
     if (roll < faults.timeoutRate) {
       stats.injectedTimeouts += 1;
-      await new Promise((r) => setTimeout(r, 120_000));
+      await new Promise((r) => setTimeout(r, faults.timeoutMs ?? 120_000));
     } else if (roll < faults.timeoutRate + faults.errorRate) {
       stats.injectedErrors += 1;
       return c.json({ error: 'injected fault' }, 503);

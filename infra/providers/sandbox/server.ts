@@ -1,9 +1,10 @@
 import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from '../../config.js';
 import { createSandboxApp } from './sandbox.app.js';
+import { createHotelSandboxApp } from './hotels.app.js';
 import { createLocalCaptchaApp } from '../../captcha/local-captcha.app.js';
 
-/** The sandbox provider as its own process: `npx tsx infra/providers/sandbox/server.ts`. */
+/** The sandbox providers (flights, and hotels under /hotels) as their own process: `npx tsx infra/providers/sandbox/server.ts`. */
 const config = loadConfigOrExit();
 const { sandbox } = config;
 const app = createSandboxApp({
@@ -11,6 +12,15 @@ const app = createSandboxApp({
   holdTtlMs: sandbox.holdTtlMs,
   faults: { latencyMs: sandbox.latencyMs, errorRate: sandbox.errorRate, soldOut: sandbox.soldOut },
 });
+// StayBridge, the hotel supplier, with its own wire format and control plane under /hotels.
+app.route(
+  '/hotels',
+  createHotelSandboxApp({
+    offerTtlMs: sandbox.offerTtlMs,
+    holdTtlMs: sandbox.holdTtlMs,
+    faults: { latencyMs: sandbox.latencyMs, errorRate: sandbox.errorRate },
+  }),
+);
 // The local CAPTCHA verifier lives here too: the sandbox is where development's third parties run.
 app.route('/captcha', createLocalCaptchaApp({ secret: config.auth.captcha.secret }));
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: sandbox.port }, (info) => {
