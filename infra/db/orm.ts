@@ -8,6 +8,7 @@ import { Migration0003FareRulesAndRefunds } from './migrations/0003-fare-rules-a
 import { Migration0004AuditLog } from './migrations/0004-audit-log.migration.js';
 import { Migration0005Identity } from './migrations/0005-identity.migration.js';
 import { Migration0006AuditCheckpoints } from './migrations/0006-audit-checkpoints.migration.js';
+import { Migration0007AdminIndexes } from './migrations/0007-admin-indexes.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
@@ -17,6 +18,7 @@ const migrationsList = [
   { name: '0004-audit-log', class: Migration0004AuditLog },
   { name: '0005-identity', class: Migration0005Identity },
   { name: '0006-audit-checkpoints', class: Migration0006AuditCheckpoints },
+  { name: '0007-admin-indexes', class: Migration0007AdminIndexes },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */
