@@ -46,6 +46,16 @@ describe('field cipher', () => {
     expect(kms.calls).toEqual({ generate: 1, decrypt: 1 });
   });
 
+  it('asks KMS again once a cached key has been used cacheMaxUses times', async () => {
+    const kms = fakeKms();
+    const cipher = createFieldCipher({ keys: kms.service, store: memoryStore(), cacheMaxUses: 3 });
+    const sealed = await cipher.encrypt('user-1', 'P1234567'); // generates: 1 KMS call
+    for (let i = 0; i < 3; i += 1) await cipher.decrypt('user-1', sealed); // 3 uses of the cached key
+    expect(kms.calls).toEqual({ generate: 1, decrypt: 0 });
+    expect(await cipher.decrypt('user-1', sealed)).toBe('P1234567'); // spent: unwrapped again
+    expect(kms.calls).toEqual({ generate: 1, decrypt: 1 });
+  });
+
   it('masks all but the last characters', () => {
     expect(mask('P1234567', 3)).toBe('*****567');
     expect(mask('ab', 3)).toBe('ab');

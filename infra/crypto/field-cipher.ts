@@ -18,6 +18,8 @@ export interface FieldCipherOptions {
   store: DataKeyStore;
   cacheMaxAgeMs?: number;
   cacheMaxEntries?: number;
+  /** Uses of one cached plaintext key before KMS is asked again (bounds what a leaked cache entry covers). */
+  cacheMaxUses?: number;
   now?: () => number;
 }
 
@@ -36,13 +38,14 @@ export const dataKeyContext = (userId: string): Record<string, string> => ({ use
 export function createFieldCipher(options: FieldCipherOptions) {
   const maxAge = options.cacheMaxAgeMs ?? 5 * 60_000;
   const maxEntries = options.cacheMaxEntries ?? 10_000;
+  const maxUses = options.cacheMaxUses ?? 10_000;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { key: Buffer; at: number }>();
+  const cache = new Map<string, { key: Buffer; at: number; uses: number }>();
   const context = dataKeyContext;
 
   function remember(userId: string, key: Buffer): Buffer {
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-    cache.set(userId, { key, at: now() });
+    cache.set(userId, { key, at: now(), uses: 0 });
     return key;
   }
 
@@ -51,7 +54,12 @@ export function createFieldCipher(options: FieldCipherOptions) {
   // Concurrent fields of one request share a single KMS round trip.
   function dataKey(userId: string, create: boolean): Promise<Buffer> {
     const cached = cache.get(userId);
-    if (cached && now() - cached.at < maxAge) return Promise.resolve(cached.key);
+    if (cached && now() - cached.at < maxAge && cached.uses < maxUses) {
+      cached.uses += 1;
+      return Promise.resolve(cached.key);
+    }
+    // Spent or stale: dropped, not scrubbed, since a concurrent caller may still hold this Buffer.
+    if (cached) cache.delete(userId);
     let pending = loading.get(userId);
     if (!pending) {
       pending = loadDataKey(userId, create).finally(() => loading.delete(userId));
