@@ -3,8 +3,8 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { createRouter, problems } from '../openapi.js';
 
 // The Web UI's remote-codec wire format: Temporal Payloads in protobuf JSON (bytes as base64).
-const payloadJson = z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() });
-const payloadsBody = z.object({ payloads: z.array(payloadJson).max(1000) }).openapi('Payloads');
+const payloadJson = z.strictObject({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() });
+const payloadsBody = z.strictObject({ payloads: z.array(payloadJson).max(1000) }).openapi('Payloads');
 
 const toPayload = (p: z.infer<typeof payloadJson>): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
