@@ -8,8 +8,10 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export function limitBody(): MiddlewareHandler {
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
+    // The rest of a chunked body is never read, so the server drops the connection after
+    // answering: say so, and a keep-alive client does not send its next request into it.
     onError: () => {
-      throw new ApiError('PAYLOAD_TOO_LARGE');
+      throw new ApiError('PAYLOAD_TOO_LARGE', undefined, undefined, undefined, { Connection: 'close' });
     },
   });
   // Reading a GET's body stream would cost @hono/node-server its fast path for nothing.
