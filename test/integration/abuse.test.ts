@@ -67,6 +67,9 @@ describe('per-IP and per-user limits (security.md 10)', () => {
       expect(response.headers.get('ratelimit-remaining')).toBe(String(9 - i));
     }
     await expect429(await signup());
+    // Rejections are counted for operators, by limit.
+    const metrics = await (await stack.app.request('/metrics')).text();
+    expect(metrics).toMatch(/http_rate_limited_total\{limit="signup"\} [1-9]/);
   });
 
   it('allows a user 20 booking requests per day and 10 booking changes per hour', async () => {
