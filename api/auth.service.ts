@@ -90,8 +90,8 @@ export function createAuthService(deps: AuthDeps) {
     return row.user as IUser;
   }
 
-  async function signIn(user: IUser, ctx: CallContext) {
-    const { session, refreshToken } = await deps.sessions.create(user.id, ctx.userAgent || 'unknown', ctx.ip);
+  /** What a signed-in client holds: a fresh access token for the session, the refresh token, the CSRF token. */
+  async function tokensFor(user: IUser, session: { id: string; expiresAt: Date }, refreshToken: string) {
     const access = await deps.accessTokens.issue({ userId: user.id, sessionId: session.id, role: user.role as Role });
     return {
       user: publicUser(user),
@@ -102,6 +102,11 @@ export function createAuthService(deps: AuthDeps) {
       refreshTokenExpiresAt: session.expiresAt,
       csrfToken: deps.csrf.issue(session.id),
     };
+  }
+
+  async function signIn(user: IUser, ctx: CallContext) {
+    const { session, refreshToken } = await deps.sessions.create(user.id, ctx.userAgent || 'unknown', ctx.ip);
+    return tokensFor(user, session, refreshToken);
   }
 
   return {
@@ -199,16 +204,7 @@ export function createAuthService(deps: AuthDeps) {
       }
       const { session } = outcome;
       const user = await deps.orm.em.fork().findOneOrFail(User, { id: session.user.id });
-      const access = await deps.accessTokens.issue({ userId: user.id, sessionId: session.id, role: user.role as Role });
-      return {
-        user: publicUser(user),
-        sessionId: session.id,
-        accessToken: access.token,
-        accessTokenExpiresAt: access.expiresAt,
-        refreshToken: outcome.refreshToken,
-        refreshTokenExpiresAt: session.expiresAt,
-        csrfToken: deps.csrf.issue(session.id),
-      };
+      return tokensFor(user, session, outcome.refreshToken);
     },
 
     /** The session a refresh token belongs to, for the CSRF check of a cookie refresh. */

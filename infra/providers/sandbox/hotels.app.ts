@@ -1,5 +1,6 @@
+import { injectFaults } from './fault-injection.js';
 import { randomUUID } from 'node:crypto';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { faultsSchema } from './sandbox.app.js';
 import {
@@ -123,20 +124,8 @@ export function createHotelSandboxApp(options: HotelSandboxOptions) {
   });
   app.get('/_control/stats', (c) => c.json(stats));
 
-  const injectFaults: MiddlewareHandler = async (c, next) => {
-    stats.requests += 1;
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    const roll = Math.random();
-    if (roll < faults.timeoutRate) {
-      stats.injectedTimeouts += 1;
-      await new Promise((r) => setTimeout(r, faults.timeoutMs ?? 120_000));
-    } else if (roll < faults.timeoutRate + faults.errorRate) {
-      stats.injectedErrors += 1;
-      return fault(c, 503, 'SERVICE_UNAVAILABLE', 'injected fault');
-    }
-    await next();
-  };
-  for (const path of ['/availability', '/rates/*', '/reservations', '/reservations/*']) app.use(path, injectFaults);
+  const faultsOfThisSupplier = injectFaults(() => faults, stats, (c) => fault(c, 503, 'SERVICE_UNAVAILABLE', 'injected fault'));
+  for (const path of ['/availability', '/rates/*', '/reservations', '/reservations/*']) app.use(path, faultsOfThisSupplier);
 
   app.post('/availability', async (c) => {
     const body = availabilityRequest.safeParse(await c.req.json().catch(() => undefined));

@@ -1,3 +1,4 @@
+import { injectFaults } from './fault-injection.js';
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
@@ -87,19 +88,7 @@ export function createSandboxApp(options: SandboxOptions) {
   });
   app.get('/_control/stats', (c) => c.json(stats));
 
-  app.use('/v1/*', async (c, next) => {
-    stats.requests += 1;
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-    const roll = Math.random();
-    if (roll < faults.timeoutRate) {
-      stats.injectedTimeouts += 1;
-      await new Promise((r) => setTimeout(r, faults.timeoutMs ?? 120_000));
-    } else if (roll < faults.timeoutRate + faults.errorRate) {
-      stats.injectedErrors += 1;
-      return c.json({ error: 'injected fault' }, 503);
-    }
-    await next();
-  });
+  app.use('/v1/*', injectFaults(() => faults, stats, (c) => c.json({ error: 'injected fault' }, 503)));
 
   app.get('/v1/flights', (c) => {
     const q = c.req.query();
