@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.js';
 import { User } from '../../infra/db/entities.js';
 import { httpClient, type HttpClient } from '../support/http-client.js';
 import { mailTo, TEST_PASSWORD, tokenIn } from '../support/http-account.js';
 import { signIn } from '../support/sign-in.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, variantApp, type Stack } from '../support/stack.js';
 
 // security.md 10–13 through HTTP, with real Redis limits. Progressive delays are shortened
 // (200 ms steps instead of 1 s) so the walk to the lock takes seconds; the thresholds are api.md's.
@@ -152,14 +150,7 @@ describe('trusted proxies (security.md 12)', () => {
   let directUrl: string;
   beforeAll(async () => {
     // The same API deployed with no trusted proxy: X-Forwarded-For is the client's to write, so it is ignored.
-    const app = createApp({
-      ...stack,
-      config: { ...stack.config, auth: { ...stack.config.auth, trustedProxies: [] } },
-      log: pino({ level: 'silent' }),
-      providers: new Map(),
-      cipher: { encrypt: async () => '', decrypt: async () => '', forget: () => {} },
-      taskQueue: stack.taskQueue,
-    });
+    const app = variantApp(stack, { config: { ...stack.config, auth: { ...stack.config.auth, trustedProxies: [] } } });
     direct = await new Promise<ServerType>((resolve) => {
       const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(server));
     });

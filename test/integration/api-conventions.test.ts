@@ -2,13 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Booking } from '../../infra/db/entities.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, variantApp, type Stack } from '../support/stack.js';
 import { signIn } from '../support/sign-in.js';
 import { json, travellerOf } from '../support/booking-client.js';
-import { createApp } from '../../api/app.js';
 import { loadConfig } from '../../infra/config.js';
 import { productionEnv } from '../support/production-env.js';
-import { pino } from 'pino';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
 
 let stack: Stack;
@@ -106,17 +104,7 @@ describe('API conventions', () => {
   });
 
   it('has no development routes in production, and no X-Dev-User anywhere', async () => {
-    const production = createApp({
-      config: loadConfig({ ...process.env, ...productionEnv() }),
-      log: pino({ level: 'silent' }),
-      orm: stack.orm,
-      temporal: stack.temporal,
-      providers: new Map(),
-      cipher: { encrypt: async () => '', decrypt: async () => '', forget: () => {} },
-      stripe: stack.stripe,
-      redis: stack.redis,
-      metrics: stack.metrics,
-    });
+    const production = variantApp(stack, { config: loadConfig({ ...process.env, ...productionEnv() }), auth: undefined });
     await expectProblem(await production.request('/api/v1/dev/outbox?to=someone@example.test'), 404, 'NOT_FOUND');
     expect((await stack.app.request('/api/v1/dev/outbox?to=someone@example.test')).status).toBe(200); // there outside production
     // The header that identified callers before login existed is ignored: no session, no booking.

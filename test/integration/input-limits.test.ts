@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.js';
 import { MAX_BODY_BYTES } from '../../api/middleware/body.js';
 import { createOrm } from '../../infra/db/orm.js';
 import { httpClient } from '../support/http-client.js';
 import { chunked, RawConnection, type RawResponse } from '../support/raw-http.js';
 import { signIn } from '../support/sign-in.js';
 import { scanSql, sqlCalls } from '../support/sql-scan.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, variantApp, type Stack } from '../support/stack.js';
 
 // security.md 15–17 where api-conventions.test.ts does not reach: the body limit over a real
 // socket (honest, chunked and malformed Content-Length), media types on every JSON route,
@@ -202,17 +201,9 @@ describe('errors (security.md 17)', () => {
     const closed = await createOrm(stack.config.database);
     await closed.close();
     const logged: Array<{ requestId?: string; msg?: string; err?: { message?: string; type?: string; stack?: string } }> = [];
-    const app = createApp({
-      config: stack.config,
+    const app = variantApp(stack, {
       log: pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
       orm: closed,
-      temporal: stack.temporal,
-      providers: new Map(),
-      cipher: { encrypt: async () => '', decrypt: async () => '', forget: () => {} },
-      stripe: stack.stripe,
-      redis: stack.redis,
-      metrics: stack.metrics,
-      auth: stack.auth,
     });
     const { auth } = await signIn(stack);
 

@@ -176,3 +176,24 @@ export async function startStack(
   };
 }
 export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/**
+ * Another API app on this stack's connections, differing in what `overrides` says (production
+ * config, a closed ORM, no trusted proxy...); for tests of how the app is composed.
+ */
+export function variantApp(stack: Stack, overrides: Partial<Parameters<typeof createApp>[0]>) {
+  return createApp({
+    config: stack.config,
+    log: pino({ level: 'silent' }),
+    orm: stack.orm,
+    temporal: stack.temporal,
+    providers: new Map(),
+    cipher: { encrypt: async () => '', decrypt: async () => '', forget: () => {} },
+    stripe: stack.stripe,
+    redis: stack.redis,
+    metrics: stack.metrics,
+    auth: stack.auth,
+    taskQueue: stack.taskQueue,
+    ...overrides,
+  });
+}
