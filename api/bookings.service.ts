@@ -12,7 +12,7 @@ import { toMinor } from '../domain/money.js';
 import type { CreateBookingRequest, OfferKind } from '../domain/booking.schemas.js';
 import type { ProviderClient } from '../activities/booking.ports.js';
 import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
-import { Booking, BookingItem, User, type EncryptedPassenger, type IBooking } from '../infra/db/entities.js';
+import { Booking, BookingItem, type EncryptedPassenger, type IBooking } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
 import { bookingWorkflow, cancelUpdate, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
 import { cancellationWorkflow } from '../workflows/cancellation.workflow.js';
@@ -103,8 +103,8 @@ export function createBookingService(deps: BookingServiceDeps) {
       const bookingId = randomUUID();
       let booking: IBooking;
       try {
+        // The user's row exists: only a signed-in user (whose session references it) gets here.
         booking = await em.transactional(async (tx) => {
-          await tx.upsert(User, { id: userId, createdAt: new Date() }, { onConflictFields: ['id'], onConflictAction: 'ignore' });
           const row = tx.create(Booking, {
             id: bookingId,
             user: userId,

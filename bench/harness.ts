@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 /** Median of a list of numbers. */
 export function median(values: number[]): number {
@@ -34,6 +34,31 @@ export async function alternate<T>(options: {
   return { baseline, subject, ratios, ratio: median(ratios) };
 }
 
+/**
+ * `alternate` for more than one baseline: one warm-up run of every arm, then rounds that run every
+ * arm in turn (A/B/C/A/B/C), so all arms see the same machine noise. Returns every arm's figures.
+ */
+export async function rotate<K extends string, T>(options: {
+  rounds: number;
+  arms: Record<K, () => Promise<T>>;
+  /** Replaces an arm's warm-up run (e.g. a smaller batch); the arm itself by default. */
+  warmUp?: Partial<Record<K, () => Promise<T>>>;
+}): Promise<Record<K, T[]>> {
+  const names = Object.keys(options.arms) as K[];
+  for (const name of names) await (options.warmUp?.[name] ?? options.arms[name])();
+  const results = Object.fromEntries(names.map((name) => [name, [] as T[]])) as Record<K, T[]>;
+  for (let round = 0; round < options.rounds; round += 1) {
+    for (const name of names) results[name].push(await options.arms[name]());
+  }
+  return results;
+}
+
+/** The median of the per-round ratios subject[i] / baseline[i] of a figure. */
+export function roundRatios<T>(subject: T[], baseline: T[], figure: (result: T) => number): { ratios: number[]; ratio: number } {
+  const ratios = subject.map((s, i) => figure(s) / figure(baseline[i]!));
+  return { ratios, ratio: median(ratios) };
+}
+
 function commit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -53,7 +78,8 @@ export function report(name: string, summary: string, ratio: number, details: Re
         name,
         commit: commit(),
         at: new Date().toISOString(),
-        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+        // The load average says how busy the (shared) machine was while this ran.
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverage1m5m15m: loadavg() },
         processCpuSeconds: (usage.user + usage.system) / 1e6,
         ratio,
         ...details,

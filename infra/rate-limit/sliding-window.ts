@@ -49,6 +49,9 @@ end
 return { allowed and 1 or 0, math.max(limit - used, 0), math.ceil(reset / 1000), math.ceil(retry / 1000) }
 `;
 
+/** The script's source, for measuring it on its own (bench/search.bench.ts runs it through redis-benchmark). */
+export const SLIDING_WINDOW_SCRIPT = SCRIPT;
+
 const COMMAND = 'tcSlidingWindow';
 type RunScript = (key: string, limit: number, windowMs: number, cost: number, consume: '0' | '1') => Promise<[number, number, number, number]>;
 

@@ -147,6 +147,8 @@ export async function startStack(
       HOTEL_PROVIDER_URL: config.providers.hotelUrl,
       PROVIDER_TIMEOUT_MS: String(config.providers.timeoutMs),
       LOG_LEVEL: 'warn',
+      // No metrics endpoint: a fixed port (9464 by default) is taken by a second worker or the dev worker, and the SDK then refuses to start.
+      WORKER_METRICS_PORT: '0',
     } as NodeJS.ProcessEnv,
     config,
     orm,

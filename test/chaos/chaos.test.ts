@@ -1,0 +1,156 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
+import { Booking } from '../../infra/db/entities.js';
+import { workflowsPath } from '../../infra/temporal/connection.js';
+import { eventually } from '../support/eventually.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { startFaultTargets, type FaultTargets } from './fault-targets.js';
+import { checkInvariants } from './invariants.js';
+import { prepareOrders, submit, type Order } from './load.js';
+import { seededRandom, unleash, type ChaosPlan } from './monkey.js';
+import { formatReport, type ChaosReport } from './report.js';
+import { createWorkerPool, type WorkerPool } from './worker-pool.js';
+
+/**
+ * A batch of bookings under load while worker processes are SIGKILLed, Temporal and Redis are
+ * restarted, the provider fails and times out and Stripe is unreachable; then every invariant of
+ * the saga is checked. Some travellers cancel on the way. `npm test` runs a short batch;
+ * `npm run test:chaos` sets CHAOS_BOOKINGS=200.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const BOOKINGS = Number(process.env.CHAOS_BOOKINGS ?? 40);
+const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const WORKERS = 2;
+const DECLINED_EVERY = 4; // a quarter of the travellers pay with a card that is declined
+const CANCEL_EVERY = Number(process.env.CHAOS_CANCEL_EVERY ?? 10); // and one in ten of the others cancels soon after booking
+const big = BOOKINGS >= 100;
+const windowMs = Math.min(90_000, Math.max(30_000, BOOKINGS * 300));
+// Travellers keep arriving through most of the faults, so outages meet new bookings as well as running sagas.
+const arrivalsMs = 0.8 * windowMs;
+const plan: ChaosPlan = {
+  windowMs,
+  workerKills: big ? 6 : 3,
+  temporalRestarts: big ? 2 : 1,
+  redisRestarts: big ? 2 : 1,
+  stripeOutages: 1,
+  stripeOutageMs: Number(process.env.CHAOS_STRIPE_OUTAGE_MS ?? (big ? 20_000 : 8_000)),
+  // Time-outs hang 5 s, longer than the worker's 2 s provider time-out, then take effect anyway.
+  providerFaults: { errorRate: 0.3, timeoutRate: 0.05, timeoutMs: 5_000, latencyMs: 50 },
+};
+// After a failure the saga looks for late holds once more; that must come after the provider's late successes.
+const LATE_SUCCESS_SWEEP_MS = plan.providerFaults.timeoutMs + 5_000;
+const drainMs = big ? 240_000 : 60_000;
+
+let dir: string;
+let targets: FaultTargets | undefined;
+let stack: Stack | undefined;
+let pool: WorkerPool | undefined;
+let keepDir = true;
+const setupBegan = Date.now();
+let chaosBegan = Date.now();
+const timeline: string[] = [];
+const log = (line: string) => timeline.push(`+${((Date.now() - chaosBegan) / 1000).toFixed(1)}s ${line}`);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tc-chaos-'));
+  targets = await startFaultTargets(root, dir);
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  stack = await startStack({
+    inProcessWorker: false,
+    env: { ...targets.env, LATE_SUCCESS_SWEEP_MS: String(LATE_SUCCESS_SWEEP_MS), WORKFLOW_BUNDLE_PATH: bundlePath },
+  });
+  // Built once (after startStack has installed the SDK runtime): restarted workers load it instead of bundling again.
+  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') })).code);
+  pool = createWorkerPool({ env: stack.workerEnv, cwd: root, logFile: join(dir, 'workers.log'), size: WORKERS, log });
+  pool.fill();
+  await pool.ready();
+}, 180_000);
+
+afterAll(async () => {
+  await pool?.stopAll();
+  await stack?.stop();
+  await targets?.stopAll();
+  if (keepDir) process.stdout.write(`chaos: logs and state kept in ${dir}\n`);
+  else rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('chaos', () => {
+  it(
+    `keeps ${BOOKINGS} bookings consistent through worker kills, Temporal, Redis and Stripe outages and provider faults`,
+    { timeout: plan.windowMs + drainMs + 120_000 },
+    async () => {
+      const s = stack!;
+      const orders: Order[] = await prepareOrders(s, BOOKINGS, DECLINED_EVERY, CANCEL_EVERY);
+      const userIds = orders.map((o) => o.traveller.userId);
+      const unfinished = () => s.orm.em.fork().count(Booking, { user: { $in: userIds }, status: { $nin: [...TERMINAL_STATUSES] } });
+      const setupSeconds = Math.round((Date.now() - setupBegan) / 1000);
+
+      chaosBegan = Date.now();
+      let answered = 0;
+      const progress = setInterval(() => {
+        void unfinished().then((n) => log(`progress: ${answered} bookings accepted, ${n} of them unfinished`), () => undefined);
+      }, 10_000).unref();
+      const deadline = chaosBegan + plan.windowMs + 60_000;
+      // Each traveller arrives at their moment and waits for their answer; all run concurrently.
+      const submitted = Promise.all(
+        orders.map(async (order, i) => {
+          await new Promise((resolve) => setTimeout(resolve, (i * arrivalsMs) / orders.length));
+          const submission = await submit(s, order, deadline);
+          answered += 1;
+          return submission;
+        }),
+      );
+      const faults = await unleash(plan, { stack: s, targets: targets!, pool: pool!, random: seededRandom(SEED), log, inFlight: unfinished });
+      const submissions = await submitted;
+      const chaosSeconds = Math.round((Date.now() - chaosBegan) / 1000);
+
+      const drainBegan = Date.now();
+      await eventually(unfinished, (n) => n === 0, { timeoutMs: drainMs, intervalMs: 1_000, what: 'every booking to finish' }).catch(
+        (error: Error) => log(`drain: ${error.message}`),
+      );
+      clearInterval(progress);
+      const drainSeconds = Math.round((Date.now() - drainBegan) / 1000);
+      const checksBegan = Date.now();
+      const verdict = await checkInvariants(s, submissions);
+
+      const report: ChaosReport = {
+        seed: SEED,
+        bookings: BOOKINGS,
+        workers: WORKERS,
+        plan,
+        faults,
+        postRetries: submissions.reduce((sum, x) => sum + x.attempts - 1, 0),
+        savedByClientRetry: submissions.filter((x) => x.recordedBeforeFailure).length,
+        workerStarts: pool!.stats,
+        timeline,
+        verdict,
+        seconds: { setup: setupSeconds, chaos: chaosSeconds, drain: drainSeconds, checks: Math.round((Date.now() - checksBegan) / 1000) },
+      };
+      process.stdout.write(`\n${formatReport(report)}\n`);
+      const reports = join(root, '.data', 'chaos');
+      mkdirSync(reports, { recursive: true });
+      writeFileSync(join(reports, `report-${new Date().toISOString().replaceAll(':', '-')}.json`), JSON.stringify(report, null, 2));
+
+      expect(verdict.violations).toEqual([]);
+      expect(pool!.stats.crashes).toBe(0);
+      // Not vacuous: every fault happened, and most bookings that could succeed did.
+      expect(faults).toMatchObject({
+        workerKills: plan.workerKills,
+        temporalRestarts: plan.temporalRestarts,
+        redisRestarts: plan.redisRestarts,
+        stripeOutages: plan.stripeOutages,
+      });
+      expect(Math.max(...faults.bookingsInFlightAtKills)).toBeGreaterThan(0);
+      expect(faults.provider.injectedErrors).toBeGreaterThan(0);
+      expect(faults.provider.injectedTimeouts).toBeGreaterThan(0);
+      const keepers = orders.filter((o) => o.card === 'pm_card_visa' && o.cancelAfterMs === undefined).length;
+      expect(verdict.outcomes.CONFIRMED ?? 0).toBeGreaterThanOrEqual(Math.ceil(keepers * 0.5));
+      keepDir = false;
+    },
+  );
+});
