@@ -74,13 +74,16 @@ async function inProcess(n: number): Promise<DrainRun> {
   return run;
 }
 
-async function durable(kind: 'ours' | 'noop' | 'noopLocal', n: number): Promise<DrainRun> {
-  const fakes = kind === 'ours' ? await rig.startFakes() : undefined;
+async function durable(kind: 'ours' | 'oursOther' | 'noop' | 'noopLocal', n: number): Promise<DrainRun> {
+  const real = kind === 'ours' || kind === 'oursOther';
+  const fakes = real ? await rig.startFakes() : undefined;
   const batch: SagaBatch = await rig.prepareBatch(n);
   const track = rig.tracker(batch);
   const taskQueue = `bench-drain-${kind}-${randomUUID()}`;
-  await rig.startSagas(batch, taskQueue, kind === 'ours' ? 'booking' : kind);
-  const { worker, close } = kind === 'ours' ? await rig.oursWorker(taskQueue, fakes!, track.onStatus) : await rig.noopWorker(taskQueue, track.onStatus);
+  await rig.startSagas(batch, taskQueue, real ? 'booking' : kind);
+  const { worker, close } = real
+    ? await rig.oursWorker(taskQueue, fakes!, track.onStatus, kind === 'oursOther' ? 'other' : 'ours')
+    : await rig.noopWorker(taskQueue, track.onStatus);
   const before = { self: rig.selfCpu(), server: rig.temporalCpu(), fakes: fakes?.cpu() };
   const began = performance.now();
   const running = worker.run();
@@ -116,10 +119,24 @@ const arms = {
   noopLocal: arm('noopLocal', (n) => durable('noopLocal', n)),
   ours: arm('ours', (n) => durable('ours', n)),
 };
+// With BENCH_OTHER_WORKFLOWS, a fifth arm runs the saga from that other workflow code.
+const other = rig.otherWorkflows ? arm('oursOther', (n) => durable('oursOther', n)) : skipped;
 const runs = await rotate({
   rounds: ROUNDS,
-  arms: { inProcess: () => arms.inProcess(SAGAS), noop: () => arms.noop(SAGAS), noopLocal: () => arms.noopLocal(SAGAS), ours: () => arms.ours(SAGAS) },
-  warmUp: { inProcess: () => arms.inProcess(WARM_UP), noop: () => arms.noop(WARM_UP), noopLocal: () => arms.noopLocal(WARM_UP), ours: () => arms.ours(WARM_UP) },
+  arms: {
+    inProcess: () => arms.inProcess(SAGAS),
+    noop: () => arms.noop(SAGAS),
+    noopLocal: () => arms.noopLocal(SAGAS),
+    ours: () => arms.ours(SAGAS),
+    oursOther: () => other(SAGAS),
+  },
+  warmUp: {
+    inProcess: () => arms.inProcess(WARM_UP),
+    noop: () => arms.noop(WARM_UP),
+    noopLocal: () => arms.noopLocal(WARM_UP),
+    ours: () => arms.ours(WARM_UP),
+    oursOther: () => other(WARM_UP),
+  },
 });
 const rate = (r: DrainRun) => r.sagasPerSecond;
 const vsNoop = roundRatios(runs.ours, runs.noop, rate);
@@ -149,7 +166,13 @@ report(
       processes: 'worker / in-process saga in the bench process; sandbox provider and Stripe fake fresh processes per run; Temporal server its own process',
     },
     goal: 'ours / no-op >= 0.70; ours / in-process >= 0.25',
-    ratio: { oursVsNoop: vsNoop, oursVsInProcess: vsInProcess, oursVsNoopWithLocalStatus: vsNoopLocal, perCpuSecond: perCpu },
+    ratio: {
+      oursVsNoop: vsNoop,
+      oursVsInProcess: vsInProcess,
+      oursVsNoopWithLocalStatus: vsNoopLocal,
+      perCpuSecond: perCpu,
+      ...(rig.otherWorkflows ? { oursVsOtherWorkflowCode: roundRatios(runs.ours, runs.oursOther, rate), otherWorkflows: rig.otherWorkflows } : {}),
+    },
     runs,
   },
 );

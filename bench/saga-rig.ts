@@ -72,6 +72,11 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
   writeFileSync(oursBundle, (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') })).code);
   const noopBundle = (await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./noop-saga.workflows.ts', import.meta.url)), logger: new DefaultLogger('WARN') })).code;
   const tuning: Config['worker'] = { ...config.worker, workflowBundlePath: oursBundle };
+  // BENCH_OTHER_WORKFLOWS=<another checkout>/workflows/index.ts: the same saga from other workflow code
+  // (e.g. `git archive HEAD` unpacked beside node_modules), to compare two versions in one run.
+  const otherWorkflows = process.env.BENCH_OTHER_WORKFLOWS;
+  const otherBundle = join(bundles, 'other.js');
+  if (otherWorkflows) writeFileSync(otherBundle, (await bundleWorkflowCode({ workflowsPath: otherWorkflows, logger: new DefaultLogger('WARN') })).code);
   const userId = randomUUID();
   const em = orm.em.fork();
   em.create(User, { id: userId, email: `bench-saga-${userId}@example.test`, role: 'user', name: 'Bench Saga', emailVerifiedAt: new Date() });
@@ -171,9 +176,10 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
       : client.workflow.start(workflow === 'noop' ? 'noopSagaWorkflow' : 'noopSagaLocalStatusWorkflow', { ...options, workflowId: `noop-bench-${input.bookingId}` });
   }
 
-  async function oursWorker(taskQueue: string, fakes: Fakes, onStatus: (bookingId: string, status: BookingStatus, at: number) => void) {
+  async function oursWorker(taskQueue: string, fakes: Fakes, onStatus: (bookingId: string, status: BookingStatus, at: number) => void, code: 'ours' | 'other' = 'ours') {
     const { deps, close } = depsFor(fakes, onStatus);
-    const worker = await createBookingWorker({ connection, temporal: config.temporal, taskQueue, dataConverter, tuning, deps });
+    const workerTuning = code === 'other' ? { ...tuning, workflowBundlePath: otherBundle } : tuning;
+    const worker = await createBookingWorker({ connection, temporal: config.temporal, taskQueue, dataConverter, tuning: workerTuning, deps });
     return { worker, close };
   }
 
@@ -201,6 +207,7 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
   return {
     orm,
     client,
+    otherWorkflows,
     tuning: Object.fromEntries(Object.entries(config.worker).filter(([, v]) => v !== undefined)),
     prepareBatch,
     tracker,

@@ -1,4 +1,4 @@
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 
 /** Provider and Stripe calls: short timeouts, backoff, and a bounded number of tries. */
 export const FORWARD_STEP: ActivityOptions = {
@@ -26,18 +26,6 @@ export const DEFAULT_COMPENSATION_ALERT_ATTEMPTS = 8;
 export const RECORD_STEP: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
-};
-
-/**
- * The same row updates as local activities: run by the worker inside the workflow task that asks
- * for them, so one short transaction costs no task-queue round trip and no workflow task of its
- * own. Same retries; every retry interval stays below the local retry threshold, so retrying
- * stays in the worker (the workflow task is kept alive meanwhile).
- */
-export const RECORD_STEP_LOCAL: LocalActivityOptions = {
-  startToCloseTimeout: RECORD_STEP.startToCloseTimeout,
-  retry: RECORD_STEP.retry,
-  localRetryThreshold: '1 minute',
 };
 
 /** When the saga looks again for holds granted after it gave up. */

@@ -7,7 +7,6 @@ import {
   isCancellation,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -23,7 +22,6 @@ import {
   firstCompensationTries,
   FORWARD_STEP,
   RECORD_STEP,
-  RECORD_STEP_LOCAL,
 } from './booking.constants.js';
 import {
   BookingStatusAttribute,
@@ -66,7 +64,6 @@ const forward = proxyActivities<Activities>(FORWARD_STEP);
 const undoPersistently = proxyActivities<Activities>(COMPENSATION_STEP);
 type Undo = (activities: Activities) => Promise<void>;
 const record = proxyActivities<Activities>(RECORD_STEP);
-const recordLocally = proxyLocalActivities<Activities>(RECORD_STEP_LOCAL);
 
 /** The first failure in a cause chain that carries one of our business codes. */
 function failureOf(error: unknown): { code: string; message: string } | undefined {
@@ -117,11 +114,7 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
     state.failure = reason;
     state.timeline.push({ status, at: new Date().toISOString() });
     upsertSearchAttributes([{ key: BookingStatusAttribute, value: status }]);
-    // A status is one short transaction in our own database: a local activity since
-    // patched('record-status-locally'), saving a task-queue round trip and a workflow task per
-    // status (bench/saga-drain). Histories recorded before it replay with the activity they had.
-    const recorder = patched('record-status-locally') ? recordLocally : record;
-    await recorder.setBookingStatus({ bookingId: input.bookingId, status, failure: reason });
+    await record.setBookingStatus({ bookingId: input.bookingId, status, failure: reason });
   }
 
   upsertSearchAttributes([

@@ -58,7 +58,7 @@ async function seedBookings() {
       contactEmail: 'ada@example.com',
       contactPhone: 'ciphertext',
       failureCode: failureCode ?? null,
-      failureMessage: failureCode ? 'Ada Lovelace, X1234567, +447700900123' : null,
+      failureMessage: failureCode ? 'Ada Lovelace, X1234567, +447700900999' : null,
       createdAt,
       updatedAt: createdAt,
     });

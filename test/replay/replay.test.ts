@@ -43,9 +43,6 @@ const PATHS = [
   'needs-attention-then-failed',
   // Recorded after patched('late-success-sweep'): the failure path with its later sweep.
   'payment-declined-with-late-success-sweep',
-  // Recorded after patched('record-status-locally'): status rows written by local activities.
-  'confirmed-with-local-status',
-  'payment-declined-with-local-status',
   'retention-purge',
 ];
 
