@@ -32,14 +32,14 @@ export function sagaSteps(offers: number): string[] {
   ];
 }
 
-/** Every step a regular activity: the saga's shape before patched('record-status-locally'). */
+/** Every step a regular activity, as in the booking saga. */
 export async function noopSagaWorkflow(input: BookingWorkflowInput): Promise<string> {
   const workflowId = `noop-${input.bookingId}`;
   for (const step of sagaSteps(input.offers.length)) await noopStep({ bookingId: input.bookingId, workflowId, step });
   return 'CONFIRMED';
 }
 
-/** The saga's shape since patched('record-status-locally'): the status steps are local activities. */
+/** The status steps as local activities: the floor of a saga that wrote its status rows locally. */
 export async function noopSagaLocalStatusWorkflow(input: BookingWorkflowInput): Promise<string> {
   const workflowId = `noop-${input.bookingId}`;
   for (const step of sagaSteps(input.offers.length)) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -227,6 +227,7 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
       await connection.close();
       await orm.close();
       keys.destroy();
+      rmSync(bundles, { recursive: true, force: true });
     },
   };
 }
