@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -25,7 +24,7 @@ import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 import { ensureNamespace } from '../infra/temporal/namespace.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
 import { flightFor, offerIdFor, type FlightKey } from '../infra/providers/sandbox/inventory.js';
-import { spawnLogged, stopChild as stopService, waitUntilReady, type Spawned } from '../infra/dev/process.js';
+import { freePort, spawnLogged, stopChild as stopService, waitUntilReady, type Spawned } from '../infra/dev/process.js';
 
 /**
  * What the benchmarks share: a database of their own (`tc_bench`, same migrations), their own
@@ -270,17 +269,6 @@ function exitOnSignal() {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 }
 
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export type TemporalMode = 'file' | 'file-wal' | 'memory' | 'shared';
 

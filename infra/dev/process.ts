@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import type { Config } from '../config.js';
 import type { ServiceHandle } from './services.js';
@@ -20,6 +20,18 @@ export function portAnswers(host: string, port: number, timeoutMs = 500): Promis
 }
 
 /** Sends one request over a raw socket and resolves with whatever came back first ('' on failure). */
+/** A port nothing listens on right now (for a private server a test or a benchmark starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export function rawExchange(host: string, port: number, request: string, timeoutMs = 1000): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect({ host, port }, () => socket.write(request));

@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { rawExchange, run, spawnLogged, stopChild, waitUntilReady, type Spawned } from '../../infra/dev/process.js';
+import { freePort, rawExchange, run, spawnLogged, stopChild, waitUntilReady, type Spawned } from '../../infra/dev/process.js';
 import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
 import { TEST_NAMESPACE } from '../support/namespace.js';
 
@@ -11,17 +10,6 @@ import { TEST_NAMESPACE } from '../support/namespace.js';
  * serve everybody else's tests and are never touched.
  */
 
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Runs `kill` (synchronous) if the test process ends without its afterAll: on exit, or on SIGINT or

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { jsonCaller } from '../../../test/support/json-caller.js';
 import { createHotelSandboxApp, type HotelFaults } from './hotels.app.js';
 
 function staybridge(faults: Partial<HotelFaults> = {}) {
   let now = Date.parse('2026-11-29T10:00:00Z');
   const app = createHotelSandboxApp({ offerTtlMs: 60_000, holdTtlMs: 120_000, faults, now: () => now });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await app.request(path, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON read loosely
-  };
+  const call = jsonCaller(app);
   const search = async (adults = 2) =>
     (await call('POST', '/availability', {
       destination: { cityCode: 'LON' },

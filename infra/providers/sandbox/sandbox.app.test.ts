@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { jsonCaller } from '../../../test/support/json-caller.js';
 import { createSandboxApp } from './sandbox.app.js';
 import { flightFor } from './inventory.js';
 
 function sandbox(faults = {}) {
   let now = Date.parse('2026-11-29T10:00:00Z');
   const app = createSandboxApp({ offerTtlMs: 60_000, holdTtlMs: 120_000, faults, now: () => now });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await app.request(path, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON read loosely
-  };
+  const call = jsonCaller(app);
   const offers = async () => (await call('GET', '/v1/flights?from=JFK&to=LHR&date=2027-01-10&seats=1')).body.data as Array<Record<string, string | number>>;
   return { call, offers, advance: (ms: number) => (now += ms) };
 }
