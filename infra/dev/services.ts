@@ -128,6 +128,9 @@ async function temporal(ctx: ServiceContext): Promise<ServiceHandle> {
       '--namespace', 'travelconnect-test',
       // The UI decrypts payloads through our API's codec server (operators only; see README).
       '--ui-codec-endpoint', `http://127.0.0.1:${ctx.config.api.port}/codec`,
+      // The dev server hands out at most 20 transfer tasks a second by default, which throttles
+      // every saga step under load (BENCHMARKS.md); production clusters are tuned, this mirrors that.
+      '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000',
     ],
     // The gRPC port opens before the namespace is registered; workers started then fail.
     ready: async () =>
