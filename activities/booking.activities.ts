@@ -108,15 +108,21 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     },
 
     // When the authorize call's outcome is unknown, replaying it with the same key finds the PaymentIntent.
-    async voidPayment(input: PaymentInput): Promise<void> {
+    // A capture can take effect although every try of it failed to say so: then the undo is a refund.
+    async voidPayment(input: PaymentInput): Promise<'VOIDED' | 'REFUNDED' | 'NONE'> {
       let paymentIntentId = await deps.bookings.findPaymentIntentId(input.bookingId);
       if (!paymentIntentId) {
         try {
           paymentIntentId = (await authorize(input)).paymentIntentId;
         } catch (error) {
-          if (error instanceof BookingFailure) return; // declined: nothing was authorized
+          if (error instanceof BookingFailure) return 'NONE'; // declined: nothing was authorized
           throw error;
         }
+      }
+      if ((await deps.payments.status(paymentIntentId)) === 'succeeded') {
+        await deps.payments.refund(paymentIntentId, input.amountMinor, stepKey(input.workflowId, 'undo-refund'));
+        await deps.bookings.recordRefund(input.bookingId, paymentIntentId, input.amountMinor);
+        return 'REFUNDED';
       }
       await deps.payments.void(paymentIntentId, stepKey(input.workflowId, 'void'));
       await deps.bookings.recordPayment(input.bookingId, {
@@ -125,6 +131,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
         amountMinor: input.amountMinor,
         currency: input.currency,
       });
+      return 'VOIDED';
     },
 
     async paymentStatus(input: { paymentIntentId: string }): Promise<string> {

@@ -34,7 +34,7 @@ export function createInProcessSaga(deps: BookingActivityDeps) {
       await acts.setBookingStatus({ bookingId: input.bookingId, status: 'HELD' });
 
       const charge = { ...step, amountMinor: priced.totalMinor, currency: priced.currency, paymentMethodId: input.paymentMethodId };
-      compensations.unshift(() => acts.voidPayment(charge));
+      compensations.unshift(async () => void (await acts.voidPayment(charge)));
       const authorization = await acts.authorizePayment(charge);
       // Waiting for a 3-D Secure webhook needs the durable saga; the floor only runs cards that need none.
       if (authorization.status === 'requires_action') throw Object.assign(new Error('3-D Secure is not part of the in-process floor'), { type: 'PAYMENT_DECLINED' });

@@ -45,7 +45,7 @@ export interface BookingWorkflowInput {
   lateSuccessSweepMs?: number;
 }
 
-export type PaymentState = 'NONE' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'CAPTURED' | 'VOIDED';
+export type PaymentState = 'NONE' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED';
 
 export interface BookingState {
   status: BookingStatus;
@@ -160,8 +160,9 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
 
       const charge = { ...step, amountMinor: priced.totalMinor, currency: priced.currency, paymentMethodId: input.paymentMethodId };
       compensations.unshift(async (acts) => {
-        await acts.voidPayment(charge);
-        if (state.payment !== 'NONE') setPayment('VOIDED');
+        // Histories recorded before the refund branch carry no result here, and read as VOIDED.
+        const undone = await acts.voidPayment(charge);
+        if (state.payment !== 'NONE') setPayment(undone === 'REFUNDED' ? 'REFUNDED' : 'VOIDED');
       });
       const authorization = await forward.authorizePayment(charge);
 

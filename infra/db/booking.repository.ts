@@ -81,9 +81,18 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
       };
     },
     async recordRefund(bookingId, paymentIntentId, refundedMinor) {
-      await orm.em
-        .fork()
-        .nativeUpdate(Payment, { booking: bookingId, paymentIntentId }, { refundedMinor, status: 'REFUNDED', updatedAt: new Date() });
+      await orm.em.fork().transactional(async (em) => {
+        const before = await em.findOne(Payment, { booking: bookingId, paymentIntentId }, { fields: ['status', 'amountMinor', 'currency'] });
+        if (!before || before.status === 'REFUNDED') return; // a retried activity: already recorded
+        await em.nativeUpdate(Payment, { booking: bookingId, paymentIntentId }, { refundedMinor, status: 'REFUNDED', updatedAt: new Date() });
+        await appendAudit(em, options.auditKey, {
+          actor: 'system:booking-saga',
+          action: 'payment.status_changed',
+          resource: `booking:${bookingId}`,
+          result: 'REFUNDED',
+          details: { from: before.status, to: 'REFUNDED', amountMinor: refundedMinor, currency: before.currency },
+        });
+      });
     },
     async findPaymentIntentId(bookingId) {
       const payment = await orm.em.fork().findOne(Payment, { booking: bookingId }, { orderBy: { createdAt: 'desc' } });

@@ -6,6 +6,9 @@ import { probesOf } from '../support/probes.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
 import { statusQuery } from '../../workflows/booking.workflow.js';
+import { createBookingActivities } from '../../activities/booking.activities.js';
+import { createStripeGateway } from '../../infra/stripe/stripe.gateway.js';
+import { createActivityDeps } from '../../workers/activity-deps.js';
 
 const HOLD_TTL_MS = 6_000;
 let stack: Stack;
@@ -184,6 +187,28 @@ describe('payment paths', () => {
       headers: { ...(await signIn(stack)).auth, 'idempotency-key': crypto.randomUUID() },
     });
     expect(stranger.status).toBe(404);
+  });
+
+  it('undoes a payment whose capture took effect with a refund, once, when the saga compensates after it', async () => {
+    // The case: Stripe captured, yet every try of the capture step failed to say so, so the saga
+    // compensates. Cancelling a captured PaymentIntent fails for ever; the undo must refund it.
+    const traveller = await travellerOf(stack);
+    const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
+    expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
+    const row = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
+    const { deps, close } = createActivityDeps(stack.config, stack.orm, { providers: new Map(), payments: createStripeGateway(stack.stripe) });
+    try {
+      const activities = createBookingActivities(deps);
+      const undo = { bookingId, workflowId: row.workflowId, amountMinor: row.totalMinor, currency: row.currency, paymentMethodId: 'pm_card_visa' };
+      expect(await activities.voidPayment(undo)).toBe('REFUNDED');
+      expect(await activities.voidPayment(undo)).toBe('REFUNDED'); // a retried undo refunds nothing more
+    } finally {
+      await close();
+    }
+    const { payment } = await probesOf(stack).paymentOf(bookingId);
+    expect(payment).toMatchObject({ status: 'REFUNDED', refundedMinor: row.totalMinor });
+    const refunds = await stack.stripe.refunds.list({ payment_intent: payment.paymentIntentId });
+    expect(refunds.data.map((r) => r.amount)).toEqual([row.totalMinor]);
   });
 
   it('answers 200 to a correctly signed event of a type it does not handle', async () => {
