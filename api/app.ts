@@ -30,7 +30,7 @@ import { bookingRoutes } from './routes/bookings.js';
 import { searchRoutes } from './routes/search.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes } from './routes/health.js';
-import { createRouter } from './openapi.js';
+import { createRouter, withPortablePatterns } from './openapi.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { Redis } from '../infra/redis.js';
 import type Stripe from 'stripe';
@@ -154,13 +154,19 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/api/v1', api);
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'TravelConnect API',
-      version: '1.0.0',
-      description: 'Search flights, book them through a durable saga, pay by card. Errors are application/problem+json.',
-    },
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.get('/openapi.json', (c) => {
+    document ??= withPortablePatterns(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: {
+          title: 'TravelConnect API',
+          version: '1.0.0',
+          description: 'Search flights, book them through a durable saga, pay by card. Errors are application/problem+json.',
+        },
+      }),
+    );
+    return c.json(document);
   });
   // The reference page loads its script from a CDN, so it gets a CSP of its own.
   app.get('/docs', async (c, next) => {

@@ -40,3 +40,21 @@ export function problems(...codes: ErrorCode[]) {
     ]),
   );
 }
+
+/**
+ * A JSON Schema `pattern` is an ECMA-262 regex read in Unicode mode, written without delimiters;
+ * zod writes a regex that has flags as `source/flags`, which no validator understands. Only the
+ * Unicode flag can be dropped without changing the meaning; any other flag is a mistake in a schema.
+ */
+export function withPortablePatterns<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(withPortablePatterns) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const entries = Object.entries(node).map(([key, value]) => {
+    if (key !== 'pattern' || typeof value !== 'string') return [key, withPortablePatterns(value)];
+    const flagged = /^(.*)\/([a-z]+)$/s.exec(value);
+    if (!flagged) return [key, value];
+    if (flagged[2] !== 'u' && flagged[2] !== 'v') throw new Error(`a schema pattern has flags JSON Schema cannot express: /${flagged[2]}`);
+    return [key, flagged[1]];
+  });
+  return Object.fromEntries(entries) as T;
+}

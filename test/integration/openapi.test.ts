@@ -28,6 +28,23 @@ describe('the OpenAPI document', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('publishes patterns as JSON Schema regexes (no delimiters or flags) that mean what the server checks', () => {
+    const patterns: string[] = [];
+    JSON.stringify(document, (key, value: unknown) => {
+      if (key === 'pattern' && typeof value === 'string') patterns.push(value);
+      return value;
+    });
+    expect(patterns.length).toBeGreaterThan(5);
+    for (const pattern of patterns) {
+      expect(pattern, pattern).not.toMatch(/\/[a-z]+$/);
+      expect(() => new RegExp(pattern, 'u'), pattern).not.toThrow();
+    }
+    // The names' pattern keeps its meaning: letters of every script, not ASCII only.
+    const names = patterns.filter((p) => p.includes('\\p{L}'));
+    expect(names.length).toBeGreaterThan(0);
+    for (const pattern of names) expect(new RegExp(pattern, 'u').test("Zoë O'Brien-Łukasiewicz")).toBe(true);
+  });
+
   it('lists every route the app serves, and nothing it does not', () => {
     const served = stack.app.routes
       .filter((r) => r.method !== 'ALL' && !SELF.has(r.path))

@@ -124,10 +124,9 @@ export function wrongTypeFor(schema: FieldSchema): fc.Arbitrary<JsonText> | unde
   return fc.oneof(...JSON_TYPES.filter((t) => !accepted.has(t)).map((t) => valueOfType[t]));
 }
 
-/** zod emits a regex with flags as `source/flags`. */
+/** A JSON Schema pattern is read in Unicode mode. */
 function patternOf(pattern: string): RegExp {
-  const flagged = /^(.*\$)\/([dgimsuvy]*)$/s.exec(pattern);
-  return flagged ? new RegExp(flagged[1]!, flagged[2]) : new RegExp(pattern, 'u');
+  return new RegExp(pattern, 'u');
 }
 
 // Characters zod's e-mail pattern allows at all: anything else, or no @, cannot be an address.
