@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { loadConfigWithSealedSecretsOrExit } from '../infra/sealed-secrets.js';
 import { createLogger } from '../infra/logger.js';
 import { createOrm } from '../infra/db/orm.js';
+import { checkApplicationRole } from '../infra/db/roles.js';
 import { createDataKeyStore } from '../infra/db/data-key.store.js';
 import { createFieldCipher } from '../infra/crypto/field-cipher.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
@@ -18,6 +19,8 @@ import { createApp } from './app.js';
 const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'api');
 const orm = await createOrm(config.database);
+// Production refuses to run as the owner or a superuser: the API must not be able to change the schema or the audit log.
+await checkApplicationRole(orm, config, log);
 const keys = createKmsKeyService(config.kms);
 const codec = await createEncryptionCodec(keys);
 const temporal = await createTemporalClient(config.temporal, { payloadCodecs: [codec] });

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { createAuthComponents, type AuthComponents } from '../api/auth.components.js';
-import { loadConfig, type Config } from '../infra/config.js';
+import { loadConfig, requireMigrationDatabase, type Config } from '../infra/config.js';
 import { createFieldCipher } from '../infra/crypto/field-cipher.js';
 import { countBookingsByStatus } from '../infra/db/booking-stats.js';
 import { createDataKeyStore } from '../infra/db/data-key.store.js';
 import { User } from '../infra/db/entities.js';
-import { createOrm, migrate, type Orm } from '../infra/db/orm.js';
+import { createOrm, type Orm } from '../infra/db/orm.js';
+import { migrateDatabase } from '../infra/db/roles.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import type { Logger } from '../infra/logger.js';
 import { createMetrics } from '../infra/metrics.js';
@@ -39,13 +40,18 @@ export const QUICK = process.env.BENCH_QUICK === '1';
 /** The settings every bench process (and its children) loads, from the environment plus these. */
 export function benchEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const base = loadConfig({ ...process.env, NODE_ENV: 'test' });
-  const url = new URL(base.database.url);
-  url.pathname = `/${BENCH_DATABASE}`;
+  const bench = (of: string) => {
+    const url = new URL(of);
+    url.pathname = `/${BENCH_DATABASE}`;
+    return url.toString();
+  };
   return {
     ...process.env,
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? url.toString(),
+    // As production runs: the application role; the owner only creates and migrates tc_bench.
+    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? bench(base.database.url),
+    MIGRATION_DATABASE_URL: process.env.BENCH_MIGRATION_DATABASE_URL ?? bench(requireMigrationDatabase(base).url),
     TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
     REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX?.startsWith('bench:') ? process.env.REDIS_KEY_PREFIX : `bench:${randomUUID().slice(0, 8)}:`,
     // The load generator stands in for a reverse proxy on loopback and names each client's IP.
@@ -55,20 +61,19 @@ export function benchEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-/** Creates tc_bench when missing, applies the migrations, and readies the bench namespace. */
+/** Creates tc_bench when missing, applies the migrations as its owner, and readies the bench namespace. */
 export async function prepareBench(config: Config): Promise<void> {
-  const database = new URL(config.database.url).pathname.slice(1);
+  const owner = requireMigrationDatabase(config);
+  const database = new URL(owner.url).pathname.slice(1);
   if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`unexpected bench database name ${database}`);
-  const adminUrl = new URL(config.database.url);
+  const adminUrl = new URL(owner.url);
   adminUrl.pathname = '/postgres';
-  const admin = await createOrm({ ...config.database, url: adminUrl.toString(), poolMax: 1 });
+  const admin = await createOrm({ ...owner, url: adminUrl.toString(), poolMax: 1 });
   const exists = await admin.em.getConnection().execute<Array<{ n: number }>>('select count(*)::int as n from pg_database where datname = ?', [database]);
   // The name is checked above; DDL takes no parameters.
   if (exists[0]!.n === 0) await admin.em.getConnection().execute(`create database ${database}`);
   await admin.close();
-  const orm = await createOrm({ ...config.database, poolMax: 1 });
-  await migrate(orm);
-  await orm.close();
+  await migrateDatabase({ ...config, migrationDatabase: { ...owner, poolMax: 1 } });
   const connection = await Connection.connect({ address: config.temporal.address });
   await ensureNamespace(connection, config.temporal.namespace, 1);
   await ensureSearchAttributes(connection, config.temporal.namespace);

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, requireMigrationDatabase } from './config.js';
 import { productionEnv } from '../test/support/production-env.js';
 
 describe('config', () => {
@@ -9,6 +12,15 @@ describe('config', () => {
     expect(config.api.port).toBe(3000);
     expect(config.temporal.address).toBe('127.0.0.1:7233');
     expect(Object.isFrozen(config.database)).toBe(true);
+  });
+
+  it('connects the application as travelconnect_app and migrates as the owner, by default', () => {
+    const config = loadConfig({});
+    expect(new URL(config.database.url).username).toBe('travelconnect_app');
+    expect(new URL(config.database.url).password).toBeTruthy();
+    expect(new URL(requireMigrationDatabase(config).url).username).toBe('travelconnect');
+    expect(loadConfig({ MIGRATION_DATABASE_URL: 'postgres://owner:pw@db:5432/x' }).migrationDatabase?.url).toBe('postgres://owner:pw@db:5432/x');
+    expect(() => loadConfig({ MIGRATION_DATABASE_URL: 'db:5432' })).toThrow(/MIGRATION_DATABASE_URL: must be a URL/);
   });
 
   it('names the variable that is wrong', () => {
@@ -43,6 +55,31 @@ describe('config', () => {
     expect(() => loadConfig(productionEnv({ AUDIT_HMAC_KEY_FILE: '' }))).toThrow(/AUDIT_HMAC_KEY: production needs its own secret/);
     expect(() => loadConfig(productionEnv({ STRIPE_WEBHOOK_SECRET_FILE: '/nonexistent/secret' }))).toThrow(
       /STRIPE_WEBHOOK_SECRET_FILE: cannot read the file/,
+    );
+  });
+
+  it('keeps the owner\'s database URL out of the API and worker in production, and gives the migration job nothing else', () => {
+    const env = productionEnv();
+    expect(loadConfig(env).migrationDatabase).toBeUndefined();
+    expect(() => requireMigrationDatabase(loadConfig(env))).toThrow(/MIGRATION_DATABASE_URL: required to migrate/);
+    const owner = join(mkdtempSync(join(tmpdir(), 'tc-owner-')), 'owner-url');
+    writeFileSync(owner, 'postgresql://travelconnect:0wner-pass@db.internal:5432/travelconnect\n', { mode: 0o600 });
+    // However it is given, the application refuses it (and never echoes it).
+    const refused = () => loadConfig({ ...env, MIGRATION_DATABASE_URL_FILE: owner });
+    expect(refused).toThrow(/MIGRATION_DATABASE_URL: the owner's URL is refused by the API and worker in production/);
+    expect(refused).not.toThrow(/0wner-pass/);
+    expect(() => loadConfig(env, { MIGRATION_DATABASE_URL: 'postgresql://o:p@db/x' })).toThrow(/MIGRATION_DATABASE_URL: the owner's URL is refused/);
+
+    // The migration job: the owner's URL, mounted, and no other secret required.
+    const migration = loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: owner }, {}, 'migration');
+    expect(requireMigrationDatabase(migration).url).toBe('postgresql://travelconnect:0wner-pass@db.internal:5432/travelconnect');
+    expect(() => loadConfig({ NODE_ENV: 'production' }, {}, 'migration')).toThrow(/^Invalid configuration: MIGRATION_DATABASE_URL: production needs its own secret[^;]*$/);
+    expect(() => loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL: 'postgresql://o:p@db/x' }, {}, 'migration')).toThrow(
+      /MIGRATION_DATABASE_URL: plain environment values are refused in production/,
+    );
+    // A secret it is given anyway is still held to production's rules.
+    expect(() => loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: owner, STRIPE_SECRET_KEY: 'sk_live_x' }, {}, 'migration')).toThrow(
+      /STRIPE_SECRET_KEY: plain environment values are refused/,
     );
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEVELOPMENT_SECRETS, resolveSecrets } from './secrets.js';
+import { DEVELOPMENT_SECRETS, resolveSecrets, type SecretScope } from './secrets.js';
 
 /**
  * Every setting of every process, parsed once from the environment.
@@ -30,8 +30,11 @@ const schema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   PORT: port.default(3000),
 
+  // What the API, the worker and the admin tools connect as: the least-privileged travelconnect_app.
   DATABASE_URL: url(['postgres:', 'postgresql:']).default(DEVELOPMENT_SECRETS.DATABASE_URL),
   DATABASE_POOL_MAX: positiveInt.default(10),
+  // The owner of the schema, for migrations only (see SecretScope); production gives it to the migration job alone.
+  MIGRATION_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
   // Every key this deployment writes starts with it (tests use one per run).
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/).default('tc:'),
@@ -128,12 +131,15 @@ export function kmsSettings(env: NodeJS.ProcessEnv) {
 
 function toConfig(env: z.infer<typeof schema>) {
   const { NODE_ENV: nodeEnv } = env;
+  const migrationUrl = env.MIGRATION_DATABASE_URL ?? (nodeEnv === 'production' ? undefined : DEVELOPMENT_SECRETS.MIGRATION_DATABASE_URL);
   return {
     nodeEnv,
     isProduction: nodeEnv === 'production',
     logLevel: env.LOG_LEVEL,
     api: { host: env.API_HOST, port: env.PORT },
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    // Outside production the development owner by default; in production only the migration scope has it.
+    migrationDatabase: migrationUrl === undefined ? undefined : { url: migrationUrl, poolMax: 2 },
     redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
     temporal: {
       address: env.TEMPORAL_ADDRESS,
@@ -221,9 +227,16 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Parses the given environment (default: this process's) into a frozen Config. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, sealed: Readonly<Record<string, string>> = {}): Config {
-  const secrets = resolveSecrets(env, sealed);
+/**
+ * Parses the given environment (default: this process's) into a frozen Config. `scope` says which
+ * database role the process runs as: the application's (default) or, for migrations, the owner's.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  sealed: Readonly<Record<string, string>> = {},
+  scope: SecretScope = 'application',
+): Config {
+  const secrets = resolveSecrets(env, sealed, scope);
   // Empty strings mean "unset", as they do for most twelve-factor tools.
   const present = Object.fromEntries(Object.entries(secrets.env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
@@ -239,10 +252,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, sealed: Readonl
   return deepFreeze(toConfig(parsed.data));
 }
 
+/** The owner's connection settings (MIGRATION_DATABASE_URL), for migrations and the tools that create databases. */
+export function requireMigrationDatabase(config: Pick<Config, 'migrationDatabase'>): Config['database'] {
+  if (!config.migrationDatabase) throw new ConfigError(['MIGRATION_DATABASE_URL: required to migrate (production has no default)']);
+  return config.migrationDatabase;
+}
+
 /** For entry points: load the config or exit with one clear line naming the variable. */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, sealed: Readonly<Record<string, string>> = {}): Config {
+export function loadConfigOrExit(
+  env: NodeJS.ProcessEnv = process.env,
+  sealed: Readonly<Record<string, string>> = {},
+  scope: SecretScope = 'application',
+): Config {
   try {
-    return loadConfig(env, sealed);
+    return loadConfig(env, sealed, scope);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

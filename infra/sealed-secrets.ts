@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ConfigError, kmsSettings, loadConfigOrExit, type Config } from './config.js';
-import { SECRET_VARIABLES } from './secrets.js';
+import { SECRET_VARIABLES, type SecretScope } from './secrets.js';
 
 /**
  * A KMS-sealed secrets file (security.md 21): one JSON document `{ "version": 1, "ciphertext" }`
@@ -69,9 +69,12 @@ export async function openSealedSecrets(env: NodeJS.ProcessEnv = process.env): P
 }
 
 /** For entry points: the sealed secrets (if any) and the environment, parsed, or exit 78 naming the problem. */
-export async function loadConfigWithSealedSecretsOrExit(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+export async function loadConfigWithSealedSecretsOrExit(
+  env: NodeJS.ProcessEnv = process.env,
+  scope: SecretScope = 'application',
+): Promise<Config> {
   try {
-    return loadConfigOrExit(env, await openSealedSecrets(env));
+    return loadConfigOrExit(env, await openSealedSecrets(env), scope);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -2,14 +2,26 @@ import { readFileSync } from 'node:fs';
 
 /** The settings that are secrets: never logged, and in production never plain environment values. */
 export const SECRET_VARIABLES = [
-  'DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'AUDIT_HMAC_KEY',
+  'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'AUDIT_HMAC_KEY',
   'JWT_SIGNING_KEYS', 'AUTH_HMAC_KEY', 'CAPTCHA_SECRET', 'SMTP_URL',
 ] as const;
 type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
+/**
+ * What a process connects to Postgres as. `application` (API, worker, admin tools): DATABASE_URL,
+ * the least-privileged travelconnect_app. `migration` (`npm run migrate`): MIGRATION_DATABASE_URL,
+ * the owner of the schema, and none of the application's secrets. In production each gets only
+ * its own: the application refuses the owner's URL, so a compromised API cannot change the schema
+ * or rewrite the audit log with it.
+ */
+export type SecretScope = 'application' | 'migration';
+
 /** The development defaults; production refuses to start with any of them. */
 export const DEVELOPMENT_SECRETS: Readonly<Record<SecretVariable, string>> = {
-  DATABASE_URL: 'postgresql://travelconnect:travelconnect@127.0.0.1:5432/travelconnect',
+  // The application's role (migration 0006); the migration step gives it this password outside production.
+  DATABASE_URL: 'postgresql://travelconnect_app:development-only-app-password@127.0.0.1:5432/travelconnect',
+  // The owner of the database and its schema (infra/dev/services.ts creates it locally).
+  MIGRATION_DATABASE_URL: 'postgresql://travelconnect:travelconnect@127.0.0.1:5432/travelconnect',
   STRIPE_SECRET_KEY: 'sk_test_localstripe',
   STRIPE_WEBHOOK_SECRET: 'whsec_development_only',
   AUDIT_HMAC_KEY: 'development-only-audit-hmac-key-0000',
@@ -24,18 +36,27 @@ export const DEVELOPMENT_SECRETS: Readonly<Record<SecretVariable, string>> = {
  * Resolves `<NAME>_FILE` (a mounted secret: the file's content, trimmed) into `<NAME>`.
  * In production a secret must come from a file: a plain `<NAME>` is refused, and so is a
  * development default, so a forgotten mount stops start-up instead of running on a known key.
+ * In production the scope's secrets are required and the owner's URL is refused outside its scope.
  * Returns the environment to parse and the problems found, one line per variable.
  */
 export function resolveSecrets(
   env: NodeJS.ProcessEnv,
   /** Secrets opened from a KMS-sealed file (infra/sealed-secrets.ts); they count as mounted. */
   sealed: Readonly<Record<string, string>> = {},
+  scope: SecretScope = 'application',
 ): { env: NodeJS.ProcessEnv; problems: string[] } {
   const production = env.NODE_ENV === 'production';
   const resolved: NodeJS.ProcessEnv = { ...env };
   const problems: string[] = [];
   for (const name of SECRET_VARIABLES) {
     const file = env[`${name}_FILE`];
+    const ownerUrl = name === 'MIGRATION_DATABASE_URL';
+    if (production && ownerUrl && scope === 'application') {
+      if (sealed[name] !== undefined || env[name] || file) {
+        problems.push(`${name}: the owner's URL is refused by the API and worker in production; only the migration job (npm run migrate) gets it`);
+      }
+      continue;
+    }
     if (sealed[name] !== undefined) {
       if (env[name] || file) problems.push(`${name}: set in the sealed secrets file and in the environment; keep one`);
       resolved[name] = sealed[name];
@@ -50,7 +71,9 @@ export function resolveSecrets(
       problems.push(`${name}: plain environment values are refused in production; mount it and set ${name}_FILE`);
     }
     const value = resolved[name] || undefined;
-    if (production && (value === undefined || value === DEVELOPMENT_SECRETS[name])) {
+    // The migration job needs the owner's URL and nothing else; what it is given is still checked.
+    const required = scope === 'application' || ownerUrl;
+    if (production && (required || value !== undefined) && (value === undefined || value === DEVELOPMENT_SECRETS[name])) {
       problems.push(`${name}: production needs its own secret (missing or the development default)`);
     }
   }

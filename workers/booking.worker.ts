@@ -4,6 +4,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigWithSealedSecretsOrExit } from '../infra/sealed-secrets.js';
 import { createLogger } from '../infra/logger.js';
 import { createOrm } from '../infra/db/orm.js';
+import { checkApplicationRole } from '../infra/db/roles.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
@@ -23,6 +24,8 @@ if (config.workerMetrics.port > 0) {
 }
 const orm = await createOrm(config.database);
 const keys = createKmsKeyService(config.kms);
+// Production refuses to run as the owner or a superuser, as the API does.
+await checkApplicationRole(orm, config, log);
 const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
 // The workflows upsert these; a namespace without them would fail every booking.
 const operator = await Connection.connect({ address: config.temporal.address });

@@ -1,11 +1,7 @@
 import { loadConfigWithSealedSecretsOrExit } from '../sealed-secrets.js';
-import { createOrm, migrate } from './orm.js';
+import { migrateDatabase } from './roles.js';
 
-// `npm run migrate`: applies pending migrations to DATABASE_URL.
-const config = await loadConfigWithSealedSecretsOrExit();
-const orm = await createOrm(config.database);
-try {
-  await migrate(orm);
-} finally {
-  await orm.close();
-}
+// `npm run migrate`: applies pending migrations as the owner (MIGRATION_DATABASE_URL); outside
+// production it also gives the application role (DATABASE_URL) its password.
+const config = await loadConfigWithSealedSecretsOrExit(process.env, 'migration');
+await migrateDatabase(config);

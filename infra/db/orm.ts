@@ -9,6 +9,7 @@ import { Migration0004AuditLog } from './migrations/0004-audit-log.migration.js'
 import { Migration0005Identity } from './migrations/0005-identity.migration.js';
 import { Migration0006AuditCheckpoints } from './migrations/0006-audit-checkpoints.migration.js';
 import { Migration0007AdminIndexes } from './migrations/0007-admin-indexes.migration.js';
+import { Migration0008AppRoleNoDdl } from './migrations/0008-app-role-no-ddl.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
@@ -19,6 +20,7 @@ const migrationsList = [
   { name: '0005-identity', class: Migration0005Identity },
   { name: '0006-audit-checkpoints', class: Migration0006AuditCheckpoints },
   { name: '0007-admin-indexes', class: Migration0007AdminIndexes },
+  { name: '0008-app-role-no-ddl', class: Migration0008AppRoleNoDdl },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */
@@ -38,7 +40,7 @@ export async function createOrm(database: Config['database'], options: { debug?:
 
 export type Orm = Awaited<ReturnType<typeof createOrm>>;
 
-/** Applies pending migrations; safe to run on every start. */
+/** Applies pending migrations on an ORM opened as the owner (see migrateDatabase in roles.ts); safe to run on every start. */
 export async function migrate(orm: Orm): Promise<void> {
   await orm.getMigrator().up();
 }

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../config.js';
+import { requireMigrationDatabase, type Config } from '../config.js';
 import {
   childService, hostPort, isLocalHost, portAnswers, rawExchange, reusedHandle, run, since, startedHandle,
   tail, waitUntilReady, type RunResult, type ServiceContext,
@@ -50,14 +50,15 @@ async function findCluster(port: number): Promise<Cluster> {
 
 const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
-/** Creates or updates DATABASE_URL's role and database; idempotent, so it runs on every start. */
+/** Creates or updates MIGRATION_DATABASE_URL's role (the owner) and database; idempotent, so it runs on every start. */
 async function ensureRoleAndDatabase(ctx: ServiceContext, databaseUrl: string, port: number): Promise<void> {
   const url = new URL(databaseUrl);
   const role = decodeURIComponent(url.username) || 'postgres';
   const database = decodeURIComponent(url.pathname.slice(1)) || role;
   const password = url.password ? ` PASSWORD ${literal(decodeURIComponent(url.password))}` : '';
   // format(%I) quotes identifiers server-side; CREATE DATABASE cannot run inside DO, hence \gexec.
-  // CREATEROLE lets migration 0006 create travelconnect_app, the application's least-privileged role.
+  // CREATEROLE lets migration 0006 create travelconnect_app, the application's least-privileged role,
+  // and the migration step (infra/db/roles.ts) give it DATABASE_URL's password.
   const sql = [
     `SELECT format('CREATE ROLE %I', ${literal(role)}) WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(role)}) \\gexec`,
     `SELECT format('ALTER ROLE %I WITH LOGIN CREATEDB CREATEROLE', ${literal(role)}) || ${literal(password)} \\gexec`,
@@ -73,7 +74,7 @@ async function ensureRoleAndDatabase(ctx: ServiceContext, databaseUrl: string, p
 }
 
 async function postgres(ctx: ServiceContext): Promise<ServiceHandle> {
-  const { url } = ctx.config.database;
+  const { url } = requireMigrationDatabase(ctx.config);
   const { host, port } = hostPort(url, 5432);
   let handle = reusedHandle('postgres');
   if (await portAnswers(host, port)) ctx.log(`postgres: reusing ${host}:${port}`);

@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '../config.js';
-import { createOrm, migrate } from '../db/orm.js';
+import { migrateDatabase } from '../db/roles.js';
 import { ensureServices } from './services.js';
 import { portAnswers, stopChild } from './process.js';
 
 /**
- * `npm run up`: every local service (reused when already running), migrations, then the
- * API and the worker in the foreground until Ctrl-C, which stops only what this started.
+ * `npm run up`: every local service (reused when already running), migrations as the owner, then
+ * the API and the worker (as travelconnect_app) in the foreground until Ctrl-C, which stops only
+ * what this started.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const config = loadConfigOrExit();
@@ -47,9 +48,8 @@ function start(name: string, entry: string): void {
 }
 
 await services;
-const orm = await createOrm(config.database);
-await migrate(orm);
-await orm.close();
+// As the owner; the API and the worker then connect as the application role (DATABASE_URL).
+await migrateDatabase(config);
 say('migrations applied');
 
 start('worker', 'workers/booking.worker.ts');

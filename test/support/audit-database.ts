@@ -2,23 +2,42 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { appendAudit } from '../../infra/audit/audit-log.js';
-import { loadConfig } from '../../infra/config.js';
-import { createOrm, migrate, type Orm } from '../../infra/db/orm.js';
+import { loadConfig, requireMigrationDatabase } from '../../infra/config.js';
+import { createOrm, type Orm } from '../../infra/db/orm.js';
+import { migrateDatabase } from '../../infra/db/roles.js';
 
 /**
- * A migrated database of its own, for tests that cut, trim and rewrite the whole audit log, with
- * psql as the cluster superuser (peer authentication) to play the tamperer the chain must catch.
+ * A migrated database of its own, for tests that cut, trim and rewrite the whole audit log:
+ * `orm` is the application role (travelconnect_app), as the API and worker connect; `owner` the
+ * role that migrated it; psql as the cluster superuser (peer authentication) plays the tamperer
+ * the chain must catch.
  */
 export async function createAuditDatabase() {
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: inject('databaseUrl') });
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    MIGRATION_DATABASE_URL: inject('migrationDatabaseUrl'),
+  });
   // Digits and hex only: DDL takes no parameters.
   const name = `tc_audit_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const url = new URL(config.database.url);
-  url.pathname = `/${name}`;
-  const admin = await createOrm(config.database);
+  const on = (base: string) => {
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    return url;
+  };
+  const url = on(config.database.url);
+  const ownerDatabase = requireMigrationDatabase(config);
+  const ownerUrl = on(ownerDatabase.url);
+  const admin = await createOrm(ownerDatabase);
   await admin.em.getConnection().execute(`create database ${name}`);
+  await migrateDatabase({
+    isProduction: false,
+    database: { ...config.database, url: url.toString() },
+    migrationDatabase: { ...ownerDatabase, url: ownerUrl.toString() },
+  });
   const orm = await createOrm({ ...config.database, url: url.toString() });
-  await migrate(orm);
+  const owner = await createOrm({ ...ownerDatabase, url: ownerUrl.toString() });
   const key = config.audit.hmacKey;
 
   const superuser = (sql: string): string =>
@@ -43,8 +62,10 @@ export async function createAuditDatabase() {
     );
 
   return {
+    /** The application role's URL of this database. */
     url,
     orm,
+    owner,
     key,
     superuser,
     superuserError,
@@ -52,7 +73,7 @@ export async function createAuditDatabase() {
     reset: () => tamper('truncate audit_log, audit_checkpoints restart identity'),
     /** Replaces the 18 months a trim must wait, as the owner may (the interval is a trusted literal). */
     setMinTrimAge: (interval: string) =>
-      orm.em.getConnection().execute(`create or replace function audit_min_trim_age() returns interval language sql stable as $$ select interval '${interval}' $$`),
+      owner.em.getConnection().execute(`create or replace function audit_min_trim_age() returns interval language sql stable as $$ select interval '${interval}' $$`),
     /** Appends n events through the application path; returns their seqs. */
     async append(n: number, on: Orm = orm): Promise<string[]> {
       for (let i = 0; i < n; i += 1) {
@@ -62,6 +83,7 @@ export async function createAuditDatabase() {
     },
     async drop() {
       await orm.close();
+      await owner.close();
       await admin.em.getConnection().execute(`drop database if exists ${name} with (force)`);
       await admin.close();
     },

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from '../../infra/config.js';
-import { createOrm, migrate } from '../../infra/db/orm.js';
+import { loadConfig, requireMigrationDatabase } from '../../infra/config.js';
+import { createOrm } from '../../infra/db/orm.js';
+import { migrateDatabase } from '../../infra/db/roles.js';
 import { ensureServices } from '../../infra/dev/services.js';
 import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
 import { ensureNamespace } from '../../infra/temporal/namespace.js';
@@ -13,11 +14,17 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** This run's database as the application role (travelconnect_app): what the API and worker use. */
     databaseUrl: string;
+    /** The same database as its owner, for tests that migrate, create databases or play the operator. */
+    migrationDatabaseUrl: string;
   }
 }
 
-/** Starts whatever real service is not running yet, and gives this run a database of its own. */
+/**
+ * Starts whatever real service is not running yet, and gives this run a database of its own,
+ * migrated by its owner; the tests' stacks connect to it as the application role.
+ */
 export default async function setup(project: TestProject) {
   const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
   const services = await ensureServices(config, {
@@ -34,14 +41,22 @@ export default async function setup(project: TestProject) {
 
   const database = `tc_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
   // The database name is built above from digits and hex only; DDL takes no parameters.
-  const admin = await createOrm(config.database);
+  const owner = requireMigrationDatabase(config);
+  const admin = await createOrm(owner);
   await admin.em.getConnection().execute(`create database ${database}`);
-  const url = new URL(config.database.url);
-  url.pathname = `/${database}`;
-  const orm = await createOrm({ ...config.database, url: url.toString() });
-  await migrate(orm);
-  await orm.close();
-  project.provide('databaseUrl', url.toString());
+  const on = (base: string) => {
+    const url = new URL(base);
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  const urls = { app: on(config.database.url), owner: on(owner.url) };
+  await migrateDatabase({
+    isProduction: false,
+    database: { ...config.database, url: urls.app },
+    migrationDatabase: { ...owner, url: urls.owner },
+  });
+  project.provide('databaseUrl', urls.app);
+  project.provide('migrationDatabaseUrl', urls.owner);
 
   return async () => {
     await admin.em.getConnection().execute(`drop database if exists ${database} with (force)`);

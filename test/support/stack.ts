@@ -68,8 +68,10 @@ export async function startStack(
     REDIS_KEY_PREFIX: `test:${runId}:`,
     TEMPORAL_NAMESPACE: TEST_NAMESPACE,
     DATABASE_URL: inject('databaseUrl'),
+    // As production runs: the application role; the owner's URL names this run's database too.
     SANDBOX_PROVIDER_URL: sandboxUrl,
     HOTEL_PROVIDER_URL: `${sandboxUrl}/hotels`,
+    MIGRATION_DATABASE_URL: inject('migrationDatabaseUrl'),
     // The sandbox process serves the local CAPTCHA verifier too (infra/captcha).
     CAPTCHA_VERIFY_URL: `${sandboxUrl}/captcha/siteverify`,
     // Tests stand in for a reverse proxy on loopback: each simulated client names its IP.
