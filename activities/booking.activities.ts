@@ -1,13 +1,23 @@
+import type { Passenger } from '../domain/booking.schemas.js';
 import { BookingFailure } from '../domain/errors.js';
 import type { FareRule } from '../domain/fare-rules.js';
 import { withFailureTypes } from './failures.js';
-import type { Authorization, BookingRepository, PaymentGateway, ProviderClient } from './booking.ports.js';
+import {
+  DATA_KEY_DESTROYED,
+  type Authorization,
+  type BookingRepository,
+  type FieldDecrypter,
+  type PaymentGateway,
+  type ProviderClient,
+} from './booking.ports.js';
 
 export interface BookingActivityDeps {
   bookings: BookingRepository;
   providers: ReadonlyMap<string, ProviderClient>;
   payments: PaymentGateway;
   priceTolerancePercent: number;
+  /** Opens the passengers' PII for the one call that hands it to a provider. */
+  cipher: FieldDecrypter;
 }
 
 export interface OfferRef {
@@ -35,6 +45,31 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     if (!found) throw new BookingFailure('OFFER_NOT_FOUND', `unknown provider ${name}`);
     return found;
   };
+
+  const erased = () =>
+    new BookingFailure('PASSENGER_DATA_ERASED', "The travellers' details were erased before the booking could be ticketed.");
+
+  // Plaintext exists only inside confirmHold: never returned, thrown or logged, so no history holds it.
+  async function travellersOf(bookingId: string): Promise<Passenger[]> {
+    const { userId, passengers } = await deps.bookings.loadPassengers(bookingId);
+    if (passengers.length === 0) throw erased();
+    const open = (ciphertext: string) =>
+      deps.cipher.decrypt(userId, ciphertext).catch((error: unknown) => {
+        // A destroyed key never comes back: retrying would only delay the undo.
+        if ((error as { code?: unknown } | null)?.code === DATA_KEY_DESTROYED) throw erased();
+        throw error;
+      });
+    return Promise.all(
+      passengers.map(async (p) => ({
+        givenName: p.givenName,
+        familyName: p.familyName,
+        dateOfBirth: await open(p.dateOfBirth),
+        passportNumber: await open(p.passportNumber),
+        passportCountry: p.passportCountry,
+        nationality: p.nationality,
+      })),
+    );
+  }
 
   // The same key and parameters every time: Stripe answers a repeat with the first PaymentIntent.
   const authorize = (input: PaymentInput) =>
@@ -91,7 +126,8 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     },
 
     async confirmHold(input: StepInput & OfferRef & { holdId: string }): Promise<{ confirmationCode: string }> {
-      const { confirmationCode } = await provider(input.provider).confirm(input.holdId);
+      const client = provider(input.provider);
+      const { confirmationCode } = await client.confirm(input.holdId, await travellersOf(input.bookingId));
       await deps.bookings.updateItem(input.bookingId, input.offerId, { state: 'CONFIRMED', confirmationCode });
       return { confirmationCode };
     },

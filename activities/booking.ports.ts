@@ -1,4 +1,4 @@
-import type { FlightSearch, HotelSearch, Offer, OfferKind } from '../domain/booking.schemas.js';
+import type { FlightSearch, HotelSearch, Offer, OfferKind, Passenger } from '../domain/booking.schemas.js';
 import type { FareRule } from '../domain/fare-rules.js';
 
 /**
@@ -17,7 +17,11 @@ export interface ProviderClient {
   /** `reference` is our idempotency key: the same reference returns the same hold. */
   hold(offerId: string, seats: number, reference: string): Promise<ProviderHold>;
   findHold(reference: string): Promise<ProviderHold | undefined>;
-  confirm(holdId: string): Promise<{ confirmationCode: string }>;
+  /**
+   * Tickets or commits a hold for these travellers, in plaintext: each adapter sends only what its
+   * supplier needs, and returns nothing of them.
+   */
+  confirm(holdId: string, travellers: readonly Passenger[]): Promise<{ confirmationCode: string }>;
   /** Releases an unconfirmed hold, or cancels a confirmed one; idempotent. */
   releaseOrCancel(holdId: string): Promise<void>;
 }
@@ -52,6 +56,24 @@ export interface PaymentGateway {
   refund(paymentIntentId: string, amountMinor: number, idempotencyKey: string): Promise<void>;
 }
 
+/** A passenger as stored: birth date and passport number are field-encrypted under the booking user's data key. */
+export interface StoredPassenger {
+  givenName: string;
+  familyName: string;
+  dateOfBirth: string;
+  passportNumber: string;
+  passportCountry: string;
+  nationality: string;
+}
+
+/** What `FieldDecrypter.decrypt` rejects with, as `code`, once the user's data key has been destroyed (erasure). */
+export const DATA_KEY_DESTROYED = 'DATA_KEY_DESTROYED';
+
+/** Opens a user's field-encrypted PII (infra/crypto/field-cipher). */
+export interface FieldDecrypter {
+  decrypt(userId: string, ciphertext: string): Promise<string>;
+}
+
 /** The booking rows the saga keeps current. */
 export interface BookingRepository {
   setStatus(bookingId: string, status: string, failure?: { code: string; message: string }): Promise<void>;
@@ -79,4 +101,6 @@ export interface BookingRepository {
     paymentIntentId?: string;
   }>;
   recordRefund(bookingId: string, paymentIntentId: string, refundedMinor: number): Promise<void>;
+  /** The booking's passengers, still encrypted, and whose data key opens them; none once erased. */
+  loadPassengers(bookingId: string): Promise<{ userId: string; passengers: StoredPassenger[] }>;
 }

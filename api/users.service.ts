@@ -19,11 +19,31 @@ export interface UserServiceDeps {
   taskQueue: string;
   auditKey: string;
   deletionGraceMs: number;
+  /** Audit rows the export reads per query; 500 unless set. */
+  exportPageSize?: number;
 }
 
 export const accountDeletionWorkflowId = (userId: string) => `account-deletion-${userId}`;
 
 export function createUserService(deps: UserServiceDeps) {
+  const pageSize = deps.exportPageSize ?? 500;
+
+  // Keyset pages by seq: no row skipped or repeated while others are appended, and no entity kept.
+  async function* auditRowsOf(userId: string) {
+    const em = deps.orm.em.fork();
+    const who = `user:${userId}`;
+    for (let after = '0'; ; ) {
+      const page = await em.find(
+        AuditEntry,
+        { $or: [{ actor: who }, { resource: who }], seq: { $gt: after } },
+        { orderBy: { seq: 'asc' }, limit: pageSize, fields: ['seq', 'occurredAt', 'action', 'result', 'ip'], disableIdentityMap: true },
+      );
+      yield* page;
+      if (page.length < pageSize) return;
+      after = page.at(-1)!.seq;
+    }
+  }
+
   async function profile(user: IUser) {
     const phone = user.phone ? mask(await deps.cipher.decrypt(user.id, user.phone), 4) : null;
     return {
@@ -97,7 +117,10 @@ export function createUserService(deps: UserServiceDeps) {
       const decrypt = (value: string) => deps.cipher.decrypt(userId, value);
       const bookings = await em.find(Booking, { user: userId }, { populate: ['items', 'payments'], orderBy: { createdAt: 'asc' } });
       const sessions = await em.find(Session, { user: userId }, { orderBy: { createdAt: 'asc' } });
-      const audit = await em.find(AuditEntry, { $or: [{ actor: `user:${userId}` }, { resource: `user:${userId}` }] }, { orderBy: { seq: 'asc' }, limit: 1000 });
+      const auditEvents: Array<{ occurredAt: string; action: string; result: string; ip: string | null }> = [];
+      for await (const a of auditRowsOf(userId)) {
+        auditEvents.push({ occurredAt: a.occurredAt.toISOString(), action: a.action, result: a.result, ip: a.ip ?? null });
+      }
       return {
         exportedAt: new Date().toISOString(),
         profile: {
@@ -129,7 +152,7 @@ export function createUserService(deps: UserServiceDeps) {
           payments: b.payments.getItems().map((p) => ({ status: p.status, amountMinor: p.amountMinor, refundedMinor: p.refundedMinor, currency: p.currency })),
         }))),
         sessions: sessions.map((s) => ({ id: s.id, device: s.device, ip: s.ip, createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(), revokedAt: s.revokedAt?.toISOString() ?? null })),
-        auditEvents: audit.map((a) => ({ occurredAt: a.occurredAt.toISOString(), action: a.action, result: a.result, ip: a.ip ?? null })),
+        auditEvents,
       };
     },
 

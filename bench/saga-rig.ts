@@ -10,6 +10,8 @@ import type { BookingRepository } from '../activities/booking.ports.js';
 import type { BookingStatus } from '../domain/booking-status.js';
 import { TERMINAL_STATUSES } from '../domain/booking-status.js';
 import type { Config } from '../infra/config.js';
+import { createFieldCipher } from '../infra/crypto/field-cipher.js';
+import { createDataKeyStore } from '../infra/db/data-key.store.js';
 import { User } from '../infra/db/entities.js';
 import { createOrm, type Orm } from '../infra/db/orm.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
@@ -81,6 +83,19 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
   const em = orm.em.fork();
   em.create(User, { id: userId, email: `bench-saga-${userId}@example.test`, role: 'user', name: 'Bench Saga', emailVerifiedAt: new Date() });
   await em.flush();
+  // One traveller, encrypted under the bench user's key as the API stores passengers: confirmHold decrypts it.
+  const cipher = createFieldCipher({ keys, store: createDataKeyStore(orm) });
+  const passengers = JSON.stringify([
+    {
+      givenName: 'Ada',
+      familyName: 'Lovelace',
+      dateOfBirth: await cipher.encrypt(userId, '1985-12-10'),
+      passportNumber: await cipher.encrypt(userId, 'X1234567'),
+      passportHint: '*****567',
+      passportCountry: 'GB',
+      nationality: 'GB',
+    },
+  ]);
   let batchNumber = 0;
 
   /** n bookings in Postgres (PENDING, one item each, on flights of their own) and their saga inputs. */
@@ -91,9 +106,9 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
     const json = JSON.stringify(rows.map((r) => ({ id: r.id, key: r.key, item: r.item, offer_id: r.offerId, minor: r.expectedMinor })));
     await orm.em.getConnection().execute(
       `insert into bookings (id, user_id, workflow_id, idempotency_key, request_hash, status, total_minor, currency, passengers, contact_email, contact_phone, created_at, updated_at)
-       select x.id, ?, 'booking-bench-' || x.id, x.key, repeat('0', 64), 'PENDING', x.minor, 'EUR', '[]'::jsonb, 'bench@example.test', 'v1:none', now(), now()
+       select x.id, ?, 'booking-bench-' || x.id, x.key, repeat('0', 64), 'PENDING', x.minor, 'EUR', ?::jsonb, 'bench@example.test', 'v1:none', now(), now()
        from json_to_recordset(?::json) as x(id uuid, key uuid, item uuid, offer_id text, minor int)`,
-      [userId, json],
+      [userId, passengers, json],
     );
     await orm.em.getConnection().execute(
       `insert into booking_items (id, booking_id, offer_id, provider, kind, price_minor, currency, state)
@@ -117,7 +132,7 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
 
   /** The activity deps of the worker process, with the booking repository reporting terminal statuses. */
   function depsFor(fakes: Fakes, onStatus: (bookingId: string, status: BookingStatus, at: number) => void) {
-    const { deps, close } = createActivityDeps(config, orm, { providers: fakes.providers, payments: fakes.payments });
+    const { deps, close } = createActivityDeps(config, orm, { providers: fakes.providers, payments: fakes.payments, keys });
     const bookings: BookingRepository = {
       ...deps.bookings,
       async setStatus(bookingId, status, failure) {

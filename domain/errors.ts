@@ -6,6 +6,8 @@ export const BOOKING_FAILURE_CODES = [
   'SOLD_OUT',
   'PAYMENT_DECLINED',
   'PROVIDER_REJECTED',
+  // The travellers' details were erased (their data key destroyed) before the booking was ticketed.
+  'PASSENGER_DATA_ERASED',
 ] as const;
 export type BookingFailureCode = (typeof BOOKING_FAILURE_CODES)[number];
 

@@ -3,25 +3,52 @@ import type { PaymentGateway, ProviderClient } from '../activities/booking.ports
 import { appendAudit } from '../infra/audit/audit-log.js';
 import { createAuditMaintenance } from '../infra/audit/audit-checkpoints.js';
 import type { Config } from '../infra/config.js';
+import { createFieldCipher, type KeyService } from '../infra/crypto/field-cipher.js';
 import { createBookingRepository } from '../infra/db/booking.repository.js';
+import { createDataKeyStore } from '../infra/db/data-key.store.js';
 import { createErasureStore } from '../infra/db/erasure.store.js';
 import type { Orm } from '../infra/db/orm.js';
 import { createRetentionStore } from '../infra/db/retention.store.js';
+import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createMailDelivery } from '../infra/mail/mail-delivery.js';
 
-/** What every activity needs, built the same way by the worker process and by the tests. */
-export function createActivityDeps(config: Config, orm: Orm, io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway }) {
+/**
+ * What every activity needs, built the same way by the worker process and by the tests.
+ * `keys` unwraps the users' data keys; without it a KMS client of its own is made from config.
+ */
+export function createActivityDeps(
+  config: Config,
+  orm: Orm,
+  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; keys?: KeyService },
+) {
   const mail = createMailDelivery(orm, config);
+  const ownKms = io.keys ? undefined : createKmsKeyService(config.kms);
+  const cipher = createFieldCipher({ keys: io.keys ?? ownKms!, store: createDataKeyStore(orm) });
+  const erasure = createErasureStore(orm);
   const deps: ActivityDeps = {
     bookings: createBookingRepository(orm, { auditKey: config.audit.hmacKey }),
     providers: io.providers,
     payments: io.payments,
     priceTolerancePercent: config.providers.priceTolerancePercent,
+    cipher,
     retention: createRetentionStore(orm),
     deliverMail: mail.deliver,
-    erasure: createErasureStore(orm),
+    erasure: {
+      async eraseAccount(userId) {
+        const outcome = await erasure.eraseAccount(userId);
+        // The destroyed key must not live on in this process's cache.
+        cipher.forget(userId);
+        return outcome;
+      },
+    },
     audit: (event) => orm.em.fork().transactional((em) => appendAudit(em, config.audit.hmacKey, event)),
     auditMaintenance: createAuditMaintenance(orm, config.audit.hmacKey),
   };
-  return { deps, close: mail.close };
+  return {
+    deps,
+    close() {
+      mail.close();
+      ownKms?.destroy();
+    },
+  };
 }

@@ -46,6 +46,7 @@ const connection = await NativeConnection.connect({ address: config.temporal.add
 const activities = createActivityDeps(config, orm, {
   providers: createProviders(config.providers),
   payments: createStripeGateway(createStripeClient(config.stripe)),
+  keys,
 });
 const worker = await createBookingWorker({
   connection,

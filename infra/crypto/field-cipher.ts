@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { DATA_KEY_DESTROYED } from '../../activities/booking.ports.js';
 
 /** Wraps and unwraps data keys; KMS in every environment (local-kms in development). */
 export interface KeyService {
@@ -21,6 +22,15 @@ export interface FieldCipherOptions {
   /** Uses of one cached plaintext key before KMS is asked again (bounds what a leaked cache entry covers). */
   cacheMaxUses?: number;
   now?: () => number;
+}
+
+/** The user has no data key (never made, or destroyed at erasure): nothing of theirs decrypts, now or later. */
+export class DataKeyDestroyedError extends Error {
+  readonly code = DATA_KEY_DESTROYED;
+  constructor() {
+    super('no data key for this user');
+    this.name = 'DataKeyDestroyedError';
+  }
 }
 
 const VERSION = 'v1';
@@ -74,7 +84,7 @@ export function createFieldCipher(options: FieldCipherOptions) {
       return remember(userId, Buffer.from(await options.keys.decryptDataKey(Buffer.from(stored, 'base64'), context(userId))));
     }
     // Decrypting never makes a key: without one (never made, or destroyed at erasure) nothing decrypts.
-    if (!create) throw new Error('no data key for this user');
+    if (!create) throw new DataKeyDestroyedError();
     const fresh = await options.keys.generateDataKey(context(userId));
     const wrapped = Buffer.from(fresh.wrapped).toString('base64');
     const winner = await options.store.saveIfAbsent(userId, wrapped);

@@ -94,6 +94,13 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
         });
       });
     },
+    async loadPassengers(bookingId) {
+      const booking = await orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { fields: ['user', 'passengers'] });
+      return {
+        userId: booking.user.id,
+        passengers: booking.passengers.map(({ passportHint: _hint, ...passenger }) => passenger),
+      };
+    },
     async findPaymentIntentId(bookingId) {
       const payment = await orm.em.fork().findOne(Payment, { booking: bookingId }, { orderBy: { createdAt: 'desc' } });
       return payment?.paymentIntentId;

@@ -148,8 +148,11 @@ export function createStayBridgeProvider(options: { baseUrl: string; timeoutMs: 
       const found = data.reservations[0];
       return found ? toHold(found) : undefined;
     },
-    async confirm(holdId) {
-      const { status, data } = await call<{ reservation: WireReservation }>('POST', `/reservations/${encodeURIComponent(holdId)}/commit`);
+    // A hotel is told who stays, by name, and nothing more: no birth date, no passport.
+    async confirm(holdId, travellers) {
+      const [lead, ...others] = travellers.map((t) => ({ givenName: t.givenName, familyName: t.familyName }));
+      const body = { leadGuest: lead, guests: others };
+      const { status, data } = await call<{ reservation: WireReservation }>('POST', `/reservations/${encodeURIComponent(holdId)}/commit`, body);
       if (status !== 200) refuse(status, data, 'confirm');
       return { confirmationCode: data.reservation.voucher ?? '' };
     },

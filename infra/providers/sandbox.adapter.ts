@@ -105,8 +105,17 @@ export function createSandboxProvider(options: { baseUrl: string; timeoutMs: num
       const found = data.data[0];
       return found ? toHold(found) : undefined;
     },
-    async confirm(holdId) {
-      const { status, data } = await call<WireHold>('POST', `/v1/holds/${encodeURIComponent(holdId)}/confirm`);
+    // Ticketing takes the full manifest (APIS data); only the confirmation code comes back out.
+    async confirm(holdId, travellers) {
+      const passengers = travellers.map((t) => ({
+        given_name: t.givenName,
+        family_name: t.familyName,
+        date_of_birth: t.dateOfBirth,
+        passport_number: t.passportNumber,
+        passport_country: t.passportCountry,
+        nationality: t.nationality,
+      }));
+      const { status, data } = await call<WireHold>('POST', `/v1/holds/${encodeURIComponent(holdId)}/confirm`, { passengers });
       if (status !== 200) refuse(status, 'confirm');
       return { confirmationCode: data.confirmation_code ?? '' };
     },

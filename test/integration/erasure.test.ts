@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit } from '../../infra/audit/audit-log.js';
 import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
 import { createDataKeyStore } from '../../infra/db/data-key.store.js';
 import { Booking, Session, User } from '../../infra/db/entities.js';
@@ -46,6 +47,25 @@ describe('export and erasure', () => {
     expect(exported.bookings[0]!.passengers[0]!.dateOfBirth).toBe('1985-12-10');
     expect(exported.bookings[0]!.contact.phone).toBe('+447700900123');
     expect(exported.sessions.length).toBeGreaterThan(0);
+  });
+
+  it('exports every audit row about the caller, however many pages they fill', async () => {
+    const { client, account } = await bookedAccount();
+    // Past the 1000 rows the export once stopped at, through the audit writer so the chain stays whole.
+    const ROWS = 1_234;
+    await stack.orm.em.fork().transactional(async (em) => {
+      for (let n = 0; n < ROWS; n += 1) {
+        await appendAudit(em, stack.config.audit.hmacKey, { actor: `user:${account.userId}`, action: 'test.export-volume', resource: `user:${account.userId}`, result: String(n) });
+      }
+    });
+    const response = await client.call('GET', '/api/v1/users/me/export', { headers: account.auth });
+    expect(response.status).toBe(200);
+    const { auditEvents } = (await response.json()) as { auditEvents: Array<{ action: string; result: string }> };
+    // Every row once, oldest first, and the rows written before them too (sign-up, login).
+    const volume = auditEvents.filter((e) => e.action === 'test.export-volume').map((e) => e.result);
+    expect(volume).toEqual(Array.from({ length: ROWS }, (_, n) => String(n)));
+    expect(auditEvents.length).toBeGreaterThan(ROWS);
+    expect(auditEvents.findIndex((e) => e.action === 'test.export-volume')).toBeGreaterThan(0);
   });
 
   it('revokes sessions at once, then erases PII and destroys the data key so old ciphertext is unreadable; bookings keep their ids', async () => {

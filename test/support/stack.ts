@@ -67,11 +67,11 @@ export async function startStack(
     NODE_ENV: 'test',
     REDIS_KEY_PREFIX: `test:${runId}:`,
     TEMPORAL_NAMESPACE: TEST_NAMESPACE,
-    DATABASE_URL: inject('databaseUrl'),
     // As production runs: the application role; the owner's URL names this run's database too.
+    DATABASE_URL: inject('databaseUrl'),
+    MIGRATION_DATABASE_URL: inject('migrationDatabaseUrl'),
     SANDBOX_PROVIDER_URL: sandboxUrl,
     HOTEL_PROVIDER_URL: `${sandboxUrl}/hotels`,
-    MIGRATION_DATABASE_URL: inject('migrationDatabaseUrl'),
     // The sandbox process serves the local CAPTCHA verifier too (infra/captcha).
     CAPTCHA_VERIFY_URL: `${sandboxUrl}/captcha/siteverify`,
     // Tests stand in for a reverse proxy on loopback: each simulated client names its IP.
@@ -94,7 +94,7 @@ export async function startStack(
     taskQueue,
     dataConverter,
     tuning: options.workerTuning,
-    deps: createActivityDeps(config, orm, { providers, payments: createStripeGateway(stripe) }).deps,
+    deps: createActivityDeps(config, orm, { providers, payments: createStripeGateway(stripe), keys }).deps,
   });
   const running = worker?.run();
   const redis = createRedis(config.redis);

@@ -15,6 +15,8 @@ function staybridge(faults: Partial<HotelFaults> = {}) {
   return { app, call, search, advance: (ms: number) => (now += ms), setFaults: (f: Partial<HotelFaults>) => call('PUT', '/_control/faults', f) };
 }
 
+const guests = { leadGuest: { givenName: 'Ada', familyName: 'Lovelace' }, guests: [{ givenName: 'Grace', familyName: 'Hopper' }] };
+
 describe('StayBridge hotel sandbox', () => {
   it('shows the same hotels and totals for the same stay, priced per adult', async () => {
     const [one, two] = [await staybridge().search(2), await staybridge().search(2)];
@@ -46,7 +48,7 @@ describe('StayBridge hotel sandbox', () => {
     expect(again).toMatchObject({ status: 200, body: { reservation: { id: first.body.reservation.id } } });
 
     const id = first.body.reservation.id as string;
-    expect((await s.call('POST', `/reservations/${id}/commit`)).body.reservation).toMatchObject({ status: 'BOOKED', voucher: expect.stringMatching(/^SB-/) });
+    expect((await s.call('POST', `/reservations/${id}/commit`, guests)).body.reservation).toMatchObject({ status: 'BOOKED', voucher: expect.stringMatching(/^SB-/) });
     expect((await s.call('POST', `/reservations/${id}/void`)).body.reservation.status).toBe('CANCELLED');
     expect((await s.call('POST', `/reservations/${id}/void`)).body.reservation.status).toBe('CANCELLED');
     const listed = await s.call('GET', '/reservations?clientReference=booking-1%3Ahold');
@@ -58,7 +60,7 @@ describe('StayBridge hotel sandbox', () => {
     const [rate] = await s.search();
     const { body } = await s.call('POST', '/reservations', { rateKey: rate!.rateKey, rooms: 1, clientReference: 'r' });
     s.advance(120_001);
-    expect(await s.call('POST', `/reservations/${body.reservation.id}/commit`)).toMatchObject({ status: 410, body: { fault: { code: 'RESERVATION_LAPSED' } } });
+    expect(await s.call('POST', `/reservations/${body.reservation.id}/commit`, guests)).toMatchObject({ status: 410, body: { fault: { code: 'RESERVATION_LAPSED' } } });
   });
 
   it('decides availability and price when reserving: SOLD_OUT, PRICE_CHANGED', async () => {
@@ -75,6 +77,25 @@ describe('StayBridge hotel sandbox', () => {
       status: 409,
       body: { fault: { code: 'PRICE_CHANGED' } },
     });
+  });
+
+  it('commits with the guests\' names only, and shows them in the single-reservation retrieve alone', async () => {
+    const s = staybridge();
+    const [rate] = await s.search();
+    const { body } = await s.call('POST', '/reservations', { rateKey: rate!.rateKey, rooms: 1, clientReference: 'names' });
+    const commit = (request?: object) => s.call('POST', `/reservations/${body.reservation.id}/commit`, request);
+    const withPassport = { ...guests, leadGuest: { ...guests.leadGuest, passportNumber: 'X1234567' } };
+    for (const refused of [undefined, { guests: guests.guests }, withPassport]) {
+      expect(await commit(refused), JSON.stringify(refused)).toMatchObject({ status: 400, body: { fault: { code: 'INVALID_REQUEST' } } });
+    }
+    const crowd = { ...guests, guests: [...guests.guests, { givenName: 'Alan', familyName: 'Turing' }] };
+    expect(await commit(crowd)).toMatchObject({ status: 422, body: { fault: { code: 'OCCUPANCY_EXCEEDED' } } });
+
+    const committed = await commit(guests);
+    expect(committed.body.reservation.status).toBe('BOOKED');
+    expect(committed.body.reservation.leadGuest).toBeUndefined();
+    expect((await s.call('GET', '/reservations?clientReference=names')).body.reservations[0].guests).toBeUndefined();
+    expect((await s.call('GET', `/reservations/${body.reservation.id}`)).body.reservation).toMatchObject(guests);
   });
 
   it('runs out of rooms as they are reserved', async () => {

@@ -66,6 +66,9 @@ interface Reservation {
   total: { value: string; currency: 'EUR' };
   voucher: string | null;
   createdAt: string;
+  /** Who stays, by name only: shown by GET /reservations/:id alone. */
+  leadGuest: GuestName | null;
+  guests: GuestName[];
 }
 
 const stay = z.strictObject({ checkIn: z.iso.date(), checkOut: z.iso.date() }).refine((s) => nightsOf(s.checkIn, s.checkOut) >= 1);
@@ -81,6 +84,11 @@ const reservationRequest = z.strictObject({
   // The party, when it differs from the one the rate was quoted for: priced per adult.
   occupancy: z.strictObject({ adults: z.number().int().min(1).max(9) }).optional(),
 });
+
+// A hotel needs to know who arrives, not their documents: names only, and nothing else is accepted.
+const guestName = z.strictObject({ givenName: z.string().min(1).max(100), familyName: z.string().min(1).max(100) });
+type GuestName = z.infer<typeof guestName>;
+const commitRequest = z.strictObject({ leadGuest: guestName, guests: z.array(guestName).max(8).default([]) });
 
 const decimal = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
 
@@ -109,7 +117,11 @@ export function createHotelSandboxApp(options: HotelSandboxOptions) {
       .filter((r) => overlaps(r, checkIn, checkOut))
       .reduce((sum, r) => sum + r.rooms, 0);
   const validUntil = (key: RateKey) => new Date(key.issuedAtMs + options.offerTtlMs).toISOString();
-  const view = (r: Reservation) => ({ ...settle(r) });
+  // Every answer but the single-reservation retrieve leaves the guests out.
+  const view = (r: Reservation) => {
+    const { leadGuest: _lead, guests: _guests, ...rest } = settle(r);
+    return rest;
+  };
 
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -202,6 +214,8 @@ export function createHotelSandboxApp(options: HotelSandboxOptions) {
       total: { value: decimal(perAdultNow * adults * body.data.rooms), currency: 'EUR' },
       voucher: null,
       createdAt: new Date(now()).toISOString(),
+      leadGuest: null,
+      guests: [],
     };
     reservations.set(reservation.id, reservation);
     byReference.set(reservation.clientReference, reservation.id);
@@ -216,12 +230,17 @@ export function createHotelSandboxApp(options: HotelSandboxOptions) {
 
   app.get('/reservations/:id', (c) => {
     const reservation = reservations.get(c.req.param('id'));
-    return reservation ? c.json({ reservation: view(reservation) }) : fault(c, 404, 'RESERVATION_NOT_FOUND', 'no such reservation');
+    return reservation ? c.json({ reservation: settle(reservation) }) : fault(c, 404, 'RESERVATION_NOT_FOUND', 'no such reservation');
   });
 
-  app.post('/reservations/:id/commit', (c) => {
+  app.post('/reservations/:id/commit', async (c) => {
     const reservation = reservations.get(c.req.param('id'));
     if (!reservation) return fault(c, 404, 'RESERVATION_NOT_FOUND', 'no such reservation');
+    const body = commitRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) return fault(c, 400, 'INVALID_REQUEST', 'leadGuest with givenName and familyName is required; names only');
+    if (1 + body.data.guests.length > reservation.occupancy.adults) {
+      return fault(c, 422, 'OCCUPANCY_EXCEEDED', `the reservation is for ${reservation.occupancy.adults} adults`);
+    }
     settle(reservation);
     if (reservation.status === 'BOOKED') return c.json({ reservation: view(reservation) });
     if (reservation.status === 'LAPSED') return fault(c, 410, 'RESERVATION_LAPSED', 'the provisional reservation lapsed');
@@ -229,6 +248,8 @@ export function createHotelSandboxApp(options: HotelSandboxOptions) {
     if (faults.rejectConfirm) return fault(c, 422, 'COMMIT_REJECTED', 'the hotel refused the reservation');
     reservation.status = 'BOOKED';
     reservation.voucher = `SB-${reservation.id.slice(4, 12).toUpperCase()}`;
+    reservation.leadGuest = body.data.leadGuest;
+    reservation.guests = body.data.guests;
     return c.json({ reservation: view(reservation) });
   });
 

@@ -3,6 +3,9 @@ import { jsonCaller } from '../../../test/support/json-caller.js';
 import { createSandboxApp } from './sandbox.app.js';
 import { flightFor } from './inventory.js';
 
+const ada = { given_name: 'Ada', family_name: 'Lovelace', date_of_birth: '1985-12-10', passport_number: 'X1234567', passport_country: 'GB', nationality: 'GB' };
+const manifest = (...passengers: object[]) => ({ passengers: passengers.length > 0 ? passengers : [ada] });
+
 function sandbox(faults = {}) {
   let now = Date.parse('2026-11-29T10:00:00Z');
   const app = createSandboxApp({ offerTtlMs: 60_000, holdTtlMs: 120_000, faults, now: () => now });
@@ -38,7 +41,7 @@ describe('sandbox provider', () => {
     expect(again.body.hold_id).toBe(first.body.hold_id);
     s.advance(120_001);
     expect((await s.call('GET', `/v1/holds/${first.body.hold_id}`)).body.state).toBe('EXPIRED');
-    expect((await s.call('POST', `/v1/holds/${first.body.hold_id}/confirm`)).status).toBe(410);
+    expect((await s.call('POST', `/v1/holds/${first.body.hold_id}/confirm`, manifest())).status).toBe(410);
   });
 
   it('sells out when holds take every seat, and frees seats on release', async () => {
@@ -56,9 +59,9 @@ describe('sandbox provider', () => {
     const s = sandbox();
     const [offer] = await s.offers();
     const hold = await s.call('POST', '/v1/holds', { offer_id: offer!.offer_id, seats: 1, reference: 'c' });
-    const confirmed = await s.call('POST', `/v1/holds/${hold.body.hold_id}/confirm`);
+    const confirmed = await s.call('POST', `/v1/holds/${hold.body.hold_id}/confirm`, manifest());
     expect(confirmed.body.state).toBe('CONFIRMED');
-    expect((await s.call('POST', `/v1/holds/${hold.body.hold_id}/confirm`)).body.confirmation_code).toBe(confirmed.body.confirmation_code);
+    expect((await s.call('POST', `/v1/holds/${hold.body.hold_id}/confirm`, manifest())).body.confirmation_code).toBe(confirmed.body.confirmation_code);
     expect((await s.call('POST', `/v1/holds/${hold.body.hold_id}/release`)).status).toBe(409);
     expect((await s.call('POST', `/v1/holds/${hold.body.hold_id}/cancel`)).body.state).toBe('CANCELLED');
   });
@@ -69,6 +72,28 @@ describe('sandbox provider', () => {
     const s = sandbox({ rejectConfirm: true });
     const [offer] = await s.offers();
     const hold = await s.call('POST', '/v1/holds', { offer_id: offer!.offer_id, seats: 1, reference: 'x' });
-    expect((await s.call('POST', `/v1/holds/${hold.body.hold_id}/confirm`)).status).toBe(422);
+    expect((await s.call('POST', `/v1/holds/${hold.body.hold_id}/confirm`, manifest())).status).toBe(422);
+  });
+
+  it('tickets only with a passport for every seat, and shows the travellers in the PNR retrieve alone', async () => {
+    const s = sandbox();
+    const [offer] = await s.offers();
+    const hold = await s.call('POST', '/v1/holds', { offer_id: offer!.offer_id, seats: 2, reference: 'pnr' });
+    const confirm = (body?: object) => s.call('POST', `/v1/holds/${hold.body.hold_id}/confirm`, body);
+    const grace = { ...ada, given_name: 'Grace', family_name: 'Hopper', passport_number: 'Y7654321' };
+    const { passport_number: _passport, ...withoutPassport } = grace;
+    for (const refused of [undefined, { passengers: [] }, manifest(ada), manifest(ada, grace, ada), manifest(ada, withoutPassport), manifest(ada, { ...grace, passport_number: '' })]) {
+      const answer = await confirm(refused);
+      expect(answer.status, JSON.stringify(refused)).toBe(422);
+      // A refusal names the rule, never a traveller's data.
+      expect(JSON.stringify(answer.body)).not.toMatch(/X1234567|Y7654321|1985-12-10|Lovelace/);
+    }
+    expect((await s.call('GET', `/v1/holds/${hold.body.hold_id}`)).body.state).toBe('HELD');
+
+    const confirmed = await confirm(manifest(ada, grace));
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.passengers).toBeUndefined();
+    expect((await s.call('GET', `/v1/holds?reference=pnr`)).body.data[0].passengers).toBeUndefined();
+    expect((await s.call('GET', `/v1/holds/${hold.body.hold_id}`)).body.passengers).toEqual([ada, grace]);
   });
 });

@@ -46,6 +46,8 @@ interface Hold {
   expires_at: string;
   confirmation_code: string | null;
   created_at: string;
+  /** The ticketed travellers: only the PNR retrieve (GET /v1/holds/:id) shows them. */
+  passengers: WirePassenger[] | null;
 }
 
 const holdRequest = z.strictObject({
@@ -53,6 +55,21 @@ const holdRequest = z.strictObject({
   seats: z.number().int().min(1).max(9),
   reference: z.string().min(1).max(300),
 });
+
+// What ticketing needs of each traveller (APIS data): no ticket without a passport.
+const passenger = z.strictObject({
+  given_name: z.string().min(1).max(100),
+  family_name: z.string().min(1).max(100),
+  date_of_birth: z.iso.date(),
+  passport_number: z.string().regex(/^[A-Za-z0-9]{6,15}$/),
+  passport_country: z.string().regex(/^[A-Z]{2}$/),
+  nationality: z.string().regex(/^[A-Z]{2}$/),
+});
+type WirePassenger = z.infer<typeof passenger>;
+const confirmRequest = z.strictObject({ passengers: z.array(passenger).min(1).max(9) });
+
+/** A hold as every answer but the PNR retrieve shows it: without the travellers. */
+const summary = ({ passengers: _passengers, ...hold }: Hold) => hold;
 
 export function createSandboxApp(options: SandboxOptions) {
   const now = options.now ?? Date.now;
@@ -140,7 +157,7 @@ export function createSandboxApp(options: SandboxOptions) {
     if (!body.success) return problem(c, 400, 'offer_id, seats and reference are required');
     // The reference is the caller's idempotency key: a retried hold returns the first one.
     const existing = holdByReference.get(body.data.reference);
-    if (existing) return c.json(settle(holds.get(existing)!), 200);
+    if (existing) return c.json(summary(settle(holds.get(existing)!)), 200);
     const parsed = parseOfferId(body.data.offer_id);
     if (!parsed) return problem(c, 404, 'offer not found');
     if (parsed.issuedAtMs + options.offerTtlMs <= now()) return problem(c, 410, 'offer expired');
@@ -160,6 +177,7 @@ export function createSandboxApp(options: SandboxOptions) {
         expires_at: new Date(now() + (faults.holdTtlMs ?? options.holdTtlMs)).toISOString(),
         confirmation_code: null,
         created_at: new Date(now()).toISOString(),
+        passengers: null,
       };
       holds.set(hold.hold_id, hold);
       holdByReference.set(hold.reference, hold.hold_id);
@@ -169,31 +187,37 @@ export function createSandboxApp(options: SandboxOptions) {
       setTimeout(grant, faults.lateHoldAfterRefusalMs).unref();
       return problem(c, 409, 'sold out');
     }
-    return c.json(grant(), 201);
+    return c.json(summary(grant()), 201);
   });
 
   app.get('/v1/holds', (c) => {
     const reference = c.req.query('reference');
     const list = [...holds.values()].filter((h) => !reference || h.reference === reference).map(settle);
-    return c.json({ data: list });
+    return c.json({ data: list.map(summary) });
   });
 
+  // The PNR retrieve: the one answer that carries the travellers, as a real supplier's does.
   app.get('/v1/holds/:holdId', (c) => {
     const hold = holds.get(c.req.param('holdId'));
     return hold ? c.json(settle(hold)) : problem(c, 404, 'hold not found');
   });
 
-  app.post('/v1/holds/:holdId/confirm', (c) => {
+  // Ticketing needs every traveller of the hold; refusals name the rule broken, never a traveller's data.
+  app.post('/v1/holds/:holdId/confirm', async (c) => {
     const hold = holds.get(c.req.param('holdId'));
     if (!hold) return problem(c, 404, 'hold not found');
+    const body = confirmRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) return problem(c, 422, 'passengers with names, birth dates and passports are required');
+    if (body.data.passengers.length !== hold.seats) return problem(c, 422, `the hold is for ${hold.seats} passengers`);
     settle(hold);
-    if (hold.state === 'CONFIRMED') return c.json(hold);
+    if (hold.state === 'CONFIRMED') return c.json(summary(hold));
     if (hold.state === 'EXPIRED') return problem(c, 410, 'hold expired');
     if (hold.state !== 'HELD') return problem(c, 409, `hold is ${hold.state.toLowerCase()}`);
     if (faults.rejectConfirm) return problem(c, 422, 'ticketing rejected');
     hold.state = 'CONFIRMED';
     hold.confirmation_code = `PNR${hold.hold_id.slice(2, 8).toUpperCase()}`;
-    return c.json(hold);
+    hold.passengers = body.data.passengers;
+    return c.json(summary(hold));
   });
 
   // Release a hold that was never confirmed; idempotent.
@@ -204,7 +228,7 @@ export function createSandboxApp(options: SandboxOptions) {
     settle(hold);
     if (hold.state === 'HELD') hold.state = 'RELEASED';
     if (hold.state === 'CONFIRMED') return problem(c, 409, 'hold is confirmed; cancel it instead');
-    return c.json(hold);
+    return c.json(summary(hold));
   });
 
   // Cancel a confirmed booking; idempotent.
@@ -214,7 +238,7 @@ export function createSandboxApp(options: SandboxOptions) {
     if (!hold) return problem(c, 404, 'hold not found');
     settle(hold);
     if (hold.state === 'CONFIRMED' || hold.state === 'HELD') hold.state = 'CANCELLED';
-    return c.json(hold);
+    return c.json(summary(hold));
   });
 
   return app;

@@ -1,0 +1,105 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import type { Passenger } from '../domain/booking.schemas.js';
+import { createFieldCipher, type DataKeyStore } from '../infra/crypto/field-cipher.js';
+import { fakeKms } from '../test/support/fake-kms.js';
+import { createBookingActivities } from './booking.activities.js';
+import type { BookingRepository, ProviderClient, StoredPassenger } from './booking.ports.js';
+
+const USER = 'user-1';
+const ada: Passenger = { givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: '1985-12-10', passportNumber: 'X1234567', passportCountry: 'GB', nationality: 'GB' };
+const step = { bookingId: 'b-1', workflowId: 'booking-w-1', offerId: 'sandbox:SBX-1', provider: 'sandbox', holdId: 'H-1' };
+
+const unused = () => Promise.reject(new Error('not used by confirmHold'));
+
+/** confirmHold's world: one booking whose passengers were stored as the API stores them. */
+async function world(options: { kmsDown?: boolean } = {}) {
+  const keys = new Map<string, string>();
+  const store: DataKeyStore = {
+    load: async (userId) => keys.get(userId) ?? null,
+    saveIfAbsent: async (userId, wrapped) => keys.get(userId) ?? (keys.set(userId, wrapped), wrapped),
+  };
+  const kms = fakeKms().service;
+  const encrypting = createFieldCipher({ keys: kms, store });
+  let passengers: StoredPassenger[] = [
+    { ...ada, dateOfBirth: await encrypting.encrypt(USER, ada.dateOfBirth), passportNumber: await encrypting.encrypt(USER, ada.passportNumber) },
+  ];
+  const updates: unknown[] = [];
+  const bookings: BookingRepository = {
+    setStatus: unused,
+    setPricing: unused,
+    updateItem: async (...args) => void updates.push(args),
+    recordPayment: unused,
+    findPaymentIntentId: unused,
+    loadForCancellation: unused,
+    recordRefund: unused,
+    loadPassengers: async () => ({ userId: USER, passengers }),
+  };
+  const received: Array<readonly Passenger[]> = [];
+  const provider: ProviderClient = {
+    name: 'sandbox',
+    kinds: ['flight'],
+    kindOf: () => 'flight',
+    reprice: unused,
+    hold: unused,
+    findHold: unused,
+    releaseOrCancel: unused,
+    confirm: async (_holdId, travellers) => {
+      received.push(travellers);
+      return { confirmationCode: 'PNR123' };
+    },
+  };
+  // The worker's cipher: a fresh cache, as after a restart.
+  const keyService = options.kmsDown ? { ...kms, decryptDataKey: () => Promise.reject(new Error('KMS unreachable')) } : kms;
+  const activities = createBookingActivities({
+    bookings,
+    providers: new Map([['sandbox', provider]]),
+    payments: { authorize: unused, capture: unused, void: unused, status: unused, refund: unused },
+    priceTolerancePercent: 0,
+    cipher: createFieldCipher({ keys: keyService, store }),
+  });
+  return {
+    activities,
+    received,
+    updates,
+    erase: () => void (passengers = []),
+    destroyKey: () => keys.delete(USER),
+  };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.fail('expected a failure'),
+    (error: unknown) => error,
+  );
+}
+
+describe('confirmHold', () => {
+  it('hands the provider the decrypted travellers and returns nothing of them', async () => {
+    const w = await world();
+    const result = await w.activities.confirmHold(step);
+    expect(w.received).toEqual([[ada]]);
+    expect(result).toEqual({ confirmationCode: 'PNR123' });
+    expect(w.updates).toEqual([['b-1', 'sandbox:SBX-1', { state: 'CONFIRMED', confirmationCode: 'PNR123' }]]);
+  });
+
+  it('fails for good, with PASSENGER_DATA_ERASED, once the passengers or their data key are gone', async () => {
+    for (const gone of ['erase', 'destroyKey'] as const) {
+      const w = await world();
+      w[gone]();
+      const failure = await failureOf(w.activities.confirmHold(step));
+      expect(failure, gone).toBeInstanceOf(ApplicationFailure);
+      expect(failure, gone).toMatchObject({ type: 'PASSENGER_DATA_ERASED', nonRetryable: true });
+      expect(JSON.stringify({ message: (failure as Error).message })).not.toMatch(/Lovelace|X1234567|1985/);
+      expect(w.received, gone).toEqual([]);
+    }
+  });
+
+  it('leaves a KMS outage to Temporal to retry', async () => {
+    const w = await world({ kmsDown: true });
+    const failure = await failureOf(w.activities.confirmHold(step));
+    expect(failure).not.toBeInstanceOf(ApplicationFailure);
+    expect((failure as Error).message).toBe('KMS unreachable');
+    expect(w.received).toEqual([]);
+  });
+});
