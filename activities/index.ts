@@ -4,8 +4,9 @@ import { createAuditMaintenanceActivities, type AuditMaintenanceDeps } from './a
 import { createErasureActivities, type ErasureDeps } from './erasure.activities.js';
 import { createNotificationActivities, type NotificationDeps } from './notification.activities.js';
 import { createRetentionActivities, type RetentionDeps } from './retention.activities.js';
+import { createStalledWorkActivities, type StalledWorkDeps } from './stalled-work.activities.js';
 
-export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps & AuditMaintenanceDeps;
+export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps & AuditMaintenanceDeps & StalledWorkDeps;
 
 /** Every activity the worker registers. */
 export function createActivities(deps: ActivityDeps) {
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotificationActivities(deps),
     ...createErasureActivities(deps),
     ...createAuditMaintenanceActivities(deps),
+    ...createStalledWorkActivities(deps),
   };
 }
 export type Activities = ReturnType<typeof createActivities>;

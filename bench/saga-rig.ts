@@ -18,6 +18,7 @@ import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createSandboxProvider } from '../infra/providers/sandbox.adapter.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { createTemporalClient, workflowsPath } from '../infra/temporal/connection.js';
+import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 import { createActivityDeps } from '../workers/activity-deps.js';
 import { createBookingWorker } from '../workers/create-worker.js';
@@ -132,7 +133,7 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
 
   /** The activity deps of the worker process, with the booking repository reporting terminal statuses. */
   function depsFor(fakes: Fakes, onStatus: (bookingId: string, status: BookingStatus, at: number) => void) {
-    const { deps, close } = createActivityDeps(config, orm, { providers: fakes.providers, payments: fakes.payments, keys });
+    const { deps, close } = createActivityDeps(config, orm, { providers: fakes.providers, payments: fakes.payments, keys, workflows: createWorkflowStarter(client, config.temporal.taskQueue) });
     const bookings: BookingRepository = {
       ...deps.bookings,
       async setStatus(bookingId, status, failure) {

@@ -88,6 +88,11 @@ const schema = z.object({
   // Ended sessions, spent e-mail/reset tokens and delivered mail.
   RETENTION_AUTH_RECORD_DAYS: positiveInt.default(30),
   RETENTION_EVERY_MS: duration.default(24 * 60 * 60_000),
+  // Work whose workflow start was lost (Temporal unreachable just after the commit): how often it is swept,
+  // after how long mail is started again and a booking without a saga is failed.
+  STALLED_WORK_EVERY_MS: duration.default(5 * 60_000),
+  STALLED_MAIL_AFTER_MS: duration.default(2 * 60_000),
+  STALLED_BOOKING_AFTER_MS: duration.default(15 * 60_000),
   // After a failed booking, when to look again for holds a provider granted late.
   LATE_SUCCESS_SWEEP_MS: duration.default(2 * 60_000),
 
@@ -186,6 +191,16 @@ function toConfig(env: z.infer<typeof schema>) {
       transport: env.MAIL_TRANSPORT ?? (nodeEnv === 'production' ? 'smtp' : 'dev-sink'),
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM,
+    },
+    stalledWork: {
+      everyMs: env.STALLED_WORK_EVERY_MS,
+      policy: {
+        mailAfterMs: env.STALLED_MAIL_AFTER_MS,
+        // Reset and verification links last at most a day; older mail is left to retention.
+        mailGiveUpMs: 2 * 24 * 60 * 60_000,
+        bookingAfterMs: env.STALLED_BOOKING_AFTER_MS,
+        batchSize: 200,
+      },
     },
     retention: {
       everyMs: env.RETENTION_EVERY_MS,

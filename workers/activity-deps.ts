@@ -1,5 +1,6 @@
 import type { ActivityDeps } from '../activities/index.js';
 import type { PaymentGateway, ProviderClient } from '../activities/booking.ports.js';
+import type { WorkflowStarter } from '../activities/stalled-work.activities.js';
 import { appendAudit } from '../infra/audit/audit-log.js';
 import { createAuditMaintenance } from '../infra/audit/audit-checkpoints.js';
 import type { Config } from '../infra/config.js';
@@ -9,6 +10,7 @@ import { createDataKeyStore } from '../infra/db/data-key.store.js';
 import { createErasureStore } from '../infra/db/erasure.store.js';
 import type { Orm } from '../infra/db/orm.js';
 import { createRetentionStore } from '../infra/db/retention.store.js';
+import { createStalledWorkStore } from '../infra/db/stalled-work.store.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createMailDelivery } from '../infra/mail/mail-delivery.js';
 
@@ -19,7 +21,7 @@ import { createMailDelivery } from '../infra/mail/mail-delivery.js';
 export function createActivityDeps(
   config: Config,
   orm: Orm,
-  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; keys?: KeyService },
+  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; workflows: WorkflowStarter; keys?: KeyService },
 ) {
   const mail = createMailDelivery(orm, config);
   const ownKms = io.keys ? undefined : createKmsKeyService(config.kms);
@@ -43,6 +45,8 @@ export function createActivityDeps(
     },
     audit: (event) => orm.em.fork().transactional((em) => appendAudit(em, config.audit.hmacKey, event)),
     auditMaintenance: createAuditMaintenance(orm, config.audit.hmacKey),
+    stalledWork: createStalledWorkStore(orm, { auditKey: config.audit.hmacKey }),
+    workflows: io.workflows,
   };
   return {
     deps,

@@ -8,7 +8,8 @@ import { checkApplicationRole } from '../infra/db/roles.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
-import { ensureAuditCheckpointSchedule, ensureRetentionSchedule } from '../infra/temporal/schedules.js';
+import { ensureAuditCheckpointSchedule, ensureRetentionSchedule, ensureStalledWorkSchedule } from '../infra/temporal/schedules.js';
+import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
 import { createBookingWorker } from './create-worker.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
@@ -23,30 +24,36 @@ if (config.workerMetrics.port > 0) {
   log.info({ metrics: `http://${bindAddress}/metrics` }, 'worker metrics');
 }
 const orm = await createOrm(config.database);
-const keys = createKmsKeyService(config.kms);
 // Production refuses to run as the owner or a superuser, as the API does.
 await checkApplicationRole(orm, config, log);
+const keys = createKmsKeyService(config.kms);
 const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
 // The workflows upsert these; a namespace without them would fail every booking.
 const operator = await Connection.connect({ address: config.temporal.address });
 const registered = await ensureSearchAttributes(operator, config.temporal.namespace);
 if (registered.length > 0) log.info({ registered }, 'registered search attributes');
-const schedule = await ensureRetentionSchedule(new Client({ connection: operator, namespace: config.temporal.namespace, dataConverter }), {
+// Schedules, and the sweep's starts of lost workflows, go through this client; it lives as long as the worker.
+const client = new Client({ connection: operator, namespace: config.temporal.namespace, dataConverter });
+const schedule = await ensureRetentionSchedule(client, {
   taskQueue: config.temporal.taskQueue,
   everyMs: config.retention.everyMs,
   policy: config.retention.policy,
 });
 log.info({ schedule }, 'retention purge schedule');
-const checkpoints = await ensureAuditCheckpointSchedule(new Client({ connection: operator, namespace: config.temporal.namespace, dataConverter }), {
-  taskQueue: config.temporal.taskQueue,
-});
+const checkpoints = await ensureAuditCheckpointSchedule(client, { taskQueue: config.temporal.taskQueue });
 log.info({ schedule: checkpoints }, 'audit checkpoint schedule');
-await operator.close();
+const sweep = await ensureStalledWorkSchedule(client, {
+  taskQueue: config.temporal.taskQueue,
+  everyMs: config.stalledWork.everyMs,
+  policy: config.stalledWork.policy,
+});
+log.info({ schedule: sweep }, 'stalled-work sweep schedule');
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const activities = createActivityDeps(config, orm, {
   providers: createProviders(config.providers),
   payments: createStripeGateway(createStripeClient(config.stripe)),
   keys,
+  workflows: createWorkflowStarter(client, config.temporal.taskQueue),
 });
 const worker = await createBookingWorker({
   connection,
@@ -69,6 +76,7 @@ try {
   await worker.run();
 } finally {
   await connection.close();
+  await operator.close();
   await orm.close();
   activities.close();
   keys.destroy();

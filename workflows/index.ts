@@ -5,3 +5,4 @@ export { retentionPurgeWorkflow } from './retention.workflow.js';
 export { notificationWorkflow } from './notification.workflow.js';
 export { accountDeletionWorkflow } from './account-deletion.workflow.js';
 export { auditCheckpointWorkflow } from './audit-checkpoint.workflow.js';
+export { stalledWorkSweepWorkflow } from './stalled-work.workflow.js';

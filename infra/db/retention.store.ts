@@ -21,7 +21,8 @@ export function createRetentionStore(orm: Orm): RetentionStore {
       const statements = [
         'delete from sessions where id in (select id from sessions where coalesce(revoked_at, expires_at) < ? limit ?) returning id',
         'delete from one_time_tokens where token_hash in (select token_hash from one_time_tokens where coalesce(used_at, expires_at) < ? limit ?) returning token_hash',
-        'delete from outbox where id in (select id from outbox where delivered_at < ? limit ?) returning id',
+        // Mail that was never delivered goes too: its links expired long before.
+        'delete from outbox where id in (select id from outbox where coalesce(delivered_at, created_at) < ? limit ?) returning id',
       ];
       let deleted = 0;
       for (const sql of statements) deleted += (await connection.execute<unknown[]>(sql, [cutoff, limit])).length;

@@ -38,6 +38,15 @@ describe('retention purge', () => {
       `insert into one_time_tokens (token_hash, user_id, purpose, expires_at, used_at) values (?, ?, 'password-reset', now() - interval '12 days', now() - interval '11 days'), (?, ?, 'password-reset', now() + interval '1 hour', null)`,
       ['a'.repeat(56) + scheduleId.slice(-8), sessions[0]!.userId, 'b'.repeat(56) + scheduleId.slice(-8), sessions[0]!.userId],
     );
+    // Mail: delivered 11 days ago, never delivered and 11 days old (its links long dead), never delivered and 9 days old.
+    const mail = (what: string) => `${what}-${scheduleId}@example.test`;
+    await conn.execute(
+      `insert into outbox (id, recipient, template, subject, body, created_at, delivered_at) values
+         (gen_random_uuid(), ?, 'verify-email', 's', null, now() - interval '12 days', now() - interval '11 days'),
+         (gen_random_uuid(), ?, 'verify-email', 's', 'b', now() - interval '11 days', null),
+         (gen_random_uuid(), ?, 'verify-email', 's', 'b', now() - interval '9 days', null)`,
+      [mail('delivered'), mail('undelivered-old'), mail('undelivered-recent')],
+    );
     await conn.execute(
       `insert into webhook_events (id, source, type, received_at) values (?, 'stripe', 't', now() - interval '40 days'), (?, 'stripe', 't', now())`,
       [`evt_old_${scheduleId}`, `evt_new_${scheduleId}`],
@@ -79,6 +88,11 @@ describe('retention purge', () => {
     expect(await sessionExists(sessions[2]!.sessionId)).toBe(true);
     const tokens = await conn.execute<Array<{ token_hash: string }>>(`select token_hash from one_time_tokens where user_id = ?`, [sessions[0]!.userId]);
     expect(tokens.map((t) => t.token_hash[0])).toEqual(['b']);
+    // One row a batch (batchSize 1): the old ones go in turn, the recent one stays.
+    const outbox = async () =>
+      (await conn.execute<Array<{ recipient: string }>>(`select recipient from outbox where recipient like ?`, [`%-${scheduleId}@example.test`])).map((m) => m.recipient);
+    await until(async () => (await outbox()).length === 1);
+    expect(await outbox()).toEqual([mail('undelivered-recent')]);
     // The audit log is checkpointed by the purge (nothing here is 18 months old, so nothing is trimmed).
     await until(async () => ((await conn.execute(`select count(*)::int as n from audit_checkpoints`))[0]?.n ?? 0) > checkpointsBefore);
     const [run] = (await stack.temporal.schedule.getHandle(scheduleId).describe()).info.recentActions;

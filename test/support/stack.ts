@@ -25,6 +25,7 @@ import { createMetrics } from '../../infra/metrics.js';
 import { createRedis, redisReady } from '../../infra/redis.js';
 import { countBookingsByStatus } from '../../infra/db/booking-stats.js';
 import { createActivityDeps } from '../../workers/activity-deps.js';
+import { createWorkflowStarter } from '../../infra/temporal/workflow-starter.js';
 
 /**
  * Everything a test needs, composed like production: the real API app, a real worker
@@ -94,7 +95,7 @@ export async function startStack(
     taskQueue,
     dataConverter,
     tuning: options.workerTuning,
-    deps: createActivityDeps(config, orm, { providers, payments: createStripeGateway(stripe), keys }).deps,
+    deps: createActivityDeps(config, orm, { providers, payments: createStripeGateway(stripe), keys, workflows: createWorkflowStarter(temporal, taskQueue) }).deps,
   });
   const running = worker?.run();
   const redis = createRedis(config.redis);
