@@ -29,14 +29,16 @@ export function createUserService(deps: UserServiceDeps) {
   const pageSize = deps.exportPageSize ?? 500;
 
   // Keyset pages by seq: no row skipped or repeated while others are appended, and no entity kept.
-  async function* auditRowsOf(userId: string) {
+  // Rows the user acted in or that are about the user, and the trail of each of the user's bookings.
+  async function* auditRowsOf(userId: string, bookingIds: readonly string[]) {
     const em = deps.orm.em.fork();
     const who = `user:${userId}`;
+    const about = [who, ...bookingIds.map((id) => `booking:${id}`)];
     for (let after = '0'; ; ) {
       const page = await em.find(
         AuditEntry,
-        { $or: [{ actor: who }, { resource: who }], seq: { $gt: after } },
-        { orderBy: { seq: 'asc' }, limit: pageSize, fields: ['seq', 'occurredAt', 'action', 'result', 'ip'], disableIdentityMap: true },
+        { $or: [{ actor: who }, { resource: { $in: about } }], seq: { $gt: after } },
+        { orderBy: { seq: 'asc' }, limit: pageSize, fields: ['seq', 'occurredAt', 'action', 'resource', 'result', 'ip'], disableIdentityMap: true },
       );
       yield* page;
       if (page.length < pageSize) return;
@@ -117,9 +119,9 @@ export function createUserService(deps: UserServiceDeps) {
       const decrypt = (value: string) => deps.cipher.decrypt(userId, value);
       const bookings = await em.find(Booking, { user: userId }, { populate: ['items', 'payments'], orderBy: { createdAt: 'asc' } });
       const sessions = await em.find(Session, { user: userId }, { orderBy: { createdAt: 'asc' } });
-      const auditEvents: Array<{ occurredAt: string; action: string; result: string; ip: string | null }> = [];
-      for await (const a of auditRowsOf(userId)) {
-        auditEvents.push({ occurredAt: a.occurredAt.toISOString(), action: a.action, result: a.result, ip: a.ip ?? null });
+      const auditEvents: Array<{ occurredAt: string; action: string; resource: string; result: string; ip: string | null }> = [];
+      for await (const a of auditRowsOf(userId, bookings.map((b) => b.id))) {
+        auditEvents.push({ occurredAt: a.occurredAt.toISOString(), action: a.action, resource: a.resource, result: a.result, ip: a.ip ?? null });
       }
       return {
         exportedAt: new Date().toISOString(),

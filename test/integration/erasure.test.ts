@@ -47,6 +47,12 @@ describe('export and erasure', () => {
     expect(exported.bookings[0]!.passengers[0]!.dateOfBirth).toBe('1985-12-10');
     expect(exported.bookings[0]!.contact.phone).toBe('+447700900123');
     expect(exported.sessions.length).toBeGreaterThan(0);
+    // The booking's own trail (status and payment transitions written by the saga) is the caller's too.
+    const trail = (exported as unknown as { auditEvents: Array<{ action: string; resource: string; result: string }> }).auditEvents.filter(
+      (e) => e.resource === `booking:${bookingId}`,
+    );
+    expect(trail.filter((e) => e.action === 'booking.status_changed').map((e) => e.result)).toEqual(['HELD', 'CONFIRMED']);
+    expect(trail.filter((e) => e.action === 'payment.status_changed').map((e) => e.result)).toEqual(['AUTHORIZED', 'CAPTURED']);
   });
 
   it('exports every audit row about the caller, however many pages they fill', async () => {
