@@ -217,6 +217,21 @@ async function paymentIntentOf(temporal: Client, codec: PayloadCodec, workflowId
   return defaultPayloadConverter.fromPayload<{ paymentIntentId: string }>(decoded!).paymentIntentId;
 }
 
+/** Triggers a Schedule the worker created and answers the id of the run it started. */
+async function triggerSchedule(temporal: Client, scheduleId: string): Promise<string> {
+  const schedule = temporal.schedule.getHandle(scheduleId);
+  const before = (await schedule.describe()).info.recentActions.length;
+  await schedule.trigger();
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const actions = (await schedule.describe()).info.recentActions;
+    const latest = actions.at(-1)?.action;
+    if (actions.length > before && latest?.type === 'startWorkflow') return latest.workflow.workflowId;
+    if (Date.now() > deadline) throw new Error(`the ${scheduleId} schedule did not start a run`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 // ---- the paths ---------------------------------------------------------------------------
 
 const paths: Path[] = [
@@ -305,17 +320,17 @@ const paths: Path[] = [
     async run({ temporal }) {
       const started = await book(await newTraveller(), 'pm_card_visa');
       await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
-      const schedule = temporal.schedule.getHandle('retention-purge');
-      const before = (await schedule.describe()).info.recentActions.length;
-      await schedule.trigger();
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const actions = (await schedule.describe()).info.recentActions;
-        const latest = actions.at(-1)?.action;
-        if (actions.length > before && latest?.type === 'startWorkflow') return { ...started, workflowId: latest.workflow.workflowId };
-        if (Date.now() > deadline) throw new Error('the retention schedule did not start a run');
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      return { ...started, workflowId: await triggerSchedule(temporal, 'retention-purge') };
+    },
+  },
+  {
+    // The stalled-work sweep, triggered on its Schedule (created by the worker at start-up).
+    name: 'stalled-work-sweep',
+    expected: { status: 'CONFIRMED' },
+    async run({ temporal }) {
+      const started = await book(await newTraveller(), 'pm_card_visa');
+      await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
+      return { ...started, workflowId: await triggerSchedule(temporal, 'stalled-work-sweep') };
     },
   },
   {

@@ -44,6 +44,7 @@ const PATHS = [
   // Recorded after patched('late-success-sweep'): the failure path with its later sweep.
   'payment-declined-with-late-success-sweep',
   'retention-purge',
+  'stalled-work-sweep',
 ];
 
 function load(file: string): HistoryAndWorkflowId {
