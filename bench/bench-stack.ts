@@ -176,12 +176,13 @@ export function distinctOffers(count: number, salt = 0): Array<{ offerId: string
 export async function startChild<T>(
   script: string,
   env: NodeJS.ProcessEnv,
-  options: { cpus?: string; ready?: (line: string) => T | undefined } = {},
+  options: { cpus?: string; ready?: (line: string) => T | undefined; /** An IPC channel (child.send, process.on('message')). */ ipc?: boolean } = {},
 ): Promise<{ child: ChildProcess; ready: T }> {
   const parse = options.ready ?? ((line: string) => (line.startsWith('{') ? (JSON.parse(line) as T) : undefined));
   // BENCH_CHILD_NODE_ARGS='--cpu-prof --cpu-prof-dir=…' profiles the children (NODE_OPTIONS may not carry --cpu-prof).
   const args = [...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', script];
-  const child = options.cpus ? spawn('taskset', ['-c', options.cpus, process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stdio: Array<'ignore' | 'pipe' | 'inherit' | 'ipc'> = ['ignore', 'pipe', 'inherit', ...(options.ipc ? (['ipc'] as const) : [])];
+  const child = options.cpus ? spawn('taskset', ['-c', options.cpus, process.execPath, ...args], { env, stdio }) : spawn(process.execPath, args, { env, stdio });
   // However this process ends, the child goes with it.
   exitOnSignal();
   process.once('exit', () => child.kill('SIGTERM'));

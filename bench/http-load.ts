@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
-import { cpuSecondsOf, selfCpuSeconds } from './bench-stack.js';
+import { cpuSecondsOf, selfCpuSeconds, startChild, stopChild } from './bench-stack.js';
 
 export interface LoadResult {
   rps: number;
@@ -86,4 +86,72 @@ export async function httpLoad(options: {
   };
   histogram.destroy();
   return out;
+}
+
+/**
+ * Clients named as a trusted proxy names them (the API trusts loopback: TRUSTED_PROXIES in
+ * benchEnv): `count` addresses 10.x.y.z numbered from `first` (0 by default), one per request in
+ * turn, starting at a random one of them.
+ */
+export interface ClientIps {
+  count: number;
+  first?: number;
+}
+
+/** `perRequest` headers for `ClientIps`: an `X-Forwarded-For` per request, cycling through the addresses. */
+export function clientIpHeaders(ips: ClientIps): () => Record<string, string> {
+  const first = ips.first ?? 0;
+  let next = Math.floor(Math.random() * ips.count);
+  return () => {
+    const n = first + next;
+    next = (next + 1) % ips.count;
+    return { 'x-forwarded-for': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
+  };
+}
+
+/** `httpLoad`'s options as they cross to another process: the clients as `ClientIps` rather than a function. */
+export type LoadProcessOptions = Omit<Parameters<typeof httpLoad>[0], 'perRequest'> & { clientIps?: ClientIps };
+
+/**
+ * A load generator in a process of its own (bench/http-load-process.ts), so a second load (a flood)
+ * runs beside a measured one without sharing its event loop. `start` resolves once the run has
+ * begun; its `done`, with the run's result.
+ */
+export async function startLoadProcess() {
+  const { child, ready } = await startChild<{ pid: number }>('bench/http-load-process.ts', process.env, { ipc: true });
+  return {
+    pid: ready.pid,
+    start(options: LoadProcessOptions): Promise<{ done: Promise<LoadResult> }> {
+      return new Promise((resolveStarted, rejectStarted) => {
+        let resolveDone!: (result: LoadResult) => void;
+        let rejectDone!: (error: Error) => void;
+        const done = new Promise<LoadResult>((resolve, reject) => {
+          resolveDone = resolve;
+          rejectDone = reject;
+        });
+        // A process gone before the run started rejects both; the caller then holds only the first.
+        done.catch(() => undefined);
+        const finish = () => {
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+        };
+        const onExit = (code: number | null) => {
+          finish();
+          const error = new Error(`bench/http-load-process.ts exited with ${code} during a run`);
+          rejectStarted(error);
+          rejectDone(error);
+        };
+        const onMessage = (message: { started?: true; result?: LoadResult; error?: string }) => {
+          if (message.started) return resolveStarted({ done });
+          finish();
+          if (message.result) resolveDone(message.result);
+          else rejectDone(new Error(`load process: ${message.error}`));
+        };
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+        child.send({ options });
+      });
+    },
+    stop: () => stopChild(child),
+  };
 }

@@ -5,7 +5,7 @@ import { createRedis, redisReady } from '../infra/redis.js';
 import { createSlidingWindowLimiter, SLIDING_WINDOW_SCRIPT } from '../infra/rate-limit/sliding-window.js';
 import { benchEnv, cpuSecondsOf, prepareBench, progress, QUICK, startChild, startSandbox, stopChild } from './bench-stack.js';
 import { alternate, median, report } from './harness.js';
-import { httpLoad, type LoadResult } from './http-load.js';
+import { clientIpHeaders, httpLoad, type LoadResult } from './http-load.js';
 
 /**
  * search: a cached GET /api/v1/search/flights through the whole app with the search rate limit
@@ -39,11 +39,7 @@ for (const variant of ['on', 'off'] as const) {
   await first.arrayBuffer();
 }
 
-let ip = Math.floor(Math.random() * CLIENT_IPS);
-const clientIp = () => {
-  ip = (ip + 1) % CLIENT_IPS;
-  return { 'x-forwarded-for': `10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}` };
-};
+const clientIp = clientIpHeaders({ count: CLIENT_IPS });
 async function load(variant: 'on' | 'off', rate?: number) {
   const result = await httpLoad({ url: urlOf(variant), serverPid: api.ready.pid, connections: CONNECTIONS, durationSeconds: DURATION_S, rate, perRequest: clientIp });
   progress(`limiter ${variant}${rate ? ` at ${rate} rps` : ''}: ${Math.round(result.rps)} rps, p95 ${result.p95} ms, p99 ${result.p99} ms`);
