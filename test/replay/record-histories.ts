@@ -232,6 +232,19 @@ async function triggerSchedule(temporal: Client, scheduleId: string): Promise<st
   }
 }
 
+/** A path that books once (so there is something to act on), then records the run a Schedule starts. */
+function scheduledPath(scheduleId: string): Path {
+  return {
+    name: scheduleId,
+    expected: { status: 'CONFIRMED' },
+    async run({ temporal }) {
+      const started = await book(await newTraveller(), 'pm_card_visa');
+      await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
+      return { ...started, workflowId: await triggerSchedule(temporal, scheduleId) };
+    },
+  };
+}
+
 // ---- the paths ---------------------------------------------------------------------------
 
 const paths: Path[] = [
@@ -313,26 +326,9 @@ const paths: Path[] = [
         return started;
       }),
   },
-  {
-    // The daily retention purge, triggered on its Schedule (created by the worker at start-up).
-    name: 'retention-purge',
-    expected: { status: 'CONFIRMED' },
-    async run({ temporal }) {
-      const started = await book(await newTraveller(), 'pm_card_visa');
-      await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
-      return { ...started, workflowId: await triggerSchedule(temporal, 'retention-purge') };
-    },
-  },
-  {
-    // The stalled-work sweep, triggered on its Schedule (created by the worker at start-up).
-    name: 'stalled-work-sweep',
-    expected: { status: 'CONFIRMED' },
-    async run({ temporal }) {
-      const started = await book(await newTraveller(), 'pm_card_visa');
-      await awaitStatus(started, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
-      return { ...started, workflowId: await triggerSchedule(temporal, 'stalled-work-sweep') };
-    },
-  },
+  // The daily retention purge and the stalled-work sweep, each triggered on the Schedule the worker created.
+  scheduledPath('retention-purge'),
+  scheduledPath('stalled-work-sweep'),
   {
     // 3-D Secure is asked for and never completed: the saga's timer on the hold's expiry fires.
     name: 'hold-expired',
