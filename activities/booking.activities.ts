@@ -155,12 +155,11 @@ export function createBookingActivities(deps: BookingActivityDeps) {
           throw error;
         }
       }
-      if ((await deps.payments.status(paymentIntentId)) === 'succeeded') {
+      if ((await deps.payments.void(paymentIntentId, stepKey(input.workflowId, 'void'))) === 'captured') {
         await deps.payments.refund(paymentIntentId, input.amountMinor, stepKey(input.workflowId, 'undo-refund'));
         await deps.bookings.recordRefund(input.bookingId, paymentIntentId, input.amountMinor);
         return 'REFUNDED';
       }
-      await deps.payments.void(paymentIntentId, stepKey(input.workflowId, 'void'));
       await deps.bookings.recordPayment(input.bookingId, {
         paymentIntentId,
         status: 'VOIDED',

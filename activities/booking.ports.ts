@@ -49,8 +49,11 @@ export interface PaymentGateway {
     metadata: Record<string, string>;
   }): Promise<Authorization>;
   capture(paymentIntentId: string, idempotencyKey: string): Promise<void>;
-  /** Cancels an uncaptured PaymentIntent; a no-op when it is already cancelled. */
-  void(paymentIntentId: string, idempotencyKey: string): Promise<void>;
+  /**
+   * Cancels an uncaptured PaymentIntent; a no-op when it is already cancelled. 'captured' when it
+   * was captured after all (then nothing is done: only a refund gives the money back).
+   */
+  void(paymentIntentId: string, idempotencyKey: string): Promise<'voided' | 'captured'>;
   status(paymentIntentId: string): Promise<string>;
   /** Refunds part or all of a captured PaymentIntent. */
   refund(paymentIntentId: string, amountMinor: number, idempotencyKey: string): Promise<void>;

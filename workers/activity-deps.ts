@@ -11,21 +11,19 @@ import { createErasureStore } from '../infra/db/erasure.store.js';
 import type { Orm } from '../infra/db/orm.js';
 import { createRetentionStore } from '../infra/db/retention.store.js';
 import { createStalledWorkStore } from '../infra/db/stalled-work.store.js';
-import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createMailDelivery } from '../infra/mail/mail-delivery.js';
 
 /**
  * What every activity needs, built the same way by the worker process and by the tests.
- * `keys` unwraps the users' data keys; without it a KMS client of its own is made from config.
+ * `keys` unwraps the users' data keys (the caller's KMS client, which it also destroys).
  */
 export function createActivityDeps(
   config: Config,
   orm: Orm,
-  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; workflows: WorkflowStarter; keys?: KeyService },
+  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; workflows: WorkflowStarter; keys: KeyService },
 ) {
   const mail = createMailDelivery(orm, config);
-  const ownKms = io.keys ? undefined : createKmsKeyService(config.kms);
-  const cipher = createFieldCipher({ keys: io.keys ?? ownKms!, store: createDataKeyStore(orm) });
+  const cipher = createFieldCipher({ keys: io.keys, store: createDataKeyStore(orm) });
   const erasure = createErasureStore(orm);
   const deps: ActivityDeps = {
     bookings: createBookingRepository(orm, { auditKey: config.audit.hmacKey }),
@@ -48,11 +46,5 @@ export function createActivityDeps(
     stalledWork: createStalledWorkStore(orm, { auditKey: config.audit.hmacKey }),
     workflows: io.workflows,
   };
-  return {
-    deps,
-    close() {
-      mail.close();
-      ownKms?.destroy();
-    },
-  };
+  return { deps, close: mail.close };
 }

@@ -82,7 +82,7 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
     },
     async recordRefund(bookingId, paymentIntentId, refundedMinor) {
       await orm.em.fork().transactional(async (em) => {
-        const before = await em.findOne(Payment, { booking: bookingId, paymentIntentId }, { fields: ['status', 'amountMinor', 'currency'] });
+        const before = await em.findOne(Payment, { booking: bookingId, paymentIntentId }, { fields: ['status', 'currency'] });
         if (!before || before.status === 'REFUNDED') return; // a retried activity: already recorded
         await em.nativeUpdate(Payment, { booking: bookingId, paymentIntentId }, { refundedMinor, status: 'REFUNDED', updatedAt: new Date() });
         await appendAudit(em, options.auditKey, {
@@ -96,10 +96,7 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
     },
     async loadPassengers(bookingId) {
       const booking = await orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { fields: ['user', 'passengers'] });
-      return {
-        userId: booking.user.id,
-        passengers: booking.passengers.map(({ passportHint: _hint, ...passenger }) => passenger),
-      };
+      return { userId: booking.user.id, passengers: booking.passengers };
     },
     async findPaymentIntentId(bookingId) {
       const payment = await orm.em.fork().findOne(Payment, { booking: bookingId }, { orderBy: { createdAt: 'desc' } });

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { StoredPassenger } from '../../activities/booking.ports.js';
 
 /** The system of record. PII columns hold ciphertext from infra/crypto, never plaintext. */
 
@@ -113,14 +114,9 @@ export const Booking = defineEntity({
 });
 export type IBooking = InferEntity<typeof Booking>;
 
-export interface EncryptedPassenger {
-  givenName: string;
-  familyName: string;
-  dateOfBirth: string; // ciphertext
-  passportNumber: string; // ciphertext
+/** A passenger as stored (birth date and passport number are ciphertext), with a masked hint for display. */
+export interface EncryptedPassenger extends StoredPassenger {
   passportHint: string; // masked: all but the last 3 characters are '*'
-  passportCountry: string;
-  nationality: string;
 }
 
 export const BookingItem = defineEntity({

@@ -66,8 +66,9 @@ export function createStripeGateway(client: Stripe): PaymentGateway {
     async void(paymentIntentId, idempotencyKey) {
       try {
         const intent = await client.paymentIntents.retrieve(paymentIntentId);
-        if (intent.status === 'canceled') return;
-        await client.paymentIntents.cancel(paymentIntentId, {}, { idempotencyKey });
+        if (intent.status === 'succeeded') return 'captured';
+        if (intent.status !== 'canceled') await client.paymentIntents.cancel(paymentIntentId, {}, { idempotencyKey });
+        return 'voided';
       } catch (error) {
         throw transient(error, 'void');
       }

@@ -197,7 +197,7 @@ describe('payment paths', () => {
     const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
     expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
     const row = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
-    const { deps, close } = createActivityDeps(stack.config, stack.orm, { providers: new Map(), payments: createStripeGateway(stack.stripe), workflows: createWorkflowStarter(stack.temporal, stack.taskQueue) });
+    const { deps, close } = createActivityDeps(stack.config, stack.orm, { providers: new Map(), payments: createStripeGateway(stack.stripe), keys: stack.keys, workflows: createWorkflowStarter(stack.temporal, stack.taskQueue) });
     try {
       const activities = createBookingActivities(deps);
       const undo = { bookingId, workflowId: row.workflowId, amountMinor: row.totalMinor, currency: row.currency, paymentMethodId: 'pm_card_visa' };
