@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { appendAudit } from '../../infra/audit/audit-log.js';
-import { loadConfig, requireMigrationDatabase } from '../../infra/config.js';
+import { loadConfig } from '../../infra/config.js';
 import { createOrm, type Orm } from '../../infra/db/orm.js';
-import { migrateDatabase } from '../../infra/db/roles.js';
+import { createMigratedDatabase } from './migrated-database.js';
 
 /**
  * A migrated database of its own, for tests that cut, trim and rewrite the whole audit log:
@@ -19,25 +18,11 @@ export async function createAuditDatabase() {
     DATABASE_URL: inject('databaseUrl'),
     MIGRATION_DATABASE_URL: inject('migrationDatabaseUrl'),
   });
-  // Digits and hex only: DDL takes no parameters.
-  const name = `tc_audit_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const on = (base: string) => {
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    return url;
-  };
-  const url = on(config.database.url);
-  const ownerDatabase = requireMigrationDatabase(config);
-  const ownerUrl = on(ownerDatabase.url);
-  const admin = await createOrm(ownerDatabase);
-  await admin.em.getConnection().execute(`create database ${name}`);
-  await migrateDatabase({
-    isProduction: false,
-    database: { ...config.database, url: url.toString() },
-    migrationDatabase: { ...ownerDatabase, url: ownerUrl.toString() },
-  });
-  const orm = await createOrm({ ...config.database, url: url.toString() });
-  const owner = await createOrm({ ...ownerDatabase, url: ownerUrl.toString() });
+  const database = await createMigratedDatabase(config, 'tc_audit');
+  const name = database.name;
+  const url = new URL(database.database.url);
+  const orm = await createOrm(database.database);
+  const owner = await createOrm(database.migrationDatabase);
   const key = config.audit.hmacKey;
 
   const superuser = (sql: string): string =>
@@ -84,8 +69,7 @@ export async function createAuditDatabase() {
     async drop() {
       await orm.close();
       await owner.close();
-      await admin.em.getConnection().execute(`drop database if exists ${name} with (force)`);
-      await admin.close();
+      await database.drop();
     },
   };
 }

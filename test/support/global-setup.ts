@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { loadConfig, requireMigrationDatabase } from '../../infra/config.js';
-import { createOrm } from '../../infra/db/orm.js';
-import { migrateDatabase } from '../../infra/db/roles.js';
+import { loadConfig } from '../../infra/config.js';
 import { ensureServices } from '../../infra/dev/services.js';
 import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
 import { ensureNamespace } from '../../infra/temporal/namespace.js';
 import { TEST_NAMESPACE } from './namespace.js';
+import { createMigratedDatabase } from './migrated-database.js';
 import { Connection } from '@temporalio/client';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,28 +37,12 @@ export default async function setup(project: TestProject) {
   await ensureSearchAttributes(temporal, TEST_NAMESPACE);
   await temporal.close();
 
-  const database = `tc_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  // The database name is built above from digits and hex only; DDL takes no parameters.
-  const owner = requireMigrationDatabase(config);
-  const admin = await createOrm(owner);
-  await admin.em.getConnection().execute(`create database ${database}`);
-  const on = (base: string) => {
-    const url = new URL(base);
-    url.pathname = `/${database}`;
-    return url.toString();
-  };
-  const urls = { app: on(config.database.url), owner: on(owner.url) };
-  await migrateDatabase({
-    isProduction: false,
-    database: { ...config.database, url: urls.app },
-    migrationDatabase: { ...owner, url: urls.owner },
-  });
-  project.provide('databaseUrl', urls.app);
-  project.provide('migrationDatabaseUrl', urls.owner);
+  const database = await createMigratedDatabase(config, 'tc_test');
+  project.provide('databaseUrl', database.database.url);
+  project.provide('migrationDatabaseUrl', database.migrationDatabase.url);
 
   return async () => {
-    await admin.em.getConnection().execute(`drop database if exists ${database} with (force)`);
-    await admin.close();
+    await database.drop();
     await services.stopAll();
   };
 }
