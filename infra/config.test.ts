@@ -4,29 +4,66 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, requireMigrationDatabase } from './config.js';
+import { DEVELOPMENT_SECRETS, SECRET_VARIABLES } from './secrets.js';
 import { productionEnv } from '../test/support/production-env.js';
+
+/** Development, as `npm run up` sets it. */
+const development = (env: NodeJS.ProcessEnv = {}) => loadConfig({ NODE_ENV: 'development', ...env });
 
 describe('config', () => {
   it('serves local development with defaults and freezes the result', () => {
-    const config = loadConfig({});
+    const config = development();
     expect(config.api.port).toBe(3000);
     expect(config.temporal.address).toBe('127.0.0.1:7233');
     expect(Object.isFrozen(config.database)).toBe(true);
   });
 
   it('connects the application as travelconnect_app and migrates as the owner, by default', () => {
-    const config = loadConfig({});
+    const config = development();
     expect(new URL(config.database.url).username).toBe('travelconnect_app');
     expect(new URL(config.database.url).password).toBeTruthy();
     expect(new URL(requireMigrationDatabase(config).url).username).toBe('travelconnect');
-    expect(loadConfig({ MIGRATION_DATABASE_URL: 'postgres://owner:pw@db:5432/x' }).migrationDatabase?.url).toBe('postgres://owner:pw@db:5432/x');
-    expect(() => loadConfig({ MIGRATION_DATABASE_URL: 'db:5432' })).toThrow(/MIGRATION_DATABASE_URL: must be a URL/);
+    expect(development({ MIGRATION_DATABASE_URL: 'postgres://owner:pw@db:5432/x' }).migrationDatabase?.url).toBe('postgres://owner:pw@db:5432/x');
+    expect(() => development({ MIGRATION_DATABASE_URL: 'db:5432' })).toThrow(/MIGRATION_DATABASE_URL: must be a URL/);
   });
 
   it('names the variable that is wrong', () => {
-    expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
-    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
-    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'localhost' })).toThrow(/TEMPORAL_ADDRESS: must be host:port/);
+    expect(() => development({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
+    expect(() => development({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => development({ TEMPORAL_ADDRESS: 'localhost' })).toThrow(/TEMPORAL_ADDRESS: must be host:port/);
+  });
+
+  it('starts nothing without an explicit NODE_ENV, whatever the scope', () => {
+    const required = /^Invalid configuration: NODE_ENV: required \(development, test or production\)/;
+    expect(() => loadConfig({})).toThrow(required);
+    expect(() => loadConfig({ NODE_ENV: '' })).toThrow(required);
+    expect(() => loadConfig({}, {}, 'migration')).toThrow(required);
+    expect(() => loadConfig({ NODE_ENV: 'staging' })).toThrow(/NODE_ENV: must be development, test or production/);
+    expect(loadConfig({ NODE_ENV: 'test' }).nodeEnv).toBe('test');
+  });
+
+  it('in production, takes browser origins only as https origins of its own, never the development ones', () => {
+    expect(loadConfig(productionEnv()).auth.corsOrigins).toEqual(['https://app.travelconnect.example']);
+    expect(() => loadConfig(productionEnv({ CORS_ORIGINS: '' }))).toThrow(/^Invalid configuration: CORS_ORIGINS: production needs its own list[^;]*$/);
+    expect(() => loadConfig(productionEnv({ CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173' }))).toThrow(/CORS_ORIGINS: /);
+    for (const origin of ['http://app.travelconnect.example', 'https://localhost', 'https://api.localhost:8443', 'https://127.0.0.1', 'https://127.9.0.1:8443', 'https://[::1]:8443', 'https://0.0.0.0']) {
+      expect(() => loadConfig(productionEnv({ CORS_ORIGINS: `https://app.travelconnect.example,${origin}` })), origin).toThrow(
+        new RegExp(`^Invalid configuration: CORS_ORIGINS: ${origin.replace(/[.[\]]/g, '\\$&')} is refused in production`),
+      );
+    }
+    // An entry that is not an origin would never match a browser's Origin header; anywhere.
+    expect(() => development({ CORS_ORIGINS: 'https://app.travelconnect.example/' })).toThrow(/CORS_ORIGINS: https:\/\/app.travelconnect.example\/ is not an origin/);
+    expect(() => development({ CORS_ORIGINS: 'null' })).toThrow(/CORS_ORIGINS: `null` is never allowed/);
+    // Development keeps its local defaults.
+    expect(development().auth.corsOrigins).toEqual(['http://localhost:5173', 'http://127.0.0.1:5173']);
+  });
+
+  it('behind a proxy in production, needs TRUSTED_PROXIES', () => {
+    expect(() => loadConfig(productionEnv({ BEHIND_PROXY: 'true' }))).toThrow(/^Invalid configuration: TRUSTED_PROXIES: required in production when BEHIND_PROXY=true[^;]*$/);
+    expect(loadConfig(productionEnv({ BEHIND_PROXY: 'true', TRUSTED_PROXIES: '10.0.0.0/8' })).auth.trustedProxies).toEqual(['10.0.0.0/8']);
+    expect(loadConfig(productionEnv({ BEHIND_PROXY: 'false' })).auth.trustedProxies).toEqual([]);
+    expect(development({ BEHIND_PROXY: 'true' }).auth.trustedProxies).toEqual([]);
+    expect(() => development({ BEHIND_PROXY: 'yes' })).toThrow(/BEHIND_PROXY: must be true or false/);
   });
 
   it('stops the API process with one clear line before it touches anything', () => {
@@ -56,6 +93,15 @@ describe('config', () => {
     expect(() => loadConfig(productionEnv({ STRIPE_WEBHOOK_SECRET_FILE: '/nonexistent/secret' }))).toThrow(
       /STRIPE_WEBHOOK_SECRET_FILE: cannot read the file/,
     );
+    // Every development default, the public JWT key ring included, mounted as if it were a secret.
+    const dir = mkdtempSync(join(tmpdir(), 'tc-dev-secrets-'));
+    for (const name of SECRET_VARIABLES.filter((secret) => secret !== 'MIGRATION_DATABASE_URL')) {
+      const path = join(dir, name);
+      writeFileSync(path, DEVELOPMENT_SECRETS[name], { mode: 0o600 });
+      const refused = () => loadConfig(productionEnv({ [`${name}_FILE`]: path }));
+      expect(refused, name).toThrow(new RegExp(`^Invalid configuration: ${name}: production needs its own secret[^;]*$`));
+      expect(refused, name).not.toThrow(DEVELOPMENT_SECRETS[name]);
+    }
   });
 
   it('keeps the owner\'s database URL out of the API and worker in production, and gives the migration job nothing else', () => {
@@ -84,9 +130,9 @@ describe('config', () => {
   });
 
   it('allows plain values and files in development, but not both for one secret', () => {
-    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_x' }).stripe.secretKey).toBe('sk_test_x');
+    expect(development({ STRIPE_SECRET_KEY: 'sk_test_x' }).stripe.secretKey).toBe('sk_test_x');
     const env = productionEnv();
-    expect(loadConfig({ STRIPE_SECRET_KEY_FILE: env.STRIPE_SECRET_KEY_FILE }).stripe.secretKey).toBe('sk_live_not_a_real_key_0123456789');
-    expect(() => loadConfig({ STRIPE_SECRET_KEY: 'a', STRIPE_SECRET_KEY_FILE: env.STRIPE_SECRET_KEY_FILE })).toThrow(/not both/);
+    expect(development({ STRIPE_SECRET_KEY_FILE: env.STRIPE_SECRET_KEY_FILE }).stripe.secretKey).toBe('sk_live_not_a_real_key_0123456789');
+    expect(() => development({ STRIPE_SECRET_KEY: 'a', STRIPE_SECRET_KEY_FILE: env.STRIPE_SECRET_KEY_FILE })).toThrow(/not both/);
   });
 });

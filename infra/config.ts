@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { corsOriginProblems } from './cors-origins.js';
 import { DEVELOPMENT_SECRETS, resolveSecrets, type SecretScope } from './secrets.js';
 
 /**
  * Every setting of every process, parsed once from the environment.
- * Defaults serve local development (`npm run up`); production overrides them.
+ * Defaults serve local development (`npm run up`); production overrides them. NODE_ENV has none:
+ * every process is told its mode, so a forgotten setting never runs a deployment as development.
  */
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -24,7 +26,11 @@ const hostPort = z
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
 
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  NODE_ENV: z.enum(['development', 'test', 'production'], {
+    error: (issue) => (issue.input === undefined
+      ? 'required (development, test or production); nothing starts in an implicit mode'
+      : 'must be development, test or production'),
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   API_HOST: z.string().default('127.0.0.1'),
@@ -111,6 +117,9 @@ const schema = z.object({
   CORS_ORIGINS: z.string().default('http://localhost:5173,http://127.0.0.1:5173'),
   // Peers whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); none by default.
   TRUSTED_PROXIES: z.string().default(''),
+  // A reverse proxy or load balancer forwards the traffic: production then refuses an empty TRUSTED_PROXIES,
+  // which would count every client as the proxy's address (one rate-limit bucket for everyone).
+  BEHIND_PROXY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   // Where links in e-mails point (the web client).
   PUBLIC_APP_URL: url(['http:', 'https:']).default('http://127.0.0.1:3000'),
   // A Turnstile/reCAPTCHA-compatible siteverify endpoint; locally the sandbox serves one.
@@ -262,9 +271,24 @@ export function loadConfig(
   if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.MAIL_TRANSPORT === 'dev-sink') {
     problems.push('MAIL_TRANSPORT: dev-sink is refused in production');
   }
-  if (parsed.success && list(parsed.data.CORS_ORIGINS).includes('null')) problems.push('CORS_ORIGINS: `null` is never allowed');
+  if (parsed.success) problems.push(...browserFacingProblems(parsed.data, present, scope));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(toConfig(parsed.data));
+}
+
+/**
+ * CORS origins anywhere; in production, for the application's processes (the migration job serves no
+ * browser), an explicit list of https origins and, behind a proxy, the proxies to believe (security.md 33).
+ */
+function browserFacingProblems(env: z.infer<typeof schema>, given: Record<string, unknown>, scope: SecretScope): string[] {
+  const production = env.NODE_ENV === 'production' && scope === 'application';
+  const problems = production && given.CORS_ORIGINS === undefined
+    ? ['CORS_ORIGINS: production needs its own list of https origins (the default is for development)']
+    : corsOriginProblems(list(env.CORS_ORIGINS), production);
+  if (production && env.BEHIND_PROXY === 'true' && list(env.TRUSTED_PROXIES).length === 0) {
+    problems.push("TRUSTED_PROXIES: required in production when BEHIND_PROXY=true (the proxies whose X-Forwarded-For counts)");
+  }
+  return problems;
 }
 
 /** The owner's connection settings (MIGRATION_DATABASE_URL), for migrations and the tools that create databases. */

@@ -202,7 +202,7 @@ function sandbox(ctx: ServiceContext): Promise<ServiceHandle> {
     // Not `npx tsx`: npx -> sh -> tsx -> node is four processes and SIGTERM to npx orphans the server.
     command: process.execPath,
     args: ['--import', 'tsx', entry],
-    env: { SANDBOX_PROVIDER_PORT: String(port) },
+    env: { NODE_ENV: ctx.config.nodeEnv, SANDBOX_PROVIDER_PORT: String(port) },
     ready: async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200,
   });
 }

@@ -38,7 +38,9 @@ process.on('SIGTERM', () => void shutdown(0));
 
 function start(name: string, entry: string): void {
   if (stopping) return;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, stdio: 'inherit', env: process.env });
+  // The mode this launcher was given (`npm run up` says development unless the caller chose), passed on explicitly.
+  const env = { ...process.env, NODE_ENV: config.nodeEnv };
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, stdio: 'inherit', env });
   child.once('exit', (code, signal) => {
     if (stopping) return;
     say(`${name} exited (code ${code ?? '-'}, signal ${signal ?? '-'}); stopping`);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { verifyAudit } from '../../infra/audit/audit-log.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { APP_ROLE, applicationRoleProblems } from '../../infra/db/roles.js';
 import { createAuditDatabase, type AuditDatabase } from '../support/audit-database.js';
-import { productionEnv } from '../support/production-env.js';
+import { productionProcessEnv, startExpectingRefusal } from '../support/refusal.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 // security.md 28: the application runs as travelconnect_app, which may read and append audit
@@ -108,23 +107,10 @@ describe('the running application', () => {
     const ownerUrl = inject('migrationDatabaseUrl');
     const dir = mkdtempSync(join(tmpdir(), 'tc-owner-url-'));
     writeFileSync(join(dir, 'database-url'), ownerUrl, { mode: 0o600 });
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
-      env: {
-        ...process.env,
-        ...productionEnv({ DATABASE_URL_FILE: join(dir, 'database-url') }),
-        DATABASE_URL: '',
-        MIGRATION_DATABASE_URL: '',
-        MIGRATION_DATABASE_URL_FILE: '',
-        SECRETS_FILE: '',
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-      },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const result = startExpectingRefusal('api/server.ts', productionProcessEnv({ DATABASE_URL_FILE: join(dir, 'database-url') }));
     expect(result.status, result.stderr).toBe(78);
     const owner = decodeURIComponent(new URL(ownerUrl).username);
-    const lines = result.stderr.split('\n').filter((line) => line.startsWith('Invalid configuration'));
+    const lines = result.lines.filter((line) => line.startsWith('Invalid configuration'));
     expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toContain(`Invalid configuration: DATABASE_URL: ${owner} owns tables of schema public`);
     expect(lines[0]).toContain(`connect as ${APP_ROLE}`);

@@ -15,7 +15,10 @@ const SECRETS = {
   AUTH_HMAC_KEY: 'a-sealed-auth-key-of-at-least-32-characters',
   CAPTCHA_SECRET: 'sealed-captcha-secret',
   SMTP_URL: 'smtps://mailer:sealed@smtp.internal:465',
+  METRICS_TOKEN: 'a-sealed-metrics-token-0123456789',
 };
+// The settings production needs beside the secrets.
+const PRODUCTION = { NODE_ENV: 'production', CORS_ORIGINS: 'https://app.travelconnect.example' };
 const dir = mkdtempSync(join(tmpdir(), 'tc-sealed-'));
 const file = (name: string, content: string) => {
   const path = join(dir, name);
@@ -27,7 +30,7 @@ describe('sealed secrets file', () => {
   it('opens with KMS into a production config; the file holds no secret in plaintext', async () => {
     const sealed = await sealSecrets(SECRETS);
     for (const value of Object.values(SECRETS)) expect(sealed).not.toContain(value);
-    const env = { NODE_ENV: 'production', SECRETS_FILE: file('sealed.json', sealed) };
+    const env = { ...PRODUCTION, SECRETS_FILE: file('sealed.json', sealed) };
     const config = loadConfig(env, await openSealedSecrets(env));
     expect(config.isProduction).toBe(true);
     expect(config.database.url).toBe(SECRETS.DATABASE_URL);
@@ -44,7 +47,7 @@ describe('sealed secrets file', () => {
     await expect(openSealedSecrets({ SECRETS_FILE: file('garbage.json', 'not json') })).rejects.toThrow(/SECRETS_FILE: cannot read/);
     await expect(sealSecrets({ PORT: '80' })).rejects.toThrow(/not secret settings: PORT/);
 
-    const goodEnv = { NODE_ENV: 'production', SECRETS_FILE: file('good.json', await sealSecrets(SECRETS)) };
+    const goodEnv = { ...PRODUCTION, SECRETS_FILE: file('good.json', await sealSecrets(SECRETS)) };
     const opened = await openSealedSecrets(goodEnv);
     expect(() => loadConfig({ ...goodEnv, STRIPE_SECRET_KEY: 'sk_live_plain' }, opened)).toThrow(/STRIPE_SECRET_KEY: set in the sealed secrets file and in the environment/);
     const error = (() => {

@@ -2,7 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** An environment that production accepts: every secret mounted as a file, none a development default. */
+/**
+ * An environment that production accepts: every secret mounted as a file, none a development default,
+ * and the browser origins its own (production refuses the development ones).
+ */
 export function productionEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const dir = mkdtempSync(join(tmpdir(), 'tc-secrets-'));
   const mount = (name: string, value: string) => {
@@ -12,6 +15,7 @@ export function productionEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.Process
   };
   return {
     NODE_ENV: 'production',
+    CORS_ORIGINS: 'https://app.travelconnect.example',
     DATABASE_URL_FILE: mount('database-url', 'postgresql://app:s3cret-db-pass@db.internal:5432/travelconnect'),
     STRIPE_SECRET_KEY_FILE: mount('stripe-key', 'sk_live_not_a_real_key_0123456789'),
     STRIPE_WEBHOOK_SECRET_FILE: mount('webhook-secret', 'whsec_production_0123456789'),
