@@ -51,6 +51,9 @@ export const RefreshToken = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     expiresAt: p.datetime(),
     spentAt: p.datetime().nullable(),
+    // What it was exchanged for, so a second tab within the grace gets the same successor (session.store.ts).
+    successorHash: p.string().length(64).nullable(),
+    successorSealed: p.text().nullable(),
   },
 });
 

@@ -10,6 +10,7 @@ import { Migration0005Identity } from './migrations/0005-identity.migration.js';
 import { Migration0006AuditCheckpoints } from './migrations/0006-audit-checkpoints.migration.js';
 import { Migration0007AdminIndexes } from './migrations/0007-admin-indexes.migration.js';
 import { Migration0008AppRoleNoDdl } from './migrations/0008-app-role-no-ddl.migration.js';
+import { Migration0009RefreshSuccessor } from './migrations/0009-refresh-successor.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
@@ -21,6 +22,7 @@ const migrationsList = [
   { name: '0006-audit-checkpoints', class: Migration0006AuditCheckpoints },
   { name: '0007-admin-indexes', class: Migration0007AdminIndexes },
   { name: '0008-app-role-no-ddl', class: Migration0008AppRoleNoDdl },
+  { name: '0009-refresh-successor', class: Migration0009RefreshSuccessor },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashOpaqueToken } from '../../infra/auth/opaque-tokens.js';
 import { RefreshToken, Session } from '../../infra/db/entities.js';
 import { eventually } from '../support/eventually.js';
 import { httpClient, type HttpClient } from '../support/http-client.js';
@@ -144,6 +145,8 @@ describe('refresh tokens (security.md 3)', () => {
     const client = httpClient(stack.apiUrl);
     const first = await client.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: account.refreshToken, tokenDelivery: 'body' } });
     const fresh = (await first.json()) as { refreshToken: string; accessToken: string };
+    // Spent before the grace a second tab gets (test/integration/session-integrity.test.ts).
+    await stack.orm.em.fork().nativeUpdate(RefreshToken, { tokenHash: hashOpaqueToken(account.refreshToken) }, { spentAt: new Date(Date.now() - 60_000) });
     const replay = await client.call('POST', '/api/v1/auth/refresh', { body: { refreshToken: account.refreshToken, tokenDelivery: 'body' } });
     expect(replay.status).toBe(401);
     // Both the thief's copy and the owner's newest tokens are dead now.
