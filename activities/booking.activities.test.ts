@@ -31,6 +31,7 @@ async function world(options: { kmsDown?: boolean } = {}) {
     updateItem: async (...args) => void updates.push(args),
     recordPayment: unused,
     findPaymentIntentId: unused,
+    pricedItem: unused,
     loadForCancellation: unused,
     recordRefund: unused,
     loadPassengers: async () => ({ userId: USER, passengers }),

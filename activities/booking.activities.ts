@@ -109,6 +109,12 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       if (hold.state !== 'HELD' && hold.state !== 'CONFIRMED') {
         throw new BookingFailure('OFFER_EXPIRED', 'The hold on this offer has lapsed.');
       }
+      // The charge is the priced total: a hold for another amount or currency is not what we would pay for.
+      // Failing here, before the authorize step, leaves nothing to void; the saga releases the hold.
+      const priced = await deps.bookings.pricedItem(input.bookingId, input.offerId);
+      if (hold.totalMinor !== priced.priceMinor || hold.currency !== priced.currency) {
+        throw new BookingFailure('HOLD_PRICE_MISMATCH', "The supplier's hold does not match the price of the offer.");
+      }
       await deps.bookings.updateItem(input.bookingId, input.offerId, {
         state: 'HELD',
         holdId: hold.holdId,

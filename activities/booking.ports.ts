@@ -36,7 +36,12 @@ export interface ProviderHold {
 
 export interface Authorization {
   paymentIntentId: string;
-  status: 'requires_capture' | 'requires_action' | 'succeeded' | 'processing';
+  /**
+   * `requires_capture`: the funds are held, the one status the saga tickets on. `requires_action`:
+   * not (yet) authorized, for 3-D Secure or a bank still processing; the saga waits for a webhook
+   * and reads the PaymentIntent's status again. A decline is thrown as PAYMENT_DECLINED.
+   */
+  status: 'requires_capture' | 'requires_action';
 }
 
 /** Card payments with manual capture. Every call carries an idempotency key. */
@@ -95,6 +100,8 @@ export interface BookingRepository {
     payment: { paymentIntentId: string; status: string; amountMinor: number; currency: string },
   ): Promise<void>;
   findPaymentIntentId(bookingId: string): Promise<string | undefined>;
+  /** What re-pricing settled for one item (setPricing): the amount the saga will charge for it. */
+  pricedItem(bookingId: string, offerId: string): Promise<{ priceMinor: number; currency: string }>;
   /** What cancelling a confirmed booking needs to know. */
   loadForCancellation(bookingId: string): Promise<{
     workflowId: string;

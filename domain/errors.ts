@@ -8,6 +8,8 @@ export const BOOKING_FAILURE_CODES = [
   'PROVIDER_REJECTED',
   // The travellers' details were erased (their data key destroyed) before the booking was ticketed.
   'PASSENGER_DATA_ERASED',
+  // The supplier's hold totals other than the priced amount (or in another currency): nothing is charged.
+  'HOLD_PRICE_MISMATCH',
 ] as const;
 export type BookingFailureCode = (typeof BOOKING_FAILURE_CODES)[number];
 

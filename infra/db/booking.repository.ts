@@ -98,6 +98,10 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
       const booking = await orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { fields: ['user', 'passengers'] });
       return { userId: booking.user.id, passengers: booking.passengers };
     },
+    async pricedItem(bookingId, offerId) {
+      const item = await orm.em.fork().findOneOrFail(BookingItem, { booking: bookingId, offerId }, { fields: ['priceMinor', 'currency'] });
+      return { priceMinor: item.priceMinor, currency: item.currency };
+    },
     async findPaymentIntentId(bookingId) {
       const payment = await orm.em.fork().findOne(Payment, { booking: bookingId }, { orderBy: { createdAt: 'desc' } });
       return payment?.paymentIntentId;

@@ -11,6 +11,10 @@ Test hooks (no auth): GET /_tc/requests lists every request seen as
 clears it. POST /_tc/lost-responses {keyPrefix, count} makes the next `count`
 POSTs whose Idempotency-Key starts with keyPrefix take effect but answer 503
 (a response lost on the way back); DELETE clears those faults.
+A PaymentIntent confirmed with the PaymentMethod `pm_card_processing` stays
+`processing` (its charge pending, as while a bank has not answered yet) until
+POST /_tc/settle {paymentIntent} authorizes it: Stripe has no test card that
+does this, and the booking saga must not ticket while a payment is processing.
 """
 
 import argparse
@@ -24,7 +28,9 @@ import socket
 import time
 
 from aiohttp import web
-from localstripe.resources import Event, PaymentIntent, PaymentMethod, store
+from localstripe.errors import UserError
+from localstripe.resources import Charge, Event, PaymentIntent, PaymentMethod, store
+from localstripe import webhooks
 from localstripe.webhooks import schedule_webhook
 from localstripe.server import app
 
@@ -42,6 +48,17 @@ def _charging_is_declined(self):
 
 PaymentMethod._charging_is_declined = _charging_is_declined
 
+
+# localstripe delivers an event by iterating over the registered webhooks, awaiting each POST; a
+# test stack registering its webhook meanwhile ("dictionary changed size during iteration") ends
+# that delivery for every stack after it. Deliver to the webhooks registered when it began.
+class _WebhookRegistry(dict):
+    def values(self):
+        return list(super().values())
+
+
+webhooks._webhooks = _WebhookRegistry(webhooks._webhooks)
+
 # Stripe tells a manual-capture integration that the money is authorized with
 # payment_intent.amount_capturable_updated (after 3-D Secure, for instance);
 # localstripe sends nothing until capture. Send it as Stripe does.
@@ -49,12 +66,60 @@ _localstripe_create_charge = PaymentIntent._create_charge
 
 
 def _create_charge(self, on_failure_now):
+    if self.payment_method == PROCESSING_PAYMENT_METHOD:
+        _leave_processing(self)
+        return
     _localstripe_create_charge(self, on_failure_now)
     if self.status == 'requires_capture':
         schedule_webhook(Event('payment_intent.amount_capturable_updated', self))
 
 
 PaymentIntent._create_charge = _create_charge
+
+# Test hook (see the module docstring): `pm_card_processing` is a Visa card
+# whose charge localstripe creates but leaves pending, so its PaymentIntent
+# reads `processing`; settle() later authorizes it as the bank would.
+PROCESSING_PAYMENT_METHOD = 'pm_card_processing'
+_localstripe_test_article = PaymentMethod._try_get_canonical_test_article
+
+
+def _try_get_canonical_test_article(cls, id):
+    if id == PROCESSING_PAYMENT_METHOD:
+        return PaymentMethod(type='card', card=dict(number='4242424242424242', exp_month='12',
+                                                    exp_year='2030', cvc='123'))
+    return _localstripe_test_article(id)
+
+
+PaymentMethod._try_get_canonical_test_article = classmethod(_try_get_canonical_test_article)
+
+
+def _leave_processing(intent):
+    if intent.status != 'requires_confirmation':
+        raise UserError(400, 'Bad request')
+    charge = Charge(amount=intent.amount, currency=intent.currency, customer=intent.customer,
+                    source=intent.payment_method, capture=(intent.capture_method != 'manual'))
+    charge.payment_intent = intent.id
+    intent.latest_charge = charge  # left 'pending': the intent reads 'processing'
+
+
+async def settle_hook(request):
+    if request.method != 'POST':
+        return stripe_error(405, 'Method not allowed', 'invalid_request_error')
+    data = await request.json()
+    if not isinstance(data.get('paymentIntent'), str):
+        return stripe_error(400, 'paymentIntent (string) is required', 'invalid_request_error')
+    try:
+        intent = PaymentIntent._api_retrieve(data['paymentIntent'])
+    except UserError:
+        return stripe_error(404, 'No such PaymentIntent', 'invalid_request_error')
+    if intent.status != 'processing':
+        return stripe_error(400, f'The PaymentIntent is {intent.status}, not processing',
+                            'invalid_request_error')
+    intent.latest_charge._initialize_charge(intent._on_success, intent._report_async_failure,
+                                            intent._report_async_failure)
+    if intent.status == 'requires_capture':
+        schedule_webhook(Event('payment_intent.amount_capturable_updated', intent))
+    return web.json_response({'id': intent.id, 'status': intent.status})
 
 # localstripe keeps its state in /tmp/localstripe.pickle, shared by every checkout
 # on the machine, and rewrites the whole file in place on every change: a process
@@ -194,6 +259,8 @@ async def idempotency_middleware(request, handler):
         return test_hooks(request)
     if request.path == '/_tc/lost-responses':
         return await fault_hooks(request)
+    if request.path == '/_tc/settle':
+        return await settle_hook(request)
 
     key = request.headers.get('Idempotency-Key') or None
     # Stripe ignores the header on GET and DELETE, which are idempotent anyway.

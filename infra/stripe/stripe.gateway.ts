@@ -47,7 +47,9 @@ export function createStripeGateway(client: Stripe): PaymentGateway {
         if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
           throw new BookingFailure('PAYMENT_DECLINED', 'The card was declined.');
         }
-        return { paymentIntentId: intent.id, status: intent.status as Authorization['status'] };
+        // Only held funds authorize. Anything else (3-D Secure, a confirmation, a bank still
+        // processing) waits for Stripe's webhook, after which the saga reads the status again.
+        return { paymentIntentId: intent.id, status: intent.status === 'requires_capture' ? 'requires_capture' : 'requires_action' };
       } catch (error) {
         if (error instanceof BookingFailure) throw error;
         if (isDecline(error)) throw new BookingFailure('PAYMENT_DECLINED', 'The card was declined.');
@@ -80,8 +82,10 @@ export function createStripeGateway(client: Stripe): PaymentGateway {
         throw transient(error, 'refund');
       }
     },
+    // The saga's wait goes on for requires_action and processing: a confirmation still due waits as they do.
     async status(paymentIntentId) {
-      return (await client.paymentIntents.retrieve(paymentIntentId)).status;
+      const { status } = await client.paymentIntents.retrieve(paymentIntentId);
+      return status === 'requires_confirmation' ? 'requires_action' : status;
     },
   };
 }

@@ -23,6 +23,9 @@ export const faultsSchema = z.strictObject({
   holdTtlMs: z.number().int().positive().optional(), // when set, the TTL of new holds instead of options.holdTtlMs
   // A misbehaving supplier: it refuses a hold (409) yet grants it this many ms later ("late success").
   lateHoldAfterRefusalMs: z.number().int().positive().optional(),
+  // A supplier whose hold disagrees with its own quote: the hold's total is off by this much, or in this currency.
+  holdTotalDriftMinor: z.number().int().default(0),
+  holdCurrency: z.string().regex(/^[A-Z]{3}$/).optional(),
 });
 export type Faults = z.infer<typeof faultsSchema>;
 
@@ -171,8 +174,8 @@ export function createSandboxApp(options: SandboxOptions) {
         offer_id: body.data.offer_id,
         flight_id: id,
         seats: body.data.seats,
-        total_minor: fare(flight.fareMinor) * body.data.seats,
-        currency: flight.currency,
+        total_minor: fare(flight.fareMinor) * body.data.seats + faults.holdTotalDriftMinor,
+        currency: faults.holdCurrency ?? flight.currency,
         state: 'HELD',
         expires_at: new Date(now() + (faults.holdTtlMs ?? options.holdTtlMs)).toISOString(),
         confirmation_code: null,
