@@ -44,6 +44,18 @@ describe('the session, not the token, decides who calls (security.md 34)', () =>
     expect((await me(token)).status).toBe(401);
     expect((await me(user.accessToken)).status).toBe(200);
   });
+
+  it('reads the current role from the database at each sync, so a role changed outside the admin route applies too', async () => {
+    const user = await signIn(stack, { role: 'admin' });
+    // A 2 s idle timeout makes the store sync every 500 ms.
+    const store = createSessionStore(stack.orm, stack.redis, { maxAgeSeconds: stack.config.auth.sessionMaxAgeSeconds, idleTimeoutSeconds: 2 });
+    expect(await store.check(user.sessionId)).toEqual({ ok: true, userId: user.userId, role: 'admin' });
+    await stack.orm.em.fork().nativeUpdate(User, { id: user.userId }, { role: 'user' });
+    await sleep(700);
+    expect(await store.check(user.sessionId)).toEqual({ ok: true, userId: user.userId, role: 'user' });
+    const admin = await httpClient(stack.apiUrl).call('GET', '/api/v1/admin/bookings', { headers: user.auth });
+    expect(admin.status).toBe(401);
+  });
 });
 
 /**
