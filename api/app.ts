@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps) {
   app.onError(onError);
   app.notFound(notFound(() => app.routes));
 
-  app.route('/', healthRoutes({ orm: deps.orm, redis: deps.redis, temporal: deps.temporal, metrics: deps.metrics }));
+  app.route('/', healthRoutes({ orm: deps.orm, redis: deps.redis, temporal: deps.temporal, metrics: deps.metrics, metricsToken: deps.config.metrics.token }));
 
   const taskQueue = deps.taskQueue ?? deps.config.temporal.taskQueue;
   const bookings = createBookingService({

@@ -30,7 +30,7 @@ if (!(await redisReady(redis))) log.warn('redis is not reachable yet; serving wi
 const app = createApp({
   codec,
   redis,
-  metrics: createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) }),
+  metrics: createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm), cacheMs: config.metrics.cacheMs }),
   config,
   log,
   orm,

@@ -107,7 +107,7 @@ export async function composeApi(config: Config, options: { log: Logger; limiter
     codec,
     auth,
     redis,
-    metrics: createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) }),
+    metrics: createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm), cacheMs: config.metrics.cacheMs }),
     config,
     log: options.log,
     orm,

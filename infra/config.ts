@@ -55,6 +55,10 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
   // The Temporal SDK's own worker metrics (Prometheus text at /metrics); 0 turns them off.
   WORKER_METRICS_PORT: port.default(9464),
+  // The bearer token Prometheus scrapes the API's /metrics with (a secret, see infra/secrets.ts).
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').default(DEVELOPMENT_SECRETS.METRICS_TOKEN),
+  // How long one count of bookings by status serves every scrape.
+  METRICS_CACHE_MS: duration.default(5_000),
   // A bundle built by `npm run build:workflows`; without it the worker bundles at start-up.
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
@@ -168,6 +172,7 @@ function toConfig(env: z.infer<typeof schema>) {
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
     workerMetrics: { host: env.API_HOST, port: env.WORKER_METRICS_PORT },
+    metrics: { token: env.METRICS_TOKEN, cacheMs: env.METRICS_CACHE_MS },
     stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
     kms: { endpoint: env.KMS_ENDPOINT, region: env.KMS_REGION, keyId: env.KMS_KEY_ID },
     providers: {

@@ -1,7 +1,32 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+type BookingCounts = Array<{ status: string; count: number }>;
+
+/**
+ * `load`'s answer, reused for `ttlMs` after it settles; callers that arrive while it is in flight
+ * share it. A failure is kept as long, so an outage does not turn each scrape into a query.
+ */
+export function cachedFor<T>(ttlMs: number, load: () => Promise<T>, now: () => number = Date.now): () => Promise<T> {
+  let current: { value: Promise<T>; freshUntil: number } | undefined;
+  return function cached() {
+    if (current && now() < current.freshUntil) return current.value;
+    const entry = { value: load(), freshUntil: Number.POSITIVE_INFINITY };
+    const settled = () => {
+      entry.freshUntil = now() + ttlMs;
+    };
+    entry.value.then(settled, settled);
+    current = entry;
+    return entry.value;
+  };
+}
+
 /** One registry per process; its metrics are what GET /metrics shows. */
-export function createMetrics(options: { countBookingsByStatus: () => Promise<Array<{ status: string; count: number }>> }) {
+export function createMetrics(options: {
+  countBookingsByStatus: () => Promise<BookingCounts>;
+  /** How long one count of bookings serves every scrape (METRICS_CACHE_MS): scrapes never queue queries. */
+  cacheMs: number;
+}) {
+  const countBookings = cachedFor(options.cacheMs, options.countBookingsByStatus);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
@@ -19,12 +44,14 @@ export function createMetrics(options: { countBookingsByStatus: () => Promise<Ar
   });
   new Gauge({
     name: 'bookings',
-    help: 'Bookings by status (read from the system of record at scrape time)',
+    help: 'Bookings by status (read from the system of record, at most METRICS_CACHE_MS old)',
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
+      const counts = await countBookings();
+      // Reset and refill without an await between: concurrent scrapes never see a half-filled gauge.
       this.reset();
-      for (const { status, count } of await options.countBookingsByStatus()) this.set({ status }, count);
+      for (const { status, count } of counts) this.set({ status }, count);
     },
   });
   return { registry, httpDuration, rateLimited };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /** The settings that are secrets: never logged, and in production never plain environment values. */
 export const SECRET_VARIABLES = [
   'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'AUDIT_HMAC_KEY',
-  'JWT_SIGNING_KEYS', 'AUTH_HMAC_KEY', 'CAPTCHA_SECRET', 'SMTP_URL',
+  'JWT_SIGNING_KEYS', 'AUTH_HMAC_KEY', 'CAPTCHA_SECRET', 'SMTP_URL', 'METRICS_TOKEN',
 ] as const;
 type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
@@ -30,6 +30,8 @@ export const DEVELOPMENT_SECRETS: Readonly<Record<SecretVariable, string>> = {
   AUTH_HMAC_KEY: 'development-only-auth-hmac-key-00000000',
   CAPTCHA_SECRET: 'development-only-captcha-secret',
   SMTP_URL: 'smtp://127.0.0.1:2525',
+  // What Prometheus presents as `Authorization: Bearer` to scrape the API's /metrics.
+  METRICS_TOKEN: 'development-only-metrics-token',
 };
 
 /**

@@ -5,6 +5,7 @@ import type { Metrics } from '../../infra/metrics.js';
 import type { Redis } from '../../infra/redis.js';
 import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
+import { bearerToken } from '../middleware/bearer-token.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
 
@@ -43,13 +44,19 @@ const readyz = createRoute({
 const metrics = createRoute({
   method: 'get',
   path: '/metrics',
-  summary: 'Prometheus metrics',
-  responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
+  summary: 'Prometheus metrics (Authorization: Bearer METRICS_TOKEN)',
+  responses: {
+    200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+    ...problems('UNAUTHENTICATED'),
+  },
 });
 
-/** Liveness, readiness (every dependency, named when down) and Prometheus metrics. */
-export function healthRoutes(deps: { orm: Orm; redis: Redis; temporal: Client; metrics: Metrics }) {
-  return createRouter()
+/** Liveness, readiness (every dependency, named when down) and Prometheus metrics (for the holder of the metrics token). */
+export function healthRoutes(deps: { orm: Orm; redis: Redis; temporal: Client; metrics: Metrics; metricsToken: string }) {
+  const router = createRouter();
+  // On the public port: without the token a scrape is refused before any metric is collected.
+  router.use('/metrics', bearerToken({ token: deps.metricsToken, realm: 'metrics' }));
+  return router
     .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyz, async (c) => {
       const [postgres, redis, temporal] = await Promise.all([

@@ -66,7 +66,7 @@ describe('per-IP and per-user limits (security.md 10)', () => {
     }
     await expect429(await signup());
     // Rejections are counted for operators, by limit.
-    const metrics = await (await stack.app.request('/metrics')).text();
+    const metrics = await (await stack.app.request('/metrics', { headers: { authorization: `Bearer ${stack.config.metrics.token}` } })).text();
     expect(metrics).toMatch(/http_rate_limited_total\{limit="signup"\} [1-9]/);
   });
 

@@ -62,7 +62,8 @@ describe('health, readiness and metrics', () => {
 
   it('exposes Prometheus metrics: latency by route template and bookings by status', async () => {
     await stack.app.request('/api/v1/bookings/00000000-0000-4000-8000-000000000000', { headers: { ...(await signIn(stack)).auth } });
-    const response = await stack.app.request('/metrics');
+    const response = await stack.app.request('/metrics', { headers: { authorization: `Bearer ${stack.config.metrics.token}` } });
+    expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/bookings\/:id"[^}]*status="404"/);

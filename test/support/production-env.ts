@@ -24,6 +24,7 @@ export function productionEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.Process
     AUTH_HMAC_KEY_FILE: mount('auth-key', 'a-production-auth-key-of-at-least-32-chars'),
     CAPTCHA_SECRET_FILE: mount('captcha-secret', 'production-captcha-secret'),
     SMTP_URL_FILE: mount('smtp-url', 'smtps://mailer:s3cret@smtp.internal:465'),
+    METRICS_TOKEN_FILE: mount('metrics-token', 'a-production-metrics-token-0123456789'),
     ...overrides,
   };
 }

@@ -100,7 +100,15 @@ export async function startStack(
   const running = worker?.run();
   const redis = createRedis(config.redis);
   await redisReady(redis);
-  const metrics = createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm) });
+  // Counted on the way to Postgres, so tests can tell how often a scrape reaches the database.
+  let bookingCountQueries = 0;
+  const metrics = createMetrics({
+    countBookingsByStatus: () => {
+      bookingCountQueries += 1;
+      return countBookingsByStatus(orm);
+    },
+    cacheMs: config.metrics.cacheMs,
+  });
   const auth = createAuthComponents(config, { orm, redis });
   if (options.loginGuard) auth.guard = createLoginGuard(redis, options.loginGuard);
   const app = createApp({
@@ -137,6 +145,8 @@ export async function startStack(
     keys,
     redis,
     metrics,
+    /** How many times the bookings-by-status gauge has queried Postgres. */
+    bookingCountQueries: () => bookingCountQueries,
     /** The environment a worker process needs to serve this stack. */
     workerEnv: {
       ...process.env,
