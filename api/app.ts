@@ -133,7 +133,7 @@ export function createApp(deps: AppDeps) {
   api.use('/search/*', optionallyAuthenticated, limits.search);
   if (!deps.config.isProduction) api.route('/dev', devRoutes({ orm: deps.orm }));
   if (deps.codec) {
-    app.use('/codec/*', authenticate({ auth, csrf: parts.csrf, csrfCheck: false }), requireRole('support', 'admin'));
+    app.use('/codec/*', authenticate({ auth, csrf: parts.csrf, csrfCheck: false }), requireRole('support', 'admin'), limits.codec);
     app.route('/codec', codecRoutes(deps.codec));
   }
   api.route(

@@ -23,6 +23,8 @@ export function createApiLimits(options: { limiter: SlidingWindowLimiter; metric
     bookingCreate: limitOnly('POST', limit('booking-create', 20, DAY, byUser)),
     bookingChange: limitOnly('POST', limit('booking-change', 10, HOUR, byUser)),
     search: limit('search', 100, MINUTE, (c) => c.get('userId') ?? `ip:${byIp(c)}`),
+    // The Web UI's codec calls, per operator: each may reach KMS, so a script cannot loop on it.
+    codec: limit('codec', 600, MINUTE, byUser),
   };
 }
 

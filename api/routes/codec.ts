@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { createRouter, problems } from '../openapi.js';
+import { ApiError } from '../problem.js';
 
 // The Web UI's remote-codec wire format: Temporal Payloads in protobuf JSON (bytes as base64).
 const payloadJson = z.strictObject({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() });
@@ -15,6 +16,16 @@ const toJson = (p: Payload) => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
+// A history's payloads come from the few processes that wrote them; more keys than this in one
+// request would be a caller making the server ask KMS for each, not the Web UI showing a history.
+const MAX_KEYS_PER_REQUEST = 32;
+
+function withFewKeys(payloads: Payload[]): Payload[] {
+  const wrappedKeys = new Set(payloads.map((p) => Buffer.from(p.metadata?.['encryption-wrapped-key'] ?? []).toString('base64')));
+  if (wrappedKeys.size > MAX_KEYS_PER_REQUEST) throw new ApiError('VALIDATION_FAILED', `At most ${MAX_KEYS_PER_REQUEST} data keys per request.`);
+  return payloads;
+}
+
 const codecRoute = (path: '/encode' | '/decode', summary: string) =>
   createRoute({
     method: 'post',
@@ -23,18 +34,19 @@ const codecRoute = (path: '/encode' | '/decode', summary: string) =>
     request: { body: { content: { 'application/json': { schema: payloadsBody } }, required: true } },
     responses: {
       200: { description: 'The payloads, transformed', content: { 'application/json': { schema: payloadsBody } } },
-      ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND'),
+      ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'RATE_LIMITED'),
     },
   });
 
 /**
  * The Temporal codec server (api.md "operators"): lets an operator's Web UI show the payloads
- * that the workers encrypt, with the same codec. Mounted behind operator authentication.
+ * that the workers encrypt, with the same codec. Mounted behind operator authentication and a
+ * per-operator rate limit.
  */
 export function codecRoutes(codec: PayloadCodec) {
   return createRouter()
     .openapi(codecRoute('/decode', 'Operators: decrypt workflow payloads for the Web UI'), async (c) => {
-      const decoded = await codec.decode(c.req.valid('json').payloads.map(toPayload));
+      const decoded = await codec.decode(withFewKeys(c.req.valid('json').payloads.map(toPayload)));
       return c.json({ payloads: decoded.map(toJson) }, 200);
     })
     .openapi(codecRoute('/encode', 'Operators: encrypt payloads the Web UI sends (signals, queries)'), async (c) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { signIn } from '../support/sign-in.js';
@@ -48,5 +49,42 @@ describe('codec server', () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(UI);
+  });
+
+  it('limits each operator to 600 codec calls a minute (429 with Retry-After), and not other operators', async () => {
+    const operator = await signIn(stack, { role: 'admin' });
+    const body = JSON.stringify({ payloads: [{ metadata: { encoding: b64(new TextEncoder().encode('json/plain')) }, data: b64(new TextEncoder().encode('1')) }] });
+    const decode = (auth: Record<string, string>) =>
+      fetch(`${stack.apiUrl}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body });
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 610 / 61; batch += 1) {
+      statuses.push(...(await Promise.all(Array.from({ length: 61 }, async () => (await decode(operator.auth)).status))));
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(600);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    const refused = await decode(operator.auth);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await decode((await signIn(stack, { role: 'support' })).auth)).status).toBe(200);
+  });
+
+  it('refuses a decode naming more data keys than a history holds (400), before asking KMS for any', async () => {
+    const operator = await signIn(stack, { role: 'support' });
+    const encrypted = b64(new TextEncoder().encode('binary/encrypted'));
+    const payloads = Array.from({ length: 1000 }, () => ({
+      metadata: { encoding: encrypted, 'encryption-key-id': b64(randomBytes(16)), 'encryption-wrapped-key': b64(randomBytes(184)) },
+      data: b64(randomBytes(64)),
+    }));
+    const response = await fetch(`${stack.apiUrl}/codec/decode`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...operator.auth }, body: JSON.stringify({ payloads }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('declares the 429 in the OpenAPI document', async () => {
+    const document = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    for (const path of ['/codec/decode', '/codec/encode']) expect(Object.keys(document.paths[path]!.post!.responses)).toContain('429');
   });
 });
