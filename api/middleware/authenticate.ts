@@ -32,7 +32,7 @@ export function authenticate(options: {
     const claims = await options.auth.authenticate(token);
     const audit = (action: string, result: string) =>
       options.auth.audit({
-        actor: `user:${claims.userId}`, action, resource: `${c.req.method} ${c.req.path}`, result,
+        actor: `user:${claims.userId}`, action, resource: `${c.req.method} ${rawPath(c.req.url)}`, result,
         ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null,
       });
     if (!bearer && options.csrfCheck !== false && !SAFE_METHODS.has(c.req.method)) {
@@ -51,6 +51,12 @@ export function authenticate(options: {
     c.header('Cache-Control', 'no-store');
   };
 }
+
+/**
+ * The path as the client sent it, still percent-encoded (printable ASCII, no NUL, what the admin
+ * search can ask for); `c.req.path` is decoded. appendAudit cuts it to the column's width.
+ */
+const rawPath = (url: string) => new URL(url).pathname;
 
 export function requireCsrf(csrf: CsrfTokens, sessionId: string, header: string | undefined, cookie: string | undefined) {
   if (!header || !cookie || !csrf.verify(sessionId, header, cookie)) throw new ApiError('CSRF_FAILED');

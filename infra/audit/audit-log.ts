@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditEntry } from '../db/entities.js';
+import { boundedAuditEvent } from './audit-bounds.js';
 import { APPEND_LOCK, GENESIS_MAC, rowMac } from './audit-chain.js';
 import { latestTrim } from './audit-checkpoints.js';
 
@@ -17,8 +18,12 @@ export interface AuditEvent {
   details?: Record<string, string | number | boolean | null>;
 }
 
-/** Appends one event inside the caller's transaction, chained to the last row by an HMAC. */
-export async function appendAudit(em: EntityManager, key: string, event: AuditEvent): Promise<void> {
+/**
+ * Appends one event inside the caller's transaction, chained to the last row by an HMAC. Values
+ * too long (or unstorable) for their column are cut with a marker, never refused (audit-bounds.ts).
+ */
+export async function appendAudit(em: EntityManager, key: string, input: AuditEvent): Promise<void> {
+  const event = boundedAuditEvent(input);
   await em.execute('select pg_advisory_xact_lock(?)', [APPEND_LOCK]);
   const last = await em.findOne(AuditEntry, { seq: { $gt: '0' } }, { orderBy: { seq: 'desc' }, fields: ['mac'] });
   const [next] = await em.execute<Array<{ seq: string }>>("select nextval('audit_log_seq_seq')::text as seq");
@@ -30,7 +35,7 @@ export async function appendAudit(em: EntityManager, key: string, event: AuditEv
     resource: event.resource,
     result: event.result,
     ip: event.ip ?? null,
-    userAgent: (event.userAgent ?? null)?.slice(0, 400) ?? null,
+    userAgent: event.userAgent ?? null,
     details: event.details ?? {},
   };
   // An empty log was trimmed (or is new): the next row chains to the last trimmed one.

@@ -3,9 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../api/middleware/body.js';
+import { brokenLink } from '../../infra/audit/audit-chain.js';
+import { AuditEntry } from '../../infra/db/entities.js';
 import { createOrm } from '../../infra/db/orm.js';
 import { httpClient } from '../support/http-client.js';
 import { chunked, RawConnection, type RawResponse } from '../support/raw-http.js';
+import { travellerOf } from '../support/booking-client.js';
 import { signIn } from '../support/sign-in.js';
 import { scanSql, sqlCalls } from '../support/sql-scan.js';
 import { startStack, variantApp, type Stack } from '../support/stack.js';
@@ -229,3 +232,70 @@ describe('errors (security.md 17)', () => {
     }
   });
 });
+
+describe('no input turns a refusal into a 500 (security.md 37)', () => {
+  it('refuses a user at an admin path of any length or content with a 404, and audits every denial', async () => {
+    const traveller = await signIn(stack);
+    const paths = [
+      `/api/v1/admin/${'a'.repeat(300)}`, // wider than audit_log.resource
+      `/api/v1/admin/${'%F0%9F%98%80'.repeat(100)}`, // decoded: 100 characters outside the BMP
+      '/api/v1/admin/%00', // decoded: NUL, which Postgres text refuses
+    ];
+    for (const path of paths) {
+      await expectProblem(await httpClient(stack.apiUrl).call('GET', path, { headers: traveller.auth }), 404, 'NOT_FOUND');
+    }
+    const rows = await stack.orm.em.fork().find(AuditEntry, { actor: `user:${traveller.userId}`, action: 'authz.role' }, { orderBy: { seq: 'asc' } });
+    expect(rows.map((row) => row.result)).toEqual(['denied', 'denied', 'denied']);
+    const [long, wide, nul] = rows;
+    expect(long!.resource).toMatch(/^GET \/api\/v1\/admin\/a{100,}\.\.\.\[truncated\]$/);
+    expect(long!.resource).toHaveLength(200);
+    expect(wide!.resource).toMatch(/^GET \/api\/v1\/admin\/(%F0%9F%98%80)+%?[0-9A-F]*\.\.\.\[truncated\]$/);
+    expect(nul!.resource).toBe('GET /api/v1/admin/%00');
+    // Stored exactly as MACed: the chain still verifies over these rows.
+    for (const row of rows) expect(brokenLink(stack.config.audit.hmacKey, row.prevMac, row)).toBeNull();
+  });
+
+  it('answers a header over Node\'s 16 KiB limit with 431, and a long one under it is judged by the app', async () => {
+    const huge = 'a'.repeat(20 * 1024);
+    for (const header of [`Cookie: __Host-tc_access=${huge}`, `Authorization: Bearer ${huge}`, `User-Agent: ${huge}`]) {
+      const connection = await RawConnection.open(stack.apiUrl);
+      try {
+        await connection.send(`GET /api/v1/users/me HTTP/1.1\r\nHost: 127.0.0.1\r\n${header}\r\n\r\n`);
+        const response = await connection.response();
+        expect(response.status, header.slice(0, 30)).toBe(431);
+      } finally {
+        connection.close();
+      }
+    }
+    const long = 'a'.repeat(12 * 1024);
+    await expectProblem(await httpClient(stack.apiUrl).call('GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${long}` } }), 401, 'UNAUTHENTICATED');
+    await expectProblem(await httpClient(stack.apiUrl).call('GET', '/api/v1/users/me', { headers: { cookie: `__Host-tc_access=${long}` } }), 401, 'UNAUTHENTICATED');
+    // A long User-Agent on an audited denial: the row keeps the start of it.
+    const traveller = await signIn(stack);
+    await expectProblem(await httpClient(stack.apiUrl).call('GET', '/api/v1/admin/audit', { headers: { ...traveller.auth, 'user-agent': long } }), 404, 'NOT_FOUND');
+    const [row] = await stack.orm.em.fork().find(AuditEntry, { actor: `user:${traveller.userId}`, action: 'authz.role' });
+    expect(row?.userAgent).toMatch(/^a+\.\.\.\[truncated\]$/);
+    expect((await fetch(`${stack.apiUrl}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses money with more decimals than its currency has with a 400 at the field, and writes no booking', async () => {
+    const traveller = await travellerOf(stack);
+    const body = await traveller.bookingBody();
+    const cases = [
+      { amount: '100.5', currency: 'JPY' },
+      { amount: '100.00', currency: 'JPY' },
+      { amount: '100.555', currency: 'EUR' },
+    ];
+    for (const expectedPrice of cases) {
+      const response = await httpClient(stack.apiUrl).call('POST', '/api/v1/bookings', {
+        headers: { ...traveller.auth, 'idempotency-key': randomUUID() },
+        body: { ...body, offers: [{ offerId: body.offers[0]!.offerId, expectedPrice }] },
+      });
+      const problem = await expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(problem.errors, JSON.stringify(expectedPrice)).toEqual([expect.objectContaining({ path: 'offers.0.expectedPrice.amount' })]);
+    }
+    const [row] = await stack.orm.em.fork().getConnection().execute<Array<{ count: number }>>('select count(*)::int as count from bookings where user_id = ?', [traveller.userId]);
+    expect(row?.count).toBe(0);
+  });
+});
+
