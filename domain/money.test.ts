@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromMinor, toMinor } from './money.js';
+import { fromMinor, moneySchema, toMinor } from './money.js';
 
 describe('money', () => {
   it('converts decimal strings to minor units and back without floats', () => {
@@ -16,5 +16,19 @@ describe('money', () => {
     expect(() => toMinor({ amount: '1.5', currency: 'JPY' })).toThrow(RangeError);
     expect(() => fromMinor(-1, 'EUR')).toThrow(RangeError);
     expect(() => fromMinor(1.5, 'EUR')).toThrow(RangeError);
+  });
+
+  it('validates decimals per currency in the schema, so toMinor never sees an amount it refuses (security.md 37)', () => {
+    const issues = (amount: string, currency: string) => moneySchema.safeParse({ amount, currency }).error?.issues ?? [];
+    for (const [amount, currency] of [['100.5', 'JPY'], ['100.00', 'JPY'], ['1.234', 'EUR'], ['0.001', 'GBP']] as const) {
+      const found = issues(amount, currency);
+      expect(found.length, `${amount} ${currency}`).toBeGreaterThan(0);
+      expect(found.every((issue) => issue.path.join('.') === 'amount'), `${amount} ${currency}`).toBe(true);
+    }
+    for (const [amount, currency] of [['100', 'JPY'], ['100.5', 'EUR'], ['100.55', 'USD'], ['7', 'CHF']] as const) {
+      const parsed = moneySchema.parse({ amount, currency });
+      expect(() => toMinor(parsed)).not.toThrow();
+    }
+    expect(issues('100', 'XXX').map((issue) => issue.path.join('.'))).toEqual(['currency']);
   });
 });

@@ -5,11 +5,34 @@ const MINOR_UNITS = { EUR: 2, GBP: 2, USD: 2, CHF: 2, JPY: 0 } as const;
 export type Currency = keyof typeof MINOR_UNITS;
 export const currencySchema = z.enum(Object.keys(MINOR_UNITS) as [Currency, ...Currency[]]);
 
-/** Money on the wire: a decimal string and a currency, never a float. */
-export const moneySchema = z.strictObject({
-  amount: z.string().regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a decimal string such as "123.45"'),
-  currency: currencySchema,
-});
+const AMOUNT = /^\d{1,9}(\.\d{1,2})?$/;
+const decimalsOf = (amount: string) => amount.split('.')[1]?.length ?? 0;
+const MINOR_UNITS_TEXT = Object.entries(MINOR_UNITS).map(([code, digits]) => `${code} ${digits}`).join(', ');
+
+/**
+ * Money on the wire: a decimal string and a currency, never a float. The pattern admits the
+ * most decimals any currency has; the refinement holds each amount to its own currency's, so
+ * `100.5 JPY` is a 400 at `amount`, not a RangeError from toMinor later.
+ */
+export const moneySchema = z
+  .strictObject({
+    amount: z
+      .string()
+      .regex(AMOUNT, 'must be a decimal string such as "123.45"')
+      .describe(`At most as many decimals as the currency has minor units (${MINOR_UNITS_TEXT})`),
+    currency: currencySchema,
+  })
+  .superRefine((money, ctx) => {
+    // zod runs this even after refusing a field; that issue is reported already, once.
+    const allowed: number | undefined = MINOR_UNITS[money.currency];
+    if (allowed !== undefined && AMOUNT.test(money.amount) && decimalsOf(money.amount) > allowed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: allowed === 0 ? `must be a whole number for ${money.currency}` : `must have at most ${allowed} decimals for ${money.currency}`,
+      });
+    }
+  });
 export type Money = z.infer<typeof moneySchema>;
 
 /** Minor units (cents) as an integer; JSON- and Temporal-safe. */
