@@ -1,6 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { checkPassword } from '../domain/identity/password-policy.js';
 import { appendAudit, type AuditEvent } from '../infra/audit/audit-log.js';
 import type { AccessTokens } from '../infra/auth/access-tokens.js';
@@ -10,14 +9,12 @@ import type { LoginGuard } from '../infra/auth/login-guard.js';
 import { hashOpaqueToken, newOpaqueToken } from '../infra/auth/opaque-tokens.js';
 import type { PasswordHasher } from '../infra/auth/password-hasher.js';
 import type { SessionStore } from '../infra/auth/session.store.js';
-import type { CaptchaVerifier } from '../infra/captcha/captcha-verifier.js';
 import type { FieldCipher } from '../infra/crypto/field-cipher.js';
 import { OneTimeToken, User, type IUser } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
 import { enqueueMail, type OutgoingMail } from '../infra/mail/outbox.js';
-import type { SlidingWindowLimiter } from '../infra/rate-limit/sliding-window.js';
 import { ApiError } from './problem.js';
-import { ipRateLimitSubject } from './middleware/client-ip.js';
+import { createAccountRef, type PasswordCheck } from './password-check.js';
 
 export interface AuthDeps {
   orm: Orm;
@@ -28,8 +25,8 @@ export interface AuthDeps {
   devices: DeviceCookies;
   sessions: SessionStore;
   guard: LoginGuard;
-  captcha: CaptchaVerifier;
-  limiter: SlidingWindowLimiter;
+  /** The one password check of the API: limits, lock and audit (api/password-check.ts). */
+  checkPassword: PasswordCheck;
   cipher: FieldCipher;
   auditKey: string;
   publicAppUrl: string;
@@ -48,14 +45,11 @@ export interface CallContext {
 export type Role = 'user' | 'support' | 'admin';
 
 const VERIFY_TTL_MS = 24 * 3600_000;
-// api.md: 5 failed logins per 15 minutes per IP.
-export const LOGIN_FAILURES_PER_IP = { limit: 5, windowMs: 15 * 60_000 };
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
-/** How the audit log names an address: a hash, never the address. */
-const accountRef = (email: string) => `account:${createHash('sha256').update(normalizeEmail(email)).digest('hex').slice(0, 16)}`;
 
 export function createAuthService(deps: AuthDeps) {
+  const accountRef = createAccountRef(deps.auditKey);
   async function audit(event: AuditEvent, em?: EntityManager) {
     if (em) return appendAudit(em, deps.auditKey, event);
     await deps.orm.em.fork().transactional((tx) => appendAudit(tx, deps.auditKey, event));
@@ -72,7 +66,9 @@ export function createAuthService(deps: AuthDeps) {
     return id;
   }
 
+  /** A fresh link replaces the user's earlier ones of the same purpose: only the newest works. */
   async function issueOneTimeToken(em: EntityManager, userId: string, purpose: 'verify-email', ttlMs: number) {
+    await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: new Date() });
     const token = newOpaqueToken();
     em.create(OneTimeToken, { tokenHash: hashOpaqueToken(token), user: userId, purpose, expiresAt: new Date(Date.now() + ttlMs) });
     return token;
@@ -109,41 +105,51 @@ export function createAuthService(deps: AuthDeps) {
     return tokensFor(user, session, refreshToken);
   }
 
+  /** One signup in one transaction: the mail it queued, and the new user's id when it made one. */
+  async function signupOnce(email: string, input: { name: string; phone?: string }, passwordHash: string, ctx: CallContext) {
+    const em = deps.orm.em.fork();
+    const existing = await em.findOne(User, { email });
+    return em.transactional(async (tx) => {
+      if (existing?.emailVerifiedAt) {
+        await audit({ actor: 'anonymous', action: 'auth.signup', resource: `user:${existing.id}`, result: 'already-registered', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
+        return { created: null, outboxId: await mailAndNotify(tx, {
+          recipient: email, template: 'signup-existing', subject: 'Someone tried to sign up with your address',
+          body: `Someone tried to create a TravelConnect account with this address, which already has one.\nIf it was you, sign in or reset your password: ${deps.publicAppUrl}/password-reset\n`,
+        }) };
+      }
+      // An address not confirmed yet keeps what its first signup set: a second signup only mails
+      // the owner a fresh link, so nobody can put their password on someone else's address.
+      const userId = existing?.id ?? randomUUID();
+      if (!existing) {
+        tx.create(User, { id: userId, email, passwordHash, name: input.name, role: 'user' });
+      }
+      const token = await issueOneTimeToken(tx, userId, 'verify-email', VERIFY_TTL_MS);
+      await audit({
+        actor: existing ? 'anonymous' : `user:${userId}`, action: 'auth.signup', resource: `user:${userId}`,
+        result: existing ? 'link-resent' : 'success', ip: ctx.ip, userAgent: ctx.userAgent,
+      }, tx);
+      return { created: existing ? null : userId, outboxId: await mailAndNotify(tx, {
+        recipient: email, template: 'verify-email', subject: 'Confirm your e-mail address',
+        body: `Welcome to TravelConnect. Confirm your address within 24 hours:\n${deps.publicAppUrl}/verify-email?token=${token}\n`,
+      }) };
+    });
+  }
+
   return {
     async signup(input: { email: string; password: string; name: string; phone?: string }, ctx: CallContext) {
       const email = normalizeEmail(input.email);
       passwordProblems(input.password, email);
       // Hashed whether or not the address is taken, so both answers cost the same.
       const passwordHash = await deps.hasher.hash(input.password);
-      const em = deps.orm.em.fork();
-      const existing = await em.findOne(User, { email });
-      const outboxId = await em.transactional(async (tx) => {
-        if (existing?.emailVerifiedAt) {
-          await audit({ actor: 'anonymous', action: 'auth.signup', resource: `user:${existing.id}`, result: 'already-registered', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
-          return mailAndNotify(tx, {
-            recipient: email, template: 'signup-existing', subject: 'Someone tried to sign up with your address',
-            body: `Someone tried to create a TravelConnect account with this address, which already has one.\nIf it was you, sign in or reset your password: ${deps.publicAppUrl}/password-reset\n`,
-          });
-        }
-        const userId = existing?.id ?? randomUUID();
-        if (!existing) {
-          tx.create(User, { id: userId, email, passwordHash, name: input.name, role: 'user' });
-          await tx.flush();
-        } else {
-          existing.passwordHash = passwordHash;
-          existing.name = input.name;
-        }
-        if (input.phone) {
-          const user = existing ?? tx.getReference(User, userId);
-          user.phone = await deps.cipher.encrypt(userId, input.phone);
-        }
-        const token = await issueOneTimeToken(tx, userId, 'verify-email', VERIFY_TTL_MS);
-        await audit({ actor: `user:${userId}`, action: 'auth.signup', resource: `user:${userId}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
-        return mailAndNotify(tx, {
-          recipient: email, template: 'verify-email', subject: 'Confirm your e-mail address',
-          body: `Welcome to TravelConnect. Confirm your address within 24 hours:\n${deps.publicAppUrl}/verify-email?token=${token}\n`,
-        });
+      // Two first signups of one address race on its unique index: the loser runs again as a second signup.
+      const { outboxId, created } = await signupOnce(email, input, passwordHash, ctx).catch((error: unknown) => {
+        if (error instanceof UniqueConstraintViolationException) return signupOnce(email, input, passwordHash, ctx);
+        throw error;
       });
+      if (created && input.phone) {
+        // Once the row is committed: the user's data key is stored on it by another connection.
+        await deps.orm.em.fork().nativeUpdate(User, { id: created }, { phone: await deps.cipher.encrypt(created, input.phone) });
+      }
       await deps.notify(outboxId);
       return { status: 'verification_sent' as const };
     },
@@ -160,34 +166,14 @@ export function createAuthService(deps: AuthDeps) {
 
     async login(input: { email: string; password: string; captchaToken?: string }, ctx: CallContext & { deviceCookie?: string }) {
       const email = normalizeEmail(input.email);
-      const ipKey = `login-failures:${ipRateLimitSubject(ctx.ip)}`;
-      const perIp = await deps.limiter.peek(ipKey, LOGIN_FAILURES_PER_IP);
-      if (!perIp.allowed) throw new ApiError('RATE_LIMITED', undefined, undefined, undefined, { 'Retry-After': String(Math.ceil(perIp.retryAfterMs / 1000)) });
       const trustedDevice = deps.devices.recognises(email, ctx.deviceCookie);
-      const risk = await deps.guard.assess(email, { trustedDevice });
-      if (risk.locked) {
-        await audit({ actor: 'anonymous', action: 'auth.login', resource: accountRef(email), result: 'locked', ip: ctx.ip, userAgent: ctx.userAgent });
-        throw new ApiError('ACCOUNT_LOCKED', undefined, undefined, undefined, { 'Retry-After': String(Math.ceil(risk.retryAfterMs / 1000)) });
-      }
-      if (risk.captchaRequired && !(input.captchaToken && (await deps.captcha.verify(input.captchaToken, ctx.ip)))) {
-        await audit({ actor: 'anonymous', action: 'auth.login', resource: accountRef(email), result: 'captcha-required', ip: ctx.ip, userAgent: ctx.userAgent });
-        throw new ApiError('CAPTCHA_REQUIRED');
-      }
-      if (risk.delayMs > 0) await sleep(risk.delayMs);
-
       const user = await deps.orm.em.fork().findOne(User, { email });
-      const valid = user?.passwordHash
-        ? await deps.hasher.verify(user.passwordHash, input.password)
-        : await deps.hasher.verifyAgainstDummy(input.password);
-      if (!valid || !user) {
-        await deps.guard.recordFailure(email, { trustedDevice });
-        await deps.limiter.hit(ipKey, LOGIN_FAILURES_PER_IP);
-        await audit({ actor: 'anonymous', action: 'auth.login', resource: accountRef(email), result: 'failure', ip: ctx.ip, userAgent: ctx.userAgent });
-        throw new ApiError('INVALID_CREDENTIALS');
-      }
+      const valid = await deps.checkPassword({ email, user }, input.password, {
+        ...ctx, trustedDevice, captchaToken: input.captchaToken, action: 'auth.login',
+      });
+      if (!valid || !user) throw new ApiError('INVALID_CREDENTIALS');
       // Only the holder of the password learns that the address is not confirmed yet.
       if (!user.emailVerifiedAt) throw new ApiError('EMAIL_NOT_VERIFIED');
-      await deps.guard.clear(email);
       // Signing in during the grace period of an account deletion keeps the account.
       if (user.deletionRequestedAt) await deps.restoreAccount(user.id);
       await audit({ actor: `user:${user.id}`, action: 'auth.login', resource: `user:${user.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
@@ -236,7 +222,7 @@ export function createAuthService(deps: AuthDeps) {
       const email = normalizeEmail(rawEmail);
       // Only queued here: the worker decides which mail it is (infra/auth/password-reset.mail.ts).
       const outboxId = await deps.orm.em.fork().transactional(async (tx) => {
-        await audit({ actor: 'anonymous', action: 'auth.password-reset-request', resource: accountRef(email), result: 'queued', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
+        await audit({ actor: 'anonymous', action: 'auth.password-reset-request', resource: accountRef({ email, user: null }), result: 'queued', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
         return mailAndNotify(tx, { recipient: email, template: 'password-reset-request', subject: 'Password reset', body: null });
       });
       await deps.notify(outboxId);
@@ -248,6 +234,8 @@ export function createAuthService(deps: AuthDeps) {
         const owner = await spendOneTimeToken(tx, token, 'password-reset');
         passwordProblems(newPassword, owner.email ?? '', 'newPassword');
         owner.passwordHash = await deps.hasher.hash(newPassword);
+        // Every link mailed before the change (verification or reset) dies with the old password.
+        await tx.nativeUpdate(OneTimeToken, { user: owner.id, usedAt: null }, { usedAt: new Date() });
         // The link came by mail, so the address is confirmed too.
         owner.emailVerifiedAt ??= new Date();
         await audit({ actor: `user:${owner.id}`, action: 'auth.password-reset', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, tx);

@@ -1,12 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { appendAudit } from '../infra/audit/audit-log.js';
-import type { PasswordHasher } from '../infra/auth/password-hasher.js';
+import type { DeviceCookies } from '../infra/auth/device-cookie.js';
 import { AuditEntry, Booking, Session } from '../infra/db/entities.js';
 import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
 import { User, type IUser } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
 import type { SessionStore } from '../infra/auth/session.store.js';
 import type { Role } from './auth.service.js';
+import type { PasswordCheck } from './password-check.js';
 import { ApiError } from './problem.js';
 
 /** Profiles (api.md "Users") and role changes by admins. */
@@ -14,7 +15,9 @@ export interface UserServiceDeps {
   orm: Orm;
   cipher: FieldCipher;
   sessions: SessionStore;
-  hasher: PasswordHasher;
+  /** The one password check of the API: limits, lock and audit (api/password-check.ts). */
+  checkPassword: PasswordCheck;
+  devices: DeviceCookies;
   temporal: Client;
   taskQueue: string;
   auditKey: string;
@@ -77,10 +80,14 @@ export function createUserService(deps: UserServiceDeps) {
      * Right to erasure: confirmed by password, sessions revoked at once, erased after the grace
      * period by the account-deletion workflow unless the owner signs in again before then.
      */
-    async requestDeletion(userId: string, password: string, ctx: { ip: string; userAgent: string }) {
+    async requestDeletion(userId: string, password: string, ctx: { ip: string; userAgent: string; deviceCookie?: string }) {
       const em = deps.orm.em.fork();
       const user = await em.findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') });
-      if (!user.passwordHash || !(await deps.hasher.verify(user.passwordHash, password))) throw new ApiError('INVALID_CREDENTIALS');
+      // A stolen session must not become a password oracle: the login's limits, lock and audit apply.
+      const email = user.email ?? '';
+      const trustedDevice = deps.devices.recognises(email, ctx.deviceCookie);
+      const valid = await deps.checkPassword({ email, user }, password, { ...ctx, trustedDevice, action: 'account.delete-request' });
+      if (!valid) throw new ApiError('INVALID_CREDENTIALS');
       const requestedAt = new Date();
       user.deletionRequestedAt ??= requestedAt;
       await em.transactional(async (tx) => {

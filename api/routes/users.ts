@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { accountDeletionSchema, profilePatchSchema } from '../../domain/identity/auth.schemas.js';
-import { clearSessionCookies } from '../auth-cookies.js';
+import { clearSessionCookies, readCookie } from '../auth-cookies.js';
 import { createRouter, problems } from '../openapi.js';
 import type { UserService } from '../users.service.js';
 
@@ -33,7 +33,7 @@ const deleteMe = createRoute({
   request: { body: { content: { 'application/json': { schema: accountDeletionSchema } }, required: true } },
   responses: {
     202: { description: 'Deletion scheduled', content: { 'application/json': { schema: z.object({ deletionScheduledFor: z.string() }) } } },
-    ...problems('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED', 'CSRF_FAILED'),
+    ...problems('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'CAPTCHA_REQUIRED', 'ACCOUNT_LOCKED', 'RATE_LIMITED', 'UNAUTHENTICATED', 'CSRF_FAILED'),
   },
 });
 const exportMe = createRoute({
@@ -52,7 +52,7 @@ export function userRoutes(users: UserService) {
     .openapi(getMe, async (c) => c.json(await users.me(c.get('userId')), 200))
     .openapi(patchMe, async (c) => c.json(await users.update(c.get('userId'), c.req.valid('json')), 200))
     .openapi(deleteMe, async (c) => {
-      const ctx = { ip: c.get('clientIp'), userAgent: (c.req.header('user-agent') ?? '').slice(0, 200) };
+      const ctx = { ip: c.get('clientIp'), userAgent: (c.req.header('user-agent') ?? '').slice(0, 200), deviceCookie: readCookie.device(c) };
       const scheduled = await users.requestDeletion(c.get('userId'), c.req.valid('json').password, ctx);
       clearSessionCookies(c);
       return c.json(scheduled, 202);
