@@ -169,7 +169,7 @@ export function createAuthService(deps: AuthDeps) {
       const trustedDevice = deps.devices.recognises(email, ctx.deviceCookie);
       const user = await deps.orm.em.fork().findOne(User, { email });
       const valid = await deps.checkPassword({ email, user }, input.password, {
-        ...ctx, trustedDevice, captchaToken: input.captchaToken, action: 'auth.login',
+        ...ctx, trustedDevice, captchaToken: input.captchaToken, action: 'auth.login', actor: 'anonymous',
       });
       if (!valid || !user) throw new ApiError('INVALID_CREDENTIALS');
       // Only the holder of the password learns that the address is not confirmed yet.

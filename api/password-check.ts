@@ -32,6 +32,8 @@ export interface CheckContext {
   captchaToken?: string;
   /** The audited action: `auth.login`, `account.delete-request`, ... */
   action: string;
+  /** Who the audit log says acted: `anonymous` before sign-in, the session's user after. */
+  actor: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export function createPasswordCheck(deps: PasswordCheckDeps) {
   return async function checkPassword(claimant: Claimant, password: string, ctx: CheckContext): Promise<boolean> {
     const address = { subject: ipRateLimitSubject(ctx.ip), ...PASSWORD_FAILURES_PER_IP };
     const audit = (result: string) =>
-      deps.audit({ actor: claimant.user ? `user:${claimant.user.id}` : 'anonymous', action: ctx.action, resource: accountRef(claimant), result, ip: ctx.ip, userAgent: ctx.userAgent });
+      deps.audit({ actor: ctx.actor, action: ctx.action, resource: accountRef(claimant), result, ip: ctx.ip, userAgent: ctx.userAgent });
     const reserve = (captchaPassed: boolean) => deps.guard.reserve(claimant.email, { trustedDevice: ctx.trustedDevice, captchaPassed, address });
 
     let attempt = await reserve(false);

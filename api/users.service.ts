@@ -41,7 +41,7 @@ export function createUserService(deps: UserServiceDeps) {
       const page = await em.find(
         AuditEntry,
         { $or: [{ actor: who }, { resource: { $in: about } }], seq: { $gt: after } },
-        { orderBy: { seq: 'asc' }, limit: pageSize, fields: ['seq', 'occurredAt', 'action', 'resource', 'result', 'ip'], disableIdentityMap: true },
+        { orderBy: { seq: 'asc' }, limit: pageSize, fields: ['seq', 'occurredAt', 'actor', 'action', 'resource', 'result', 'ip'], disableIdentityMap: true },
       );
       yield* page;
       if (page.length < pageSize) return;
@@ -86,7 +86,7 @@ export function createUserService(deps: UserServiceDeps) {
       // A stolen session must not become a password oracle: the login's limits, lock and audit apply.
       const email = user.email ?? '';
       const trustedDevice = deps.devices.recognises(email, ctx.deviceCookie);
-      const valid = await deps.checkPassword({ email, user }, password, { ...ctx, trustedDevice, action: 'account.delete-request' });
+      const valid = await deps.checkPassword({ email, user }, password, { ...ctx, trustedDevice, action: 'account.delete-request', actor: `user:${userId}` });
       if (!valid) throw new ApiError('INVALID_CREDENTIALS');
       const requestedAt = new Date();
       user.deletionRequestedAt ??= requestedAt;
@@ -128,7 +128,9 @@ export function createUserService(deps: UserServiceDeps) {
       const sessions = await em.find(Session, { user: userId }, { orderBy: { createdAt: 'asc' } });
       const auditEvents: Array<{ occurredAt: string; action: string; resource: string; result: string; ip: string | null }> = [];
       for await (const a of auditRowsOf(userId, bookings.map((b) => b.id))) {
-        auditEvents.push({ occurredAt: a.occurredAt.toISOString(), action: a.action, resource: a.resource, result: a.result, ip: a.ip ?? null });
+        // The address of whoever acted: the caller's own, never an operator's acting on the account.
+        const ip = a.actor === `user:${userId}` ? (a.ip ?? null) : null;
+        auditEvents.push({ occurredAt: a.occurredAt.toISOString(), action: a.action, resource: a.resource, result: a.result, ip });
       }
       return {
         exportedAt: new Date().toISOString(),
