@@ -1,10 +1,10 @@
-import { QueryOrder, raw } from '@mikro-orm/postgresql';
+import { QueryOrder } from '@mikro-orm/postgresql';
 import type { BookingStatus } from '../domain/booking-status.js';
 import { fromMinor, type Currency } from '../domain/money.js';
 import { appendAudit, type AuditEvent } from '../infra/audit/audit-log.js';
 import { AuditEntry, Booking, BookingItem } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
-import { ApiError } from './problem.js';
+import { badCursor, bookingCursor, cursorAt, decodeCursor as decode, encodeCursor as encode, readBookingCursor } from './booking-cursor.js';
 
 /** Operators' read views (api.md "operators"): no PII leaves here, and every read is audited. */
 export interface AdminServiceDeps {
@@ -35,29 +35,7 @@ export interface AuditSearchQuery {
   limit: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const MAX_SEQ = 2n ** 63n - 1n;
-// Microseconds, as Postgres holds them: a JavaScript Date would round them to milliseconds,
-// and a cursor a fraction too early or late skips or repeats a row.
-const cursorAt = () => raw(`to_char(b.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`);
-
-const badCursor = () => new ApiError('VALIDATION_FAILED', undefined, [{ path: 'cursor', message: 'invalid cursor' }]);
-const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
-const decode = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
-
-function bookingCursor(at: string, id: string): string {
-  return encode(`${at}|${id}`);
-}
-
-function readBookingCursor(cursor: string): { at: string; id: string } {
-  const [at = '', id = '', ...rest] = decode(cursor).split('|');
-  // Round-tripping through Date refuses a 30 February before Postgres gets to see it.
-  const valid = rest.length === 0 && UUID.test(id) && TIMESTAMP.test(at)
-    && !Number.isNaN(Date.parse(at)) && new Date(at).toISOString().slice(0, 19) === at.slice(0, 19) && Number(at.slice(0, 4)) >= 1;
-  if (!valid) throw badCursor();
-  return { at, id };
-}
 
 function readSeqCursor(cursor: string): string {
   const seq = decode(cursor);
@@ -93,7 +71,7 @@ export function createAdminService(deps: AdminServiceDeps) {
       const em = deps.orm.em.fork();
       const qb = em
         .createQueryBuilder(Booking, 'b')
-        .select(['id', 'user', 'status', 'totalMinor', 'currency', 'failureCode', 'createdAt', 'updatedAt', cursorAt()])
+        .select(['id', 'user', 'status', 'totalMinor', 'currency', 'failureCode', 'createdAt', 'updatedAt', cursorAt('b')])
         .orderBy({ createdAt: QueryOrder.DESC, id: QueryOrder.DESC })
         // One row more than the page says whether there is a next one.
         .limit(query.limit + 1);

@@ -28,6 +28,9 @@ import { notFound, onError } from './middleware/errors.js';
 import { requestId } from './middleware/request-id.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { bookingRoutes } from './routes/bookings.js';
+import { paymentRoutes } from './routes/payments.js';
+import { createMyBookingsService } from './my-bookings.service.js';
+import { createPaymentChallenges } from '../infra/stripe/payment-challenges.js';
 import { searchRoutes } from './routes/search.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes } from './routes/health.js';
@@ -86,6 +89,7 @@ export function createApp(deps: AppDeps) {
     cipher: deps.cipher,
     compensationAlertAttempts: deps.config.saga.compensationAlertAttempts,
     lateSuccessSweepMs: deps.config.saga.lateSuccessSweepMs,
+    forwardAttempts: deps.config.saga.forwardAttempts,
     providers: deps.providers,
   });
   const parts = deps.auth ?? createAuthComponents(deps.config, { orm: deps.orm, redis: deps.redis });
@@ -138,6 +142,7 @@ export function createApp(deps: AppDeps) {
   api.route('/admin', adminRoutes({ users, admin: createAdminService({ orm: deps.orm, auditKey: deps.config.audit.hmacKey }) }));
   api.use('/bookings', authenticated, limits.bookingCreate);
   api.use('/bookings/*', authenticated);
+  api.use('/bookings/:id', limits.bookingChange);
   api.use('/bookings/:id/cancel', limits.bookingChange);
   api.use('/search/*', optionallyAuthenticated, limits.search);
   if (!deps.config.isProduction) api.route('/dev', devRoutes({ orm: deps.orm }));
@@ -156,7 +161,15 @@ export function createApp(deps: AppDeps) {
       }),
     ),
   );
-  api.route('/bookings', bookingRoutes(bookings));
+  const myBookings = createMyBookingsService({
+    orm: deps.orm,
+    cipher: deps.cipher,
+    challenges: createPaymentChallenges(deps.stripe),
+    auditKey: deps.config.audit.hmacKey,
+    log: deps.log,
+  });
+  api.route('/bookings', bookingRoutes(bookings, myBookings));
+  api.route('/payments', paymentRoutes({ publishableKey: deps.config.stripe.publishableKey, stripeJsUrl: deps.config.stripe.jsUrl }));
   api.route(
     '/webhooks',
     webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.config.stripe.webhookSecret, orm: deps.orm, temporal: deps.temporal }),

@@ -25,6 +25,8 @@ export const passengerSchema = z.strictObject({
 export type Passenger = z.infer<typeof passengerSchema>;
 
 const stripHtml = (text: string) => text.replace(/<[^>]*>/g, '').replace(/[<>]/g, '');
+const contactSchema = z.strictObject({ email: z.email().max(255), phone: e164Phone });
+const notesSchema = z.string().max(2000).transform(stripHtml);
 
 export const createBookingSchema = z.strictObject({
   offers: z
@@ -32,11 +34,17 @@ export const createBookingSchema = z.strictObject({
     .min(1)
     .max(4),
   passengers: z.array(passengerSchema).min(1).max(9),
-  contact: z.strictObject({ email: z.email().max(255), phone: e164Phone }),
+  contact: contactSchema,
   paymentMethodId: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a Stripe PaymentMethod id'),
-  notes: z.string().max(2000).transform(stripHtml).optional(),
+  notes: notesSchema.optional(),
 });
 export type CreateBookingRequest = z.infer<typeof createBookingSchema>;
+
+/** PATCH /bookings/{id}: the same field rules as at creation; an empty note clears it. */
+export const bookingPatchSchema = z
+  .strictObject({ notes: notesSchema.optional(), contact: contactSchema.optional() })
+  .refine((patch) => patch.notes !== undefined || patch.contact !== undefined, { message: 'must change notes or contact' });
+export type BookingPatch = z.infer<typeof bookingPatchSchema>;
 
 export const idempotencyKeySchema = z.uuid();
 

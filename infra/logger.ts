@@ -24,6 +24,13 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, name:
         '*.cookie',
         'req.headers.authorization',
         'req.headers.cookie',
+        // A PaymentIntent's client secret completes its 3-D Secure challenge: it goes to the owner only.
+        'clientSecret',
+        '*.clientSecret',
+        '*.*.clientSecret',
+        'client_secret',
+        '*.client_secret',
+        '*.*.client_secret',
       ],
       censor: '[REDACTED]',
     },

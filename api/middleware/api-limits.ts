@@ -20,17 +20,18 @@ export function createApiLimits(options: { limiter: SlidingWindowLimiter; metric
     // Account creation and reset mail are what attackers spam: with Redis down these refuse.
     signup: limit('signup', 10, DAY, byIp, true),
     passwordReset: limit('password-reset', 3, HOUR, byIp, true),
-    bookingCreate: limitOnly('POST', limit('booking-create', 20, DAY, byUser)),
-    bookingChange: limitOnly('POST', limit('booking-change', 10, HOUR, byUser)),
+    bookingCreate: limitOnly(['POST'], limit('booking-create', 20, DAY, byUser)),
+    // Cancelling and editing (notes, contact) share one budget per traveller.
+    bookingChange: limitOnly(['POST', 'PATCH'], limit('booking-change', 10, HOUR, byUser)),
     search: limit('search', 100, MINUTE, (c) => c.get('userId') ?? `ip:${byIp(c)}`),
     // The Web UI's codec calls, per operator: each may reach KMS, so a script cannot loop on it.
     codec: limit('codec', 600, MINUTE, byUser),
   };
 }
 
-function limitOnly(method: string, middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+function limitOnly(methods: readonly string[], middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
   return async function limitOnlyMethod(c, next) {
-    if (c.req.method !== method) return next();
+    if (!methods.includes(c.req.method)) return next();
     return middleware(c, next);
   };
 }

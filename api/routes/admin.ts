@@ -4,6 +4,7 @@ import { BOOKING_STATUSES } from '../../domain/booking-status.js';
 import { roleChangeSchema } from '../../domain/identity/auth.schemas.js';
 import { moneySchema } from '../../domain/money.js';
 import type { AdminService } from '../admin.service.js';
+import { pageQuery } from '../booking-cursor.js';
 import type { AppEnv } from '../env.js';
 import { requireRole } from '../middleware/authenticate.js';
 import { createRouter, problems } from '../openapi.js';
@@ -12,11 +13,7 @@ import type { UserService } from '../users.service.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
-const page = {
-  cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor this API returned').optional()
-    .openapi({ description: 'Opaque: the `nextCursor` of the previous page' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-};
+const page = pageQuery;
 // Printable ASCII only: what the audit log's own columns hold.
 const auditField = z.string().min(1).max(200).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII');
 

@@ -1,7 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createBookingSchema, idempotencyKeySchema } from '../../domain/booking.schemas.js';
-import { fromMinor, moneySchema, type Currency } from '../../domain/money.js';
+import { BOOKING_STATUSES } from '../../domain/booking-status.js';
+import { bookingPatchSchema, createBookingSchema, idempotencyKeySchema } from '../../domain/booking.schemas.js';
+import { moneySchema } from '../../domain/money.js';
 import type { IBooking } from '../../infra/db/entities.js';
+import { pageQuery } from '../booking-cursor.js';
+import type { MyBookingsService } from '../my-bookings.service.js';
 import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
 import type { BookingService } from '../bookings.service.js';
@@ -28,39 +31,10 @@ function summary(booking: IBooking) {
   };
 }
 
-/** The view of api.md: passports masked, no ciphertext, failure only when there is one. */
-function view(booking: IBooking) {
-  const currency = booking.currency as Currency;
-  const payment = booking.payments.getItems().at(-1);
-  return {
-    bookingId: booking.id,
-    status: booking.status,
-    price: fromMinor(booking.totalMinor, currency),
-    items: booking.items.getItems().map((item) => ({
-      offerId: item.offerId,
-      provider: item.provider,
-      kind: item.kind,
-      price: fromMinor(item.priceMinor, item.currency as Currency),
-      state: item.state,
-      confirmationCode: item.confirmationCode ?? null,
-    })),
-    passengers: booking.passengers.map((p) => ({
-      givenName: p.givenName,
-      familyName: p.familyName,
-      passportNumber: p.passportHint,
-      passportCountry: p.passportCountry,
-      nationality: p.nationality,
-    })),
-    payment: payment ? { status: payment.status, amount: fromMinor(payment.amountMinor, payment.currency as Currency) } : null,
-    ...(booking.failureCode ? { failure: { code: booking.failureCode, message: booking.failureMessage ?? '' } } : {}),
-    createdAt: booking.createdAt.toISOString(),
-    updatedAt: booking.updatedAt.toISOString(),
-  };
-}
-
 const idempotencyHeader = z.object({
   'idempotency-key': z.string().optional().openapi({ description: 'Required: a UUID chosen by the client' }),
 });
+const csrfHeader = z.object({ 'x-csrf-token': z.string().optional().openapi({ description: 'Required with cookie authentication' }) });
 const bookingIdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '6f1c…' }) });
 
 const summarySchema = z
@@ -78,6 +52,7 @@ const viewSchema = z
         kind: z.string(),
         price: moneySchema,
         state: z.string(),
+        fareRule: z.string().openapi({ description: 'FLEX (all back on cancellation), STANDARD (half) or SAVER (nothing)' }),
         confirmationCode: z.string().nullable(),
       }),
     ),
@@ -90,7 +65,23 @@ const viewSchema = z
         nationality: z.string(),
       }),
     ),
-    payment: z.object({ status: z.string(), amount: moneySchema }).nullable(),
+    contact: z.object({ email: z.string() }),
+    notes: z.string().nullable(),
+    payment: z
+      .object({
+        status: z.string(),
+        amount: moneySchema,
+        refunded: moneySchema,
+        nextAction: z
+          .object({ type: z.literal('use_stripe_sdk'), clientSecret: z.string() })
+          .optional()
+          .openapi({ description: 'Only while 3-D Secure is pending: run it with Stripe.js (handleNextAction) and this client secret' }),
+      })
+      .nullable(),
+    cancellation: z
+      .object({ refund: moneySchema })
+      .optional()
+      .openapi({ description: 'A confirmed booking: what cancelling it now refunds, per its fare rules' }),
     failure: z.object({ code: z.string(), message: z.string() }).optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -110,7 +101,10 @@ const createBooking = createRoute({
   responses: {
     202: json(summarySchema, 'Accepted: the saga has started'),
     200: json(summarySchema, 'The booking this Idempotency-Key already made'),
-    ...problems('VALIDATION_FAILED', 'IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'IDEMPOTENCY_KEY_REUSED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'),
+    ...problems(
+      'VALIDATION_FAILED', 'IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'IDEMPOTENCY_KEY_IN_USE',
+      'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE',
+    ),
   },
 });
 
@@ -119,7 +113,49 @@ const getBooking = createRoute({
   path: '/{id}',
   summary: "One of the caller's bookings",
   request: { params: bookingIdParam },
-  responses: { 200: json(viewSchema, 'The booking'), ...problems('UNAUTHENTICATED', 'NOT_FOUND') },
+  responses: { 200: json(viewSchema, 'The booking'), ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED', 'NOT_FOUND') },
+});
+
+const listBookings = createRoute({
+  method: 'get',
+  path: '/',
+  summary: "The caller's bookings, newest first",
+  request: { query: z.strictObject({ status: z.enum(BOOKING_STATUSES).optional(), ...pageQuery }) },
+  responses: {
+    200: json(
+      z
+        .object({
+          items: z.array(
+            z.object({
+              bookingId: z.string(),
+              status: z.string(),
+              price: moneySchema,
+              createdAt: z.string(),
+              items: z.array(z.object({ offerId: z.string(), provider: z.string(), kind: z.string(), price: moneySchema, state: z.string() })),
+            }),
+          ),
+          nextCursor: z.string().nullable(),
+        })
+        .openapi('BookingPage'),
+      'A page of bookings; `nextCursor` is null on the last',
+    ),
+    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'SESSION_EXPIRED'),
+  },
+});
+
+const patchBooking = createRoute({
+  method: 'patch',
+  path: '/{id}',
+  summary: 'Change the notes or the contact of one of the caller\'s bookings',
+  request: {
+    params: bookingIdParam,
+    headers: csrfHeader,
+    body: { content: { 'application/json': { schema: bookingPatchSchema } }, required: true },
+  },
+  responses: {
+    200: json(viewSchema, 'The booking as changed'),
+    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'),
+  },
 });
 
 const cancelBooking = createRoute({
@@ -129,19 +165,24 @@ const cancelBooking = createRoute({
   request: { headers: idempotencyHeader, params: bookingIdParam },
   responses: {
     202: json(summarySchema, 'Cancellation under way or done'),
-    ...problems('IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'NOT_FOUND', 'BOOKING_NOT_CANCELLABLE'),
+    ...problems('IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'NOT_FOUND', 'BOOKING_NOT_CANCELLABLE', 'RATE_LIMITED'),
   },
 });
 
-export function bookingRoutes(service: BookingService) {
+export function bookingRoutes(service: BookingService, mine: MyBookingsService) {
   return createRouter()
+    .openapi(listBookings, async (c) => c.json(await mine.list(c.get('userId'), c.req.valid('query')), 200))
     .openapi(createBooking, async (c) => {
       const key = idempotencyKey(c.req.header('idempotency-key'));
       const { booking, created } = await service.create(c.get('userId'), key, c.req.valid('json'));
       return created ? c.json(summary(booking), 202) : c.json(summary(booking), 200);
     })
     .openapi(getBooking, async (c) => {
-      return c.json(view(await service.findOwn(c.get('userId'), bookingIdOf(c.req.valid('param').id))), 200);
+      return c.json(await mine.view(c.get('userId'), bookingIdOf(c.req.valid('param').id)), 200);
+    })
+    .openapi(patchBooking, async (c) => {
+      const caller = { ip: c.get('clientIp') ?? null, userAgent: c.req.header('user-agent')?.slice(0, 200) ?? null };
+      return c.json(await mine.update(c.get('userId'), bookingIdOf(c.req.valid('param').id), c.req.valid('json'), caller), 200);
     })
     .openapi(cancelBooking, async (c) => {
       const key = idempotencyKey(c.req.header('idempotency-key'));

@@ -15,11 +15,20 @@ A PaymentIntent confirmed with the PaymentMethod `pm_card_processing` stays
 `processing` (its charge pending, as while a bank has not answered yet) until
 POST /_tc/settle {paymentIntent} authorizes it: Stripe has no test card that
 does this, and the booking saga must not ticket while a payment is processing.
+
+Browsers: /js.stripe.com/v3/ serves a development Stripe.js (dev_stripe.js beside
+this file) whose card element, createPaymentMethod and handleNextAction /
+confirmCardPayment work against this fake. A publishable key (pk_..., as
+`Authorization: Bearer` or a `key` field) is accepted where Stripe accepts one
+(creating PaymentMethods, tokens and sources, a PaymentIntent's 3-D Secure
+challenge with its client secret) and refused everywhere else. A refused
+challenge sends payment_intent.payment_failed, as Stripe does.
 """
 
 import argparse
 import os
 import pickle
+import re
 import asyncio
 import collections
 import json
@@ -32,7 +41,8 @@ from localstripe.errors import UserError
 from localstripe.resources import Charge, Event, PaymentIntent, PaymentMethod, store
 from localstripe import webhooks
 from localstripe.webhooks import schedule_webhook
-from localstripe.server import app
+from localstripe import server as localstripe_server
+from localstripe.server import app, get_post_data
 
 # Stripe declines 4000000000000002 (pm_card_visa_chargeDeclined) when it is
 # charged; localstripe only declines it when attached to a customer. Match Stripe.
@@ -120,6 +130,78 @@ async def settle_hook(request):
     if intent.status == 'requires_capture':
         schedule_webhook(Event('payment_intent.amount_capturable_updated', intent))
     return web.json_response({'id': intent.id, 'status': intent.status})
+
+# Stripe.js for browsers in development: localstripe's createPaymentMethod does nothing.
+DEV_STRIPE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'dev_stripe.js')
+STRIPE_JS_PATHS = ('/js.stripe.com/v3/', '/js.stripe.com/v3')
+
+
+def serve_stripe_js():
+    with open(DEV_STRIPE_JS, 'rb') as f:
+        body = f.read()
+    return web.Response(body=body, content_type='application/javascript', charset='utf-8',
+                        headers={'Cache-Control': 'no-cache'})
+
+
+# What Stripe lets a publishable key do; localstripe accepts a `key=pk_...` field for some of
+# these and no publishable key at all for PaymentMethods, which is how browsers make them.
+PUBLISHABLE_KEY_ROUTES = (
+    ('POST', re.compile(r'^/v1/payment_methods$')),
+    ('POST', re.compile(r'^/v1/tokens$')),
+    ('POST', re.compile(r'^/v1/sources$')),
+    ('POST', re.compile(r'^/v1/payment_intents/\w+/_authenticate$')),
+    ('POST', re.compile(r'^/v1/setup_intents/\w+/(confirm|cancel)$')),
+)
+AUTHENTICATE_PATH = re.compile(r'^/v1/payment_intents/(\w+)/_authenticate$')
+PUBLISHABLE = 'tc_publishable_key'
+_localstripe_get_api_key = localstripe_server.get_api_key
+
+
+def _get_api_key(request):
+    # Our middleware has vetted the publishable key for this route: localstripe sees a caller.
+    if request.get(PUBLISHABLE):
+        return 'sk_publishable_key_caller'
+    return _localstripe_get_api_key(request)
+
+
+localstripe_server.get_api_key = _get_api_key
+
+
+async def publishable_key_of(request):
+    header = request.headers.get('Authorization', '').split(' ')
+    if len(header) == 2 and header[0] == 'Bearer' and header[1].startswith('pk_'):
+        return header[1]
+    if len(header) == 2:
+        return None  # a secret key (or something localstripe will refuse)
+    if request.method != 'POST':
+        return None
+    data = await get_post_data(request, remove_auth=False)
+    key = data.get('key') if isinstance(data, dict) else None
+    return key if isinstance(key, str) and key.startswith('pk_') and len(key) > 3 else None
+
+
+async def check_publishable_key(request):
+    """None when the request may go on; a 401 when a publishable key asks for what it may not."""
+    if await publishable_key_of(request) is None:
+        return None
+    if any(request.method == m and pattern.match(request.path) for m, pattern in PUBLISHABLE_KEY_ROUTES):
+        request[PUBLISHABLE] = True
+        return None
+    return stripe_error(401, 'This API call cannot be made with a publishable API key. '
+                             'Please use a secret API key.', 'invalid_request_error')
+
+
+def report_refused_challenge(request, response):
+    match = AUTHENTICATE_PATH.match(request.path)
+    if not match or response.status != 200:
+        return
+    try:
+        intent = PaymentIntent._api_retrieve(match.group(1))
+    except UserError:
+        return
+    if intent._authentication_failed:
+        schedule_webhook(Event('payment_intent.payment_failed', intent))
+
 
 # localstripe keeps its state in /tmp/localstripe.pickle, shared by every checkout
 # on the machine, and rewrites the whole file in place on every change: a process
@@ -261,6 +343,12 @@ async def idempotency_middleware(request, handler):
         return await fault_hooks(request)
     if request.path == '/_tc/settle':
         return await settle_hook(request)
+    if request.path in STRIPE_JS_PATHS and request.method == 'GET':
+        return serve_stripe_js()
+    refused = await check_publishable_key(request)
+    if refused is not None:
+        log_request(request, request.headers.get('Idempotency-Key'), refused.status, False)
+        return refused
 
     key = request.headers.get('Idempotency-Key') or None
     # Stripe ignores the header on GET and DELETE, which are idempotent anyway.
@@ -270,6 +358,7 @@ async def idempotency_middleware(request, handler):
         except web.HTTPException as e:
             log_request(request, key, e.status, False)
             raise
+        report_refused_challenge(request, response)
         log_request(request, key, response.status, False)
         return response
 
@@ -312,6 +401,7 @@ async def idempotency_middleware(request, handler):
         entry.status, entry.payload = response.status, bytes(payload)
         entry.content_type = response.content_type
     entry.done.set()
+    report_refused_challenge(request, response)
     if take_lost_response(key):
         log_request(request, key, response.status, False, lost=True)
         return stripe_error(503, 'The response was lost (injected fault).', 'api_error')
