@@ -73,6 +73,19 @@ async function ensureRoleAndDatabase(ctx: ServiceContext, databaseUrl: string, p
   ctx.log(`postgres: role ${role} and database ${database} ready`);
 }
 
+/**
+ * A login role with CREATEDB on the local cluster at `port` (the Temporal cluster's own, which
+ * creates its databases with Temporal's schema tool); its password set to `password` each time.
+ */
+export async function ensureLoginRole(port: number, role: string, password: string): Promise<void> {
+  const sql = [
+    `SELECT format('CREATE ROLE %I', ${literal(role)}) WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(role)}) \\gexec`,
+    `SELECT format('ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L', ${literal(role)}, ${literal(password)}) \\gexec`,
+  ].join('\n');
+  const result = await privileged('postgres', 'psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-p', String(port), '-d', 'postgres', '-f', '-'], sql);
+  if (result.code !== 0) throw new Error(`postgres: could not ensure role ${role}:\n${result.stderr.trim()}`);
+}
+
 async function postgres(ctx: ServiceContext): Promise<ServiceHandle> {
   const { url } = requireMigrationDatabase(ctx.config);
   const { host, port } = hostPort(url, 5432);

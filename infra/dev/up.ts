@@ -2,27 +2,37 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '../config.js';
 import { migrateDatabase } from '../db/roles.js';
-import { ensureServices } from './services.js';
+import { ensureServices, SERVICE_NAMES } from './services.js';
 import { portAnswers, stopChild } from './process.js';
+import { cliTlsFlags, startDevCluster } from './cluster/dev-cluster.js';
 
 /**
  * `npm run up`: every local service (reused when already running), migrations as the owner, then
  * the API and the worker (as travelconnect_app) in the foreground until Ctrl-C, which stops only
- * what this started.
+ * what this started. `npm run up -- --cluster` runs a Temporal cluster (separate frontend, history,
+ * matching and worker processes on Postgres, mTLS) instead of the dev server.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const config = loadConfigOrExit();
 const say = (line: string) => process.stdout.write(`[up] ${line}\n`);
 const children: ChildProcess[] = [];
 let stopping = false;
+const clusterMode = process.argv.includes('--cluster');
 
-const services = ensureServices(config, { root, log: say });
+const services = ensureServices(config, {
+  root,
+  log: say,
+  ...(clusterMode ? { only: SERVICE_NAMES.filter((name) => name !== 'temporal') } : {}),
+});
+// Started once Postgres is up; its settings reach the API and the worker through their environment.
+let cluster: Awaited<ReturnType<typeof startDevCluster>> | undefined;
 
 async function shutdown(exitCode: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     say('stopping the API, the worker and the services this command started');
     await Promise.all(children.map((child) => stopChild(child, 10_000)));
+    await cluster?.cluster.stop();
     // ensureServices stops what it started itself when it fails, so only success needs undoing.
     await (await services.catch(() => undefined))?.stopAll();
     say('stopped');
@@ -39,7 +49,7 @@ process.on('SIGTERM', () => void shutdown(0));
 function start(name: string, entry: string): void {
   if (stopping) return;
   // The mode this launcher was given (`npm run up` says development unless the caller chose), passed on explicitly.
-  const env = { ...process.env, NODE_ENV: config.nodeEnv };
+  const env = { ...process.env, ...cluster?.env, NODE_ENV: config.nodeEnv };
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, stdio: 'inherit', env });
   child.once('exit', (code, signal) => {
     if (stopping) return;
@@ -50,6 +60,14 @@ function start(name: string, entry: string): void {
 }
 
 await services;
+if (clusterMode) {
+  try {
+    cluster = await startDevCluster(config, root, say);
+  } catch (error) {
+    say(`the Temporal cluster did not start: ${(error as Error).message}`);
+    await shutdown(1);
+  }
+}
 // As the owner; the API and the worker then connect as the application role (DATABASE_URL).
 await migrateDatabase(config);
 say('migrations applied');
@@ -77,7 +95,10 @@ if (!stopping) {
   say('TravelConnect is up. Ctrl-C stops what this command started.');
   say(`  API          ${api}/api/v1  (health: ${api}/healthz, readiness: ${api}/readyz)`);
   say(`  API docs     ${api}/docs  (OpenAPI: ${api}/openapi.json)`);
-  say(`  Temporal UI  ${config.temporal.uiUrl}`);
+  if (cluster) {
+    say(`  Temporal     ${cluster.cluster.address} (mTLS; ${cluster.cluster.processes.map((p) => p.name).join(', ')}; logs in .data/temporal-cluster/logs)`);
+    say(`  Temporal CLI .tools/bin/temporal workflow list ${cliTlsFlags(cluster.cluster, cluster.operator).join(' ')}`);
+  } else say(`  Temporal UI  ${config.temporal.uiUrl}`);
   say(`  Sandbox      ${config.providers.sandboxUrl}`);
   say(`  Hotels       ${config.providers.hotelUrl}`);
   say(`  Try          curl '${api}/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-01-10'`);

@@ -61,6 +61,40 @@ else
   fi
 fi
 
+# The Temporal server the CLI embeds, built as its own binary for a real cluster (`npm run up -- --cluster`,
+# `npm run test:production`), with its schema tool and the Postgres schema files its module ships.
+TEMPORAL_SERVER_VERSION="v1.29.1"
+SCHEMA_DIR="$ROOT/.tools/temporal-schema/postgresql/v12"
+for tool in server:temporal-server tools/sql:temporal-sql-tool; do
+  package="${tool%%:*}"
+  binary="${tool##*:}"
+  if [[ -x "$TOOLS_BIN/$binary" ]]; then
+    step "$binary" "skip (.tools/bin/$binary present)"
+    continue
+  fi
+  need_go "$binary"
+  step "$binary" "go install go.temporal.io/server/cmd/$package@$TEMPORAL_SERVER_VERSION (first build: several minutes on 2 cores)"
+  # go install names the binary after its directory (server, sql): build aside, then give it a clear name.
+  build_dir="$(mktemp -d)"
+  GOBIN="$build_dir" go install "go.temporal.io/server/cmd/$package@$TEMPORAL_SERVER_VERSION"
+  mv "$build_dir/$(basename "$package")" "$TOOLS_BIN/$binary"
+  rm -rf "$build_dir"
+done
+if [[ -d "$SCHEMA_DIR/temporal/versioned" && -d "$SCHEMA_DIR/visibility/versioned" ]]; then
+  step schema "skip (.tools/temporal-schema present)"
+else
+  step schema "copying the Postgres schema of go.temporal.io/server@$TEMPORAL_SERVER_VERSION"
+  module_dir="$(go env GOMODCACHE)/go.temporal.io/server@$TEMPORAL_SERVER_VERSION"
+  if [[ ! -d "$module_dir/schema/postgresql/v12" ]]; then
+    GOFLAGS=-mod=mod go mod download "go.temporal.io/server@$TEMPORAL_SERVER_VERSION"
+  fi
+  mkdir -p "$(dirname "$SCHEMA_DIR")"
+  rm -rf "$SCHEMA_DIR"
+  cp -r "$module_dir/schema/postgresql/v12" "$SCHEMA_DIR"
+  # The module cache is read-only; the copy should not be.
+  chmod -R u+w "$SCHEMA_DIR"
+fi
+
 if [[ -x "$TOOLS_BIN/local-kms" ]]; then
   step local-kms "skip (.tools/bin/local-kms present)"
 else
