@@ -55,7 +55,7 @@ async function world(options: { kmsDown?: boolean } = {}) {
   const activities = createBookingActivities({
     bookings,
     providers: new Map([['sandbox', provider]]),
-    payments: { authorize: unused, capture: unused, void: unused, status: unused, refund: unused },
+    payments: { authorize: unused, createIntent: unused, confirmIntent: unused, capture: unused, void: unused, status: unused, refund: unused },
     priceTolerancePercent: 0,
     cipher: createFieldCipher({ keys: keyService, store }),
   });

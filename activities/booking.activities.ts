@@ -138,6 +138,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       return { confirmationCode };
     },
 
+    // Sagas started before payment-intent-first still authorize in one call (create and confirm).
     async authorizePayment(input: PaymentInput): Promise<Authorization> {
       const authorization = await authorize(input);
       await deps.bookings.recordPayment(input.bookingId, {
@@ -149,18 +150,42 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       return authorization;
     },
 
-    // When the authorize call's outcome is unknown, replaying it with the same key finds the PaymentIntent.
-    // A capture can take effect although every try of it failed to say so: then the undo is a refund.
-    async voidPayment(input: PaymentInput): Promise<'VOIDED' | 'REFUNDED' | 'NONE'> {
-      let paymentIntentId = await deps.bookings.findPaymentIntentId(input.bookingId);
-      if (!paymentIntentId) {
-        try {
-          paymentIntentId = (await authorize(input)).paymentIntentId;
-        } catch (error) {
-          if (error instanceof BookingFailure) return 'NONE'; // declined: nothing was authorized
-          throw error;
-        }
-      }
+    /**
+     * Creates the PaymentIntent unconfirmed and records its id before anything can confirm it, so
+     * every authorization that can exist has a recorded id for its undo to find.
+     */
+    async createPaymentIntent(input: PaymentInput): Promise<{ paymentIntentId: string }> {
+      const created = await deps.payments.createIntent({
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        paymentMethodId: input.paymentMethodId,
+        idempotencyKey: stepKey(input.workflowId, 'create-payment-intent'),
+        metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
+      });
+      await deps.bookings.recordPayment(input.bookingId, { ...created, status: 'CREATED', amountMinor: input.amountMinor, currency: input.currency });
+      return created;
+    },
+
+    async confirmPaymentIntent(input: PaymentInput & { paymentIntentId: string }): Promise<Authorization> {
+      const authorization = await deps.payments.confirmIntent(input.paymentIntentId, stepKey(input.workflowId, 'confirm-payment-intent'));
+      await deps.bookings.recordPayment(input.bookingId, {
+        paymentIntentId: authorization.paymentIntentId,
+        status: authorization.status === 'requires_action' ? 'REQUIRES_ACTION' : 'AUTHORIZED',
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+      });
+      return authorization;
+    },
+
+    /**
+     * Undoes the authorization by the PaymentIntent's id: the one the saga holds, else the one
+     * recorded for the booking. None means nothing was ever confirmed, so nothing to undo: an undo
+     * never replays the authorization it undoes. A capture can take effect although every try of
+     * it failed to say so: then the undo is a refund.
+     */
+    async voidPayment(input: PaymentInput & { paymentIntentId?: string }): Promise<'VOIDED' | 'REFUNDED' | 'NONE'> {
+      const paymentIntentId = input.paymentIntentId ?? (await deps.bookings.findPaymentIntentId(input.bookingId));
+      if (!paymentIntentId) return 'NONE';
       if ((await deps.payments.void(paymentIntentId, stepKey(input.workflowId, 'void'))) === 'captured') {
         await deps.payments.refund(paymentIntentId, input.amountMinor, stepKey(input.workflowId, 'undo-refund'));
         await deps.bookings.recordRefund(input.bookingId, paymentIntentId, input.amountMinor);

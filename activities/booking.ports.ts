@@ -42,6 +42,8 @@ export interface Authorization {
    * and reads the PaymentIntent's status again. A decline is thrown as PAYMENT_DECLINED.
    */
   status: 'requires_capture' | 'requires_action';
+  /** Until when the held funds can be captured (ISO 8601). */
+  captureBefore?: string;
 }
 
 /** Card payments with manual capture. Every call carries an idempotency key. */
@@ -53,6 +55,16 @@ export interface PaymentGateway {
     idempotencyKey: string;
     metadata: Record<string, string>;
   }): Promise<Authorization>;
+  /** Creates the PaymentIntent unconfirmed: nothing is held until `confirmIntent`. */
+  createIntent(input: {
+    amountMinor: number;
+    currency: string;
+    paymentMethodId: string;
+    idempotencyKey: string;
+    metadata: Record<string, string>;
+  }): Promise<{ paymentIntentId: string }>;
+  /** Confirms a created PaymentIntent (authorizes the card); an already confirmed one reports its outcome. */
+  confirmIntent(paymentIntentId: string, idempotencyKey: string): Promise<Authorization>;
   capture(paymentIntentId: string, idempotencyKey: string): Promise<void>;
   /**
    * Cancels an uncaptured PaymentIntent; a no-op when it is already cancelled. 'captured' when it

@@ -25,6 +25,8 @@ export interface BookingServiceDeps {
   cipher: FieldCipher;
   compensationAlertAttempts: number;
   lateSuccessSweepMs: number;
+  /** Tries of each forward step; the workflow's default when unset. */
+  forwardAttempts?: number;
   /** By name; an offer's kind is its provider's to say. */
   providers: ReadonlyMap<string, Pick<ProviderClient, 'kindOf'>>;
 }
@@ -71,6 +73,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       paymentMethodId: request.paymentMethodId,
       compensationAlertAttempts: deps.compensationAlertAttempts,
       lateSuccessSweepMs: deps.lateSuccessSweepMs,
+      ...(deps.forwardAttempts ? { forwardAttempts: deps.forwardAttempts } : {}),
     };
   }
 

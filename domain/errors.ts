@@ -5,6 +5,8 @@ export const BOOKING_FAILURE_CODES = [
   'OFFER_NOT_FOUND',
   'SOLD_OUT',
   'PAYMENT_DECLINED',
+  // Stripe refuses the payment method itself (unknown, already used, unusable): retrying cannot help.
+  'PAYMENT_METHOD_INVALID',
   'PROVIDER_REJECTED',
   // The travellers' details were erased (their data key destroyed) before the booking was ticketed.
   'PASSENGER_DATA_ERASED',

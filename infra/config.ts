@@ -92,6 +92,8 @@ const schema = z.object({
   AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SECRETS.AUDIT_HMAC_KEY),
   // Tries of a saga's undo step before the booking is flagged NEEDS_ATTENTION (retrying goes on).
   COMPENSATION_ALERT_ATTEMPTS: positiveInt.default(8),
+  // Tries of each forward saga step (Stripe, providers); 12 unless set. Tests make the budget short.
+  SAGA_FORWARD_ATTEMPTS: positiveInt.max(50).optional(),
   // Retention (security.md 23): booking PII 7 years, webhook dedup records 30 days; the purge runs daily.
   RETENTION_BOOKING_PII_DAYS: positiveInt.default(7 * 365),
   RETENTION_WEBHOOK_EVENT_DAYS: positiveInt.default(30),
@@ -182,7 +184,7 @@ function toConfig(env: z.infer<typeof schema>) {
       priceTolerancePercent: env.PRICE_TOLERANCE_PERCENT,
     },
     search: { deadlineMs: env.SEARCH_DEADLINE_MS, cacheTtlSeconds: env.SEARCH_CACHE_TTL_SECONDS },
-    saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS, lateSuccessSweepMs: env.LATE_SUCCESS_SWEEP_MS },
+    saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS, lateSuccessSweepMs: env.LATE_SUCCESS_SWEEP_MS, forwardAttempts: env.SAGA_FORWARD_ATTEMPTS },
     audit: { hmacKey: env.AUDIT_HMAC_KEY },
     auth: {
       signingKeys: env.JWT_SIGNING_KEYS.split(',').map((pair) => {

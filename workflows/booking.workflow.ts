@@ -15,12 +15,17 @@ import {
 import { isTerminal, type BookingStatus } from '../domain/booking-status.js';
 import { isBookingFailureCode } from '../domain/errors.js';
 import type { Activities } from '../activities/index.js';
+import type { Authorization } from '../activities/booking.ports.js';
 import {
+  CAPTURE_DEADLINE_MARGIN_MS,
+  CAPTURE_PERSISTENTLY,
   COMPENSATION_STEP,
   DEFAULT_COMPENSATION_ALERT_ATTEMPTS,
   DEFAULT_LATE_SUCCESS_SWEEP_MS,
   firstCompensationTries,
   FORWARD_STEP,
+  forwardTries,
+  HOLD_EXPIRY_MARGIN_MS,
   RECORD_STEP,
 } from './booking.constants.js';
 import {
@@ -43,9 +48,11 @@ export interface BookingWorkflowInput {
   compensationAlertAttempts?: number;
   /** How long after failing to look again for holds a provider granted late; from config. */
   lateSuccessSweepMs?: number;
+  /** Tries of each forward step (12 unless set); from config, so tests can make the budget short. */
+  forwardAttempts?: number;
 }
 
-export type PaymentState = 'NONE' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED';
+export type PaymentState = 'NONE' | 'CREATED' | 'REQUIRES_ACTION' | 'AUTHORIZED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED';
 
 export interface BookingState {
   status: BookingStatus;
@@ -59,11 +66,38 @@ export const paymentSucceededSignal = defineSignal('paymentSucceeded');
 export const paymentFailedSignal = defineSignal<[{ code: string }]>('paymentFailed');
 /** Cancels a booking that is not yet confirmed; refused from confirmation on. */
 export const cancelUpdate = defineUpdate<BookingState, [{ reason?: string }]>('cancel');
+/**
+ * An operator marks a stuck undo as done by hand (after releasing the hold or voiding the payment
+ * themselves); the saga stops retrying it. The API audits who did (POST /admin/cases/{id}/resolve).
+ */
+export const resolveUndoUpdate = defineUpdate<BookingState, [{ undo: string }]>('resolveUndo');
 
-const forward = proxyActivities<Activities>(FORWARD_STEP);
+/**
+ * Changes to this released workflow, each behind patched() so histories recorded before it replay.
+ * payment-intent-first: the PaymentIntent is created unconfirmed and its id recorded before the
+ *   card is authorized; the undo voids by that id and never authorizes anything.
+ * three-d-secure-rereads: the wait ends before the hold expires, and every wake-up (a webhook,
+ *   a failure signal, the timeout) reads the PaymentIntent before deciding.
+ * point-of-no-return: once tickets are being issued nothing undoes them: a workflow cancellation
+ *   waits for the end, and a capture that keeps failing retries until the authorization nears its end.
+ * undo-concurrently: independent undos run together; a stuck one flags NEEDS_ATTENTION and never
+ *   skips the others; an operator can resolve it.
+ */
+const PATCH = {
+  paymentIntentFirst: 'payment-intent-first',
+  threeDSecureRereads: 'three-d-secure-rereads',
+  pointOfNoReturn: 'point-of-no-return',
+  undoConcurrently: 'undo-concurrently',
+} as const;
+
 const undoPersistently = proxyActivities<Activities>(COMPENSATION_STEP);
-type Undo = (activities: Activities) => Promise<void>;
+/** A named undo: operators resolve a stuck one by its name. */
+interface Undo {
+  name: string;
+  run: (activities: Activities) => Promise<void>;
+}
 const record = proxyActivities<Activities>(RECORD_STEP);
+const AUTHORIZATION_VALIDITY_MS = 7 * 24 * 60 * 60_000;
 
 /** The first failure in a cause chain that carries one of our business codes. */
 function failureOf(error: unknown): { code: string; message: string } | undefined {
@@ -82,8 +116,12 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
   const state: BookingState = { status: 'PENDING', payment: 'NONE', timeline: [{ status: 'PENDING', at: new Date().toISOString() }] };
   let paymentNews: 'succeeded' | { code: string } | undefined;
   let pastPointOfNoReturn = false;
+  const forward = proxyActivities<Activities>(input.forwardAttempts ? forwardTries(input.forwardAttempts) : FORWARD_STEP);
+  const stuckUndos = new Set<string>();
+  const resolvedUndos = new Set<string>();
   let finished = false; // the final state is recorded in Postgres too
   const saga = new CancellationScope();
+  let captured = false;
 
   setHandler(statusQuery, () => state);
   setHandler(paymentSucceededSignal, () => void (paymentNews ??= 'succeeded'));
@@ -100,6 +138,19 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
         if (pastPointOfNoReturn || isTerminal(state.status)) {
           throw new Error('Only a booking that is not yet confirmed can be cancelled this way.');
         }
+      },
+    },
+  );
+
+  setHandler(
+    resolveUndoUpdate,
+    ({ undo }: { undo: string }) => {
+      resolvedUndos.add(undo);
+      return state;
+    },
+    {
+      validator: ({ undo }: { undo: string }) => {
+        if (!stuckUndos.has(undo)) throw new Error('No undo of this name is stuck.');
       },
     },
   );
@@ -129,17 +180,71 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
   );
   const compensations: Undo[] = [];
   const holdUndos: Undo[] = [];
+  const COMPENSATION_STUCK = { code: 'COMPENSATION_STUCK', message: 'An undo step keeps failing; it is being retried.' };
   // Never gives up: after the first tries the booking shows NEEDS_ATTENTION while retrying goes on.
   async function compensate(undo: Undo) {
     try {
-      await undo(undoFirst);
+      await undo.run(undoFirst);
     } catch {
-      if (state.status !== 'NEEDS_ATTENTION') {
-        await moveTo('NEEDS_ATTENTION', { code: 'COMPENSATION_STUCK', message: 'An undo step keeps failing; it is being retried.' });
-      }
-      await undo(undoPersistently);
+      if (state.status !== 'NEEDS_ATTENTION') await moveTo('NEEDS_ATTENTION', COMPENSATION_STUCK);
+      await undo.run(undoPersistently);
     }
   }
+  // As compensate, but a failure retrying cannot cure (a non-retryable one) waits for an operator
+  // instead of escaping and skipping the other undos, and an operator may end any stuck undo.
+  async function compensateUntilDone(undo: Undo) {
+    try {
+      await undo.run(undoFirst);
+      return;
+    } catch {
+      // flagged below
+    }
+    stuckUndos.add(undo.name);
+    if (state.status !== 'NEEDS_ATTENTION') await moveTo('NEEDS_ATTENTION', COMPENSATION_STUCK);
+    const retrying = new CancellationScope();
+    const outcome = await Promise.race([
+      retrying.run(() => undo.run(undoPersistently)).then(
+        () => 'done' as const,
+        () => 'failed' as const,
+      ),
+      condition(() => resolvedUndos.has(undo.name)).then(() => 'resolved' as const),
+    ]);
+    if (outcome === 'resolved') retrying.cancel();
+    if (outcome === 'failed') await condition(() => resolvedUndos.has(undo.name));
+    stuckUndos.delete(undo.name);
+  }
+  async function compensateAll() {
+    if (patched(PATCH.undoConcurrently)) await Promise.all(compensations.map(compensateUntilDone));
+    else for (const undo of compensations) await compensate(undo);
+  }
+
+  /**
+   * Past the point of no return: a capture that keeps failing must not cancel issued tickets. It
+   * goes on (NEEDS_ATTENTION meanwhile) until the authorization nears its end; false if it never took.
+   */
+  async function captureBeforeLapse(authorization: Authorization, authorizedAt: number, amountMinor: number, currency: string) {
+    const args = { ...step, paymentIntentId: authorization.paymentIntentId, amountMinor, currency };
+    try {
+      await forward.capturePayment(args);
+      return true;
+    } catch {
+      // The forward tries are spent: the tickets stand, so the capture goes on.
+    }
+    await moveTo('NEEDS_ATTENTION', { code: 'CAPTURE_STUCK', message: 'The tickets are issued; taking the payment keeps failing and is being retried.' });
+    const lapsesAt = authorization.captureBefore ? Date.parse(authorization.captureBefore) : authorizedAt + AUTHORIZATION_VALIDITY_MS;
+    const persist = proxyActivities<Activities>({
+      ...CAPTURE_PERSISTENTLY,
+      scheduleToCloseTimeout: Math.max(60_000, lapsesAt - CAPTURE_DEADLINE_MARGIN_MS - Date.now()),
+    });
+    try {
+      await persist.capturePayment(args);
+      return true;
+    } catch {
+      await moveTo('NEEDS_ATTENTION', { code: 'CAPTURE_FAILED', message: 'The tickets are issued but the payment could not be taken; an operator resolves it.' });
+      return false;
+    }
+  }
+
   try {
     await saga.run(async () => {
       const priced = await forward.repriceOffers({ bookingId: input.bookingId, seats: input.seats, offers: input.offers });
@@ -148,7 +253,7 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
       const holds: Array<{ offerId: string; provider: string; holdId: string; expiresAt: string }> = [];
       for (const item of priced.items) {
         const offer = { ...step, offerId: item.offerId, provider: item.provider };
-        const release: Undo = (acts) => acts.releaseHold(offer);
+        const release: Undo = { name: `release-hold:${item.offerId}`, run: (acts) => acts.releaseHold(offer) };
         compensations.unshift(release);
         holdUndos.push(release);
         const hold = await forward.holdOffer({ ...offer, seats: input.seats });
@@ -159,43 +264,79 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
       await moveTo('HELD');
 
       const charge = { ...step, amountMinor: priced.totalMinor, currency: priced.currency, paymentMethodId: input.paymentMethodId };
-      compensations.unshift(async (acts) => {
+      const paymentUndone = (undone: 'VOIDED' | 'REFUNDED' | 'NONE' | undefined) => {
         // Histories recorded before the refund branch carry no result here, and read as VOIDED.
-        const undone = await acts.voidPayment(charge);
         if (state.payment !== 'NONE') setPayment(undone === 'REFUNDED' ? 'REFUNDED' : 'VOIDED');
-      });
-      const authorization = await forward.authorizePayment(charge);
+      };
+      let authorization: Authorization;
+      if (patched(PATCH.paymentIntentFirst)) {
+        let paymentIntentId: string | undefined;
+        compensations.unshift({ name: 'void-payment', run: async (acts) => paymentUndone(await acts.voidPayment({ ...charge, paymentIntentId })) });
+        paymentIntentId = (await forward.createPaymentIntent(charge)).paymentIntentId;
+        setPayment('CREATED');
+        authorization = await forward.confirmPaymentIntent({ ...charge, paymentIntentId });
+      } else {
+        compensations.unshift({ name: 'void-payment', run: async (acts) => paymentUndone(await acts.voidPayment(charge)) });
+        authorization = await forward.authorizePayment(charge);
+      }
+      const authorizedAt = Date.now();
 
       if (authorization.status === 'requires_action') {
         setPayment('REQUIRES_ACTION');
         await moveTo('AWAITING_PAYMENT');
-        // A webhook only wakes the saga; the PaymentIntent's own status decides.
-        for (;;) {
-          const answered = await condition(() => paymentNews !== undefined, Math.max(1, earliestExpiry - Date.now()));
-          if (!answered) throw failure('HOLD_EXPIRED', 'The hold expired before payment completed.');
-          if (paymentNews !== 'succeeded') throw failure('PAYMENT_DECLINED', 'The card was declined.');
-          const status = await forward.paymentStatus({ paymentIntentId: authorization.paymentIntentId });
-          if (status === 'requires_capture' || status === 'succeeded') break;
-          if (status !== 'requires_action' && status !== 'processing') throw failure('PAYMENT_DECLINED', 'The card was declined.');
-          paymentNews = undefined;
+        if (patched(PATCH.threeDSecureRereads)) {
+          // Decided before the hold lapses, so a confirmed payment still has a hold to ticket.
+          const deadline = earliestExpiry - Math.min(HOLD_EXPIRY_MARGIN_MS, Math.max(0, earliestExpiry - Date.now()) / 4);
+          for (;;) {
+            const woken = await condition(() => paymentNews !== undefined, Math.max(1, deadline - Date.now()));
+            // Cleared before the read: news arriving while it runs wakes the next round.
+            paymentNews = undefined;
+            // A webhook or a failure signal only wakes the saga; the PaymentIntent's own status decides.
+            const status = await forward.paymentStatus({ paymentIntentId: authorization.paymentIntentId });
+            if (status === 'requires_capture' || status === 'succeeded') break;
+            if (status === 'requires_payment_method' || status === 'canceled') throw failure('PAYMENT_DECLINED', 'The card was declined.');
+            if (!woken) throw failure('HOLD_EXPIRED', 'The hold expired before payment completed.');
+          }
+        } else {
+          for (;;) {
+            const answered = await condition(() => paymentNews !== undefined, Math.max(1, earliestExpiry - Date.now()));
+            if (!answered) throw failure('HOLD_EXPIRED', 'The hold expired before payment completed.');
+            if (paymentNews !== 'succeeded') throw failure('PAYMENT_DECLINED', 'The card was declined.');
+            const status = await forward.paymentStatus({ paymentIntentId: authorization.paymentIntentId });
+            if (status === 'requires_capture' || status === 'succeeded') break;
+            if (status !== 'requires_action' && status !== 'processing') throw failure('PAYMENT_DECLINED', 'The card was declined.');
+            paymentNews = undefined;
+          }
         }
       }
       setPayment('AUTHORIZED');
 
       // From the first ticket on, the booking goes forward or is compensated, never cancelled.
       pastPointOfNoReturn = true;
-      for (const hold of holds) await forward.confirmHold({ ...step, ...hold });
-      await forward.capturePayment({ ...step, paymentIntentId: authorization.paymentIntentId, amountMinor: priced.totalMinor, currency: priced.currency });
-      setPayment('CAPTURED');
+      if (patched(PATCH.pointOfNoReturn)) {
+        // Shielded: a cancellation of the workflow (Web UI, CLI) now waits for the end instead of undoing.
+        await CancellationScope.nonCancellable(async () => {
+          for (const hold of holds) await forward.confirmHold({ ...step, ...hold });
+          captured = await captureBeforeLapse(authorization, authorizedAt, priced.totalMinor, priced.currency);
+        });
+      } else {
+        for (const hold of holds) await forward.confirmHold({ ...step, ...hold });
+        await forward.capturePayment({ ...step, paymentIntentId: authorization.paymentIntentId, amountMinor: priced.totalMinor, currency: priced.currency });
+        captured = true;
+      }
+      if (captured) setPayment('CAPTURED');
     });
-    await moveTo('CONFIRMED');
+    if (patched(PATCH.pointOfNoReturn)) {
+      // The tickets stand whatever happens now: NEEDS_ATTENTION (uncaptured) or CONFIRMED.
+      if (captured) await CancellationScope.nonCancellable(() => moveTo('CONFIRMED'));
+    } else {
+      await moveTo('CONFIRMED');
+    }
     finished = true;
     return state;
   } catch (error) {
     // Undo newest-first, and never let a cancellation of this workflow skip an undo.
-    await CancellationScope.nonCancellable(async () => {
-      for (const undo of compensations) await compensate(undo);
-    });
+    await CancellationScope.nonCancellable(compensateAll);
     const type = (error as { type?: string }).type;
     const outcome: [BookingStatus, BookingState['failure']] = isCancellation(error)
       ? ['CANCELLED', undefined]
@@ -209,7 +350,7 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
     if (holdUndos.length > 0 && patched('late-success-sweep')) {
       await CancellationScope.nonCancellable(async () => {
         await sleep(input.lateSuccessSweepMs ?? DEFAULT_LATE_SUCCESS_SWEEP_MS);
-        for (const undo of holdUndos) await undo(undoPersistently);
+        for (const undo of holdUndos) await undo.run(undoPersistently);
       });
     }
     return state;

@@ -22,6 +22,48 @@ function isDecline(error: unknown): boolean {
   return e?.statusCode === 402 || e?.code === 'card_declined' || e?.type === 'StripeCardError';
 }
 
+/**
+ * Stripe refused the request itself (an unknown or used payment method, a bad parameter): sending
+ * it again cannot succeed. Only 5xx, 429, network and authentication faults are worth retrying.
+ */
+function isInvalidRequest(error: unknown): boolean {
+  const e = error as { statusCode?: number; type?: string };
+  return e?.type === 'StripeInvalidRequestError' && e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500 && e.statusCode !== 429;
+}
+
+/** A refusal of the card or of the payment method, as a business outcome; undefined when worth retrying. */
+function paymentRefusal(error: unknown): BookingFailure | undefined {
+  if (error instanceof BookingFailure) return error;
+  if (isDecline(error)) return new BookingFailure('PAYMENT_DECLINED', 'The card was declined.');
+  if (isInvalidRequest(error)) return new BookingFailure('PAYMENT_METHOD_INVALID', 'The payment method cannot be used.');
+  return undefined;
+}
+
+/** Authorized or not, from a confirmed PaymentIntent's status. */
+function authorizationOf(intent: Stripe.PaymentIntent): Authorization {
+  if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
+    throw new BookingFailure('PAYMENT_DECLINED', 'The card was declined.');
+  }
+  // Only held funds authorize. Anything else (3-D Secure, a confirmation, a bank still
+  // processing) waits for Stripe's webhook, after which the saga reads the status again.
+  return {
+    paymentIntentId: intent.id,
+    status: intent.status === 'requires_capture' ? 'requires_capture' : 'requires_action',
+    captureBefore: captureDeadline(intent),
+  };
+}
+
+/**
+ * Until when an uncaptured authorization can still be captured: Stripe's own answer when the
+ * charge carries it (extended authorizations), else the 7 days Stripe gives online card payments.
+ */
+function captureDeadline(intent: Stripe.PaymentIntent): string {
+  const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  const stated = (charge?.payment_method_details?.card as { capture_before?: number } | undefined)?.capture_before;
+  const seconds = stated ?? intent.created + 7 * 24 * 3600;
+  return new Date(seconds * 1000).toISOString();
+}
+
 /** Strips the SDK's error down to what is safe to log and to put in a workflow history. */
 function transient(error: unknown, what: string): Error {
   const e = error as { statusCode?: number; type?: string; code?: string };
@@ -44,16 +86,31 @@ export function createStripeGateway(client: Stripe): PaymentGateway {
           },
           { idempotencyKey },
         );
-        if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
-          throw new BookingFailure('PAYMENT_DECLINED', 'The card was declined.');
-        }
-        // Only held funds authorize. Anything else (3-D Secure, a confirmation, a bank still
-        // processing) waits for Stripe's webhook, after which the saga reads the status again.
-        return { paymentIntentId: intent.id, status: intent.status === 'requires_capture' ? 'requires_capture' : 'requires_action' };
+        return authorizationOf(intent);
       } catch (error) {
-        if (error instanceof BookingFailure) throw error;
-        if (isDecline(error)) throw new BookingFailure('PAYMENT_DECLINED', 'The card was declined.');
-        throw transient(error, 'authorize');
+        throw paymentRefusal(error) ?? transient(error, 'authorize');
+      }
+    },
+    // Unconfirmed, so creating it (or finding it again by its key) never holds any money.
+    async createIntent({ amountMinor, currency, paymentMethodId, idempotencyKey, metadata }) {
+      try {
+        const intent = await client.paymentIntents.create(
+          { amount: amountMinor, currency: currency.toLowerCase(), payment_method: paymentMethodId, capture_method: 'manual', metadata },
+          { idempotencyKey },
+        );
+        return { paymentIntentId: intent.id };
+      } catch (error) {
+        throw paymentRefusal(error) ?? transient(error, 'create');
+      }
+    },
+    async confirmIntent(paymentIntentId, idempotencyKey) {
+      try {
+        const current = await client.paymentIntents.retrieve(paymentIntentId);
+        // Confirmed by an earlier attempt whose answer was lost: its outcome stands.
+        if (current.status !== 'requires_confirmation') return authorizationOf(current);
+        return authorizationOf(await client.paymentIntents.confirm(paymentIntentId, {}, { idempotencyKey }));
+      } catch (error) {
+        throw paymentRefusal(error) ?? transient(error, 'confirm');
       }
     },
     async capture(paymentIntentId, idempotencyKey) {
