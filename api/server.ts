@@ -18,6 +18,7 @@ import { createApp } from './app.js';
 // Composition root of the API process.
 const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'api');
+for (const warning of config.localFakeWarnings) log.warn(warning);
 const orm = await createOrm(config.database);
 // Production refuses to run as the owner or a superuser: the API must not be able to change the schema or the audit log.
 await checkApplicationRole(orm, config, log);

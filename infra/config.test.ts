@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, requireMigrationDatabase } from './config.js';
-import { DEVELOPMENT_SECRETS, SECRET_VARIABLES } from './secrets.js';
+import { DEVELOPMENT_SECRETS } from './secrets.js';
 import { productionEnv } from '../test/support/production-env.js';
 
 /** Development, as `npm run up` sets it. */
@@ -66,6 +66,16 @@ describe('config', () => {
     expect(() => development({ BEHIND_PROXY: 'yes' })).toThrow(/BEHIND_PROXY: must be true or false/);
   });
 
+  it("gives browsers the Stripe fake's key and Stripe.js outside production, and needs a real key in it", () => {
+    expect(development({ STRIPE_API_URL: 'http://127.0.0.1:9999' }).stripe).toMatchObject({
+      publishableKey: 'pk_test_localstripe',
+      jsUrl: 'http://127.0.0.1:9999/js.stripe.com/v3/',
+    });
+    expect(loadConfig(productionEnv()).stripe.jsUrl).toBe('https://js.stripe.com/v3/');
+    expect(() => loadConfig(productionEnv({ STRIPE_PUBLISHABLE_KEY: '' }))).toThrow(/^Invalid configuration: STRIPE_PUBLISHABLE_KEY: required in production[^;]*$/);
+    expect(() => development({ STRIPE_PUBLISHABLE_KEY: 'sk_test_oops' })).toThrow(/STRIPE_PUBLISHABLE_KEY: must be a Stripe publishable key/);
+  });
+
   it('stops the API process with one clear line before it touches anything', () => {
     const result = spawnSync('npx', ['tsx', 'api/server.ts'], {
       env: { ...process.env, DATABASE_URL: 'postgres//broken' },
@@ -95,7 +105,7 @@ describe('config', () => {
     );
     // Every development default, the public JWT key ring included, mounted as if it were a secret.
     const dir = mkdtempSync(join(tmpdir(), 'tc-dev-secrets-'));
-    for (const name of SECRET_VARIABLES.filter((secret) => secret !== 'MIGRATION_DATABASE_URL')) {
+    for (const name of (Object.keys(DEVELOPMENT_SECRETS) as (keyof typeof DEVELOPMENT_SECRETS)[]).filter((secret) => secret !== 'MIGRATION_DATABASE_URL')) {
       const path = join(dir, name);
       writeFileSync(path, DEVELOPMENT_SECRETS[name], { mode: 0o600 });
       const refused = () => loadConfig(productionEnv({ [`${name}_FILE`]: path }));
@@ -109,7 +119,9 @@ describe('config', () => {
     expect(loadConfig(env).migrationDatabase).toBeUndefined();
     expect(() => requireMigrationDatabase(loadConfig(env))).toThrow(/MIGRATION_DATABASE_URL: required to migrate/);
     const owner = join(mkdtempSync(join(tmpdir(), 'tc-owner-')), 'owner-url');
-    writeFileSync(owner, 'postgresql://travelconnect:0wner-pass@db.internal:5432/travelconnect\n', { mode: 0o600 });
+    writeFileSync(owner, 'postgresql://travelconnect:0wner-pass@db.internal:5432/travelconnect?sslmode=verify-full\n', { mode: 0o600 });
+    // The migration job reaches the same server over the same verified TLS.
+    const tls = { DATABASE_SSL_CA_FILE: env.DATABASE_SSL_CA_FILE };
     // However it is given, the application refuses it (and never echoes it).
     const refused = () => loadConfig({ ...env, MIGRATION_DATABASE_URL_FILE: owner });
     expect(refused).toThrow(/MIGRATION_DATABASE_URL: the owner's URL is refused by the API and worker in production/);
@@ -117,14 +129,14 @@ describe('config', () => {
     expect(() => loadConfig(env, { MIGRATION_DATABASE_URL: 'postgresql://o:p@db/x' })).toThrow(/MIGRATION_DATABASE_URL: the owner's URL is refused/);
 
     // The migration job: the owner's URL, mounted, and no other secret required.
-    const migration = loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: owner }, {}, 'migration');
-    expect(requireMigrationDatabase(migration).url).toBe('postgresql://travelconnect:0wner-pass@db.internal:5432/travelconnect');
+    const migration = loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: owner, ...tls }, {}, 'migration');
+    expect(requireMigrationDatabase(migration).url).toBe('postgresql://travelconnect:0wner-pass@db.internal:5432/travelconnect?sslmode=verify-full');
     expect(() => loadConfig({ NODE_ENV: 'production' }, {}, 'migration')).toThrow(/^Invalid configuration: MIGRATION_DATABASE_URL: production needs its own secret[^;]*$/);
     expect(() => loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL: 'postgresql://o:p@db/x' }, {}, 'migration')).toThrow(
       /MIGRATION_DATABASE_URL: plain environment values are refused in production/,
     );
     // A secret it is given anyway is still held to production's rules.
-    expect(() => loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: owner, STRIPE_SECRET_KEY: 'sk_live_x' }, {}, 'migration')).toThrow(
+    expect(() => loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: owner, ...tls, STRIPE_SECRET_KEY: 'sk_live_x' }, {}, 'migration')).toThrow(
       /STRIPE_SECRET_KEY: plain environment values are refused/,
     );
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { corsOriginProblems } from './cors-origins.js';
 import { DEVELOPMENT_SECRETS, resolveSecrets, type SecretScope } from './secrets.js';
+import { kmsEndpointProblems, LOCAL_KMS_ENDPOINT, LOCAL_STRIPE_URL, localFakeWarnings, temporalTls, transportProblems } from './transport-policy.js';
 
 /**
  * Every setting of every process, parsed once from the environment.
@@ -39,9 +40,13 @@ const schema = z.object({
   // What the API, the worker and the admin tools connect as: the least-privileged travelconnect_app.
   DATABASE_URL: url(['postgres:', 'postgresql:']).default(DEVELOPMENT_SECRETS.DATABASE_URL),
   DATABASE_POOL_MAX: positiveInt.default(10),
+  // The CA that signed the server's certificate; sslmode (verify-full in production) rides in the URL.
+  DATABASE_SSL_CA_FILE: z.string().min(1).optional(),
   // The owner of the schema, for migrations only (see SecretScope); production gives it to the migration job alone.
   MIGRATION_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379/0'),
+  // A secret (its AUTH user and password ride in it); rediss: is TLS, required in production.
+  REDIS_URL: url(['redis:', 'rediss:']).default(DEVELOPMENT_SECRETS.REDIS_URL),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   // Every key this deployment writes starts with it (tests use one per run).
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/).default('tc:'),
 
@@ -49,6 +54,15 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('bookings'),
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
+  // TLS to the frontend: implied by any of the files below or an API key (infra/transport-policy.ts).
+  TEMPORAL_TLS: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  // mTLS: the client certificate and its key, both PEM files.
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  // Temporal Cloud's API key (a secret, see infra/secrets.ts).
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   // Worker tuning; the SDK's defaults suit a small machine.
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
@@ -64,12 +78,23 @@ const schema = z.object({
 
   STRIPE_SECRET_KEY: z.string().min(1).default(DEVELOPMENT_SECRETS.STRIPE_SECRET_KEY),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).default(DEVELOPMENT_SECRETS.STRIPE_WEBHOOK_SECRET),
-  // Locally localstripe; https://api.stripe.com for Stripe itself.
-  STRIPE_API_URL: url(['http:', 'https:']).optional().default('http://127.0.0.1:8420'),
+  // Outside production the Stripe fake (LOCAL_STRIPE_URL); in production Stripe itself.
+  STRIPE_API_URL: url(['http:', 'https:']).optional(),
+  // What browsers create PaymentMethods with (GET /payments/config): public, not a secret; production sets its own.
+  STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_[A-Za-z0-9_]{1,200}$/, 'must be a Stripe publishable key (pk_test_… or pk_live_…)')
+    .default('pk_test_localstripe'),
+  // The Stripe.js browsers load: Stripe's own in production, the Stripe fake's (STRIPE_API_URL) elsewhere.
+  STRIPE_JS_URL: url(['http:', 'https:']).optional(),
+  // The built web client the API serves at / (npm run web:build); default web/dist of this checkout.
+  WEB_DIST_DIR: z.string().min(1).optional(),
 
-  KMS_ENDPOINT: url(['http:', 'https:']).optional().default('http://127.0.0.1:4599'),
+  // Outside production local-kms (LOCAL_KMS_ENDPOINT); in production none: AWS KMS for KMS_REGION.
+  KMS_ENDPOINT: url(['http:', 'https:']).optional(),
   KMS_REGION: z.string().min(1).default('eu-west-1'),
   KMS_KEY_ID: z.string().min(1).default('alias/travelconnect-data'),
+
+  // Names the fakes (stripe, kms) a production-profile test may use; production only, logged loudly, never TLS to a store.
+  TC_ALLOW_LOCAL_FAKES: z.string().optional(),
 
   SANDBOX_PROVIDER_URL: url(['http:', 'https:']).default('http://127.0.0.1:4010'),
   SANDBOX_PROVIDER_PORT: port.default(4010),
@@ -137,35 +162,51 @@ const schema = z.object({
   MAIL_FROM: z.string().min(3).default('TravelConnect <no-reply@travelconnect.local>'),
   // Right to erasure: how long a deleted account can still be restored by signing in.
   ACCOUNT_DELETION_GRACE_MS: duration.default(30 * 24 * 3600_000),
+  // Authorization denials audited one by one per user and per address in this window; past the
+  // limit they are refused with 429 and audited as one row with their count (api/middleware/denial-limit.ts).
+  AUTHZ_DENIAL_WINDOW_MS: duration.default(60_000),
 });
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
 
-/** Only the KMS settings, for opening the sealed secrets file before the rest can be parsed. */
+/** Only the KMS settings, for opening the sealed secrets file before the rest can be parsed; held to the same rules. */
 export function kmsSettings(env: NodeJS.ProcessEnv) {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.pick({ KMS_ENDPOINT: true, KMS_REGION: true, KMS_KEY_ID: true }).safeParse(present);
+  const parsed = schema.pick({ NODE_ENV: true, KMS_ENDPOINT: true, KMS_REGION: true, KMS_KEY_ID: true, TC_ALLOW_LOCAL_FAKES: true }).safeParse(present);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  return { endpoint: parsed.data.KMS_ENDPOINT, region: parsed.data.KMS_REGION, keyId: parsed.data.KMS_KEY_ID };
+  const problems = kmsEndpointProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { endpoint: kmsEndpoint(parsed.data), region: parsed.data.KMS_REGION, keyId: parsed.data.KMS_KEY_ID };
+}
+
+/** local-kms outside production; in production only what is set (none: AWS KMS, its endpoint and credential chain). */
+function kmsEndpoint(env: Pick<z.infer<typeof schema>, 'NODE_ENV' | 'KMS_ENDPOINT'>): string | undefined {
+  return env.KMS_ENDPOINT ?? (env.NODE_ENV === 'production' ? undefined : LOCAL_KMS_ENDPOINT);
 }
 
 function toConfig(env: z.infer<typeof schema>) {
   const { NODE_ENV: nodeEnv } = env;
   const migrationUrl = env.MIGRATION_DATABASE_URL ?? (nodeEnv === 'production' ? undefined : DEVELOPMENT_SECRETS.MIGRATION_DATABASE_URL);
+  const stripeApiUrl = env.STRIPE_API_URL ?? (nodeEnv === 'production' ? 'https://api.stripe.com' : LOCAL_STRIPE_URL);
+  // Both roles reach the same server, so one CA serves both URLs.
+  const databaseCa = env.DATABASE_SSL_CA_FILE ? { caFile: env.DATABASE_SSL_CA_FILE } : {};
+  const temporalTlsFiles = temporalTls(env);
   return {
     nodeEnv,
     isProduction: nodeEnv === 'production',
     logLevel: env.LOG_LEVEL,
     api: { host: env.API_HOST, port: env.PORT },
-    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, ...databaseCa },
     // Outside production the development owner by default; in production only the migration scope has it.
-    migrationDatabase: migrationUrl === undefined ? undefined : { url: migrationUrl, poolMax: 2 },
-    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    migrationDatabase: migrationUrl === undefined ? undefined : { url: migrationUrl, poolMax: 2, ...databaseCa },
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, ...(env.REDIS_TLS_CA_FILE ? { caFile: env.REDIS_TLS_CA_FILE } : {}) },
     temporal: {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL,
+      ...(temporalTlsFiles ? { tls: temporalTlsFiles } : {}),
+      ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
     },
     worker: {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
@@ -175,8 +216,18 @@ function toConfig(env: z.infer<typeof schema>) {
     },
     workerMetrics: { host: env.API_HOST, port: env.WORKER_METRICS_PORT },
     metrics: { token: env.METRICS_TOKEN, cacheMs: env.METRICS_CACHE_MS },
-    stripe: { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET, apiUrl: env.STRIPE_API_URL },
-    kms: { endpoint: env.KMS_ENDPOINT, region: env.KMS_REGION, keyId: env.KMS_KEY_ID },
+    stripe: {
+      secretKey: env.STRIPE_SECRET_KEY,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+      apiUrl: stripeApiUrl,
+      publishableKey: env.STRIPE_PUBLISHABLE_KEY,
+      jsUrl: env.STRIPE_JS_URL
+        ?? (nodeEnv === 'production' ? 'https://js.stripe.com/v3/' : `${stripeApiUrl.replace(/\/+$/, '')}/js.stripe.com/v3/`),
+    },
+    web: { distDir: env.WEB_DIST_DIR },
+    kms: { endpoint: kmsEndpoint(env), region: env.KMS_REGION, keyId: env.KMS_KEY_ID },
+    // One WARN line each at start-up: production pointed at a local fake by TC_ALLOW_LOCAL_FAKES.
+    localFakeWarnings: localFakeWarnings({ ...env, STRIPE_API_URL: stripeApiUrl, KMS_ENDPOINT: kmsEndpoint(env) }),
     providers: {
       sandboxUrl: env.SANDBOX_PROVIDER_URL,
       hotelUrl: env.HOTEL_PROVIDER_URL ?? `${env.SANDBOX_PROVIDER_URL.replace(/\/+$/, '')}/hotels`,
@@ -185,7 +236,7 @@ function toConfig(env: z.infer<typeof schema>) {
     },
     search: { deadlineMs: env.SEARCH_DEADLINE_MS, cacheTtlSeconds: env.SEARCH_CACHE_TTL_SECONDS },
     saga: { compensationAlertAttempts: env.COMPENSATION_ALERT_ATTEMPTS, lateSuccessSweepMs: env.LATE_SUCCESS_SWEEP_MS, forwardAttempts: env.SAGA_FORWARD_ATTEMPTS },
-    audit: { hmacKey: env.AUDIT_HMAC_KEY },
+    audit: { hmacKey: env.AUDIT_HMAC_KEY, denialWindowMs: env.AUTHZ_DENIAL_WINDOW_MS },
     auth: {
       signingKeys: env.JWT_SIGNING_KEYS.split(',').map((pair) => {
         const [kid, secretBase64url] = pair.split(':') as [string, string];
@@ -278,7 +329,12 @@ export function loadConfig(
   if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.MAIL_TRANSPORT === 'dev-sink') {
     problems.push('MAIL_TRANSPORT: dev-sink is refused in production');
   }
-  if (parsed.success) problems.push(...browserFacingProblems(parsed.data, present, scope));
+  if (parsed.success) {
+    problems.push(...browserFacingProblems(parsed.data, present, scope));
+    // A setting already refused (a development secret, say) is named once, not again for its TLS.
+    const named = new Set(problems.map((problem) => problem.split(':')[0]));
+    problems.push(...transportProblems(parsed.data, scope).filter((problem) => !named.has(problem.split(':')[0])));
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(toConfig(parsed.data));
 }
@@ -292,6 +348,9 @@ function browserFacingProblems(env: z.infer<typeof schema>, given: Record<string
   const problems = production && given.CORS_ORIGINS === undefined
     ? ['CORS_ORIGINS: production needs its own list of https origins (the default is for development)']
     : corsOriginProblems(list(env.CORS_ORIGINS), production);
+  if (production && given.STRIPE_PUBLISHABLE_KEY === undefined) {
+    problems.push('STRIPE_PUBLISHABLE_KEY: required in production (the pk_live_… key browsers pay with, not the Stripe fake\'s default)');
+  }
   if (production && env.BEHIND_PROXY === 'true' && list(env.TRUSTED_PROXIES).length === 0) {
     problems.push("TRUSTED_PROXIES: required in production when BEHIND_PROXY=true (the proxies whose X-Forwarded-For counts)");
   }

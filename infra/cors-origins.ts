@@ -7,7 +7,8 @@ LOOPBACK.addAddress('0.0.0.0', 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 LOOPBACK.addAddress('::', 'ipv6');
 
-function isLoopback(hostname: string): boolean {
+/** This machine (loopback, `localhost`, "this host"): what a deployment must never mean by a remote service. */
+export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   const family = isIP(host);

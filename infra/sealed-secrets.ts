@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ConfigError, kmsSettings, loadConfigOrExit, type Config } from './config.js';
 import { SECRET_VARIABLES, type SecretScope } from './secrets.js';
+import { kmsClientConfig } from './kms/kms.key-service.js';
 
 /**
  * A KMS-sealed secrets file (security.md 21): one JSON document `{ "version": 1, "ciphertext" }`
@@ -15,10 +16,7 @@ function kmsClient(env: NodeJS.ProcessEnv) {
   const kms = kmsSettings(env);
   return {
     kms,
-    client: new KMSClient({
-      region: kms.region,
-      ...(kms.endpoint ? { endpoint: kms.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-    }),
+    client: new KMSClient(kmsClientConfig(kms)),
   };
 }
 

@@ -3,9 +3,13 @@ import { readFileSync } from 'node:fs';
 /** The settings that are secrets: never logged, and in production never plain environment values. */
 export const SECRET_VARIABLES = [
   'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'AUDIT_HMAC_KEY',
-  'JWT_SIGNING_KEYS', 'AUTH_HMAC_KEY', 'CAPTCHA_SECRET', 'SMTP_URL', 'METRICS_TOKEN',
+  'JWT_SIGNING_KEYS', 'AUTH_HMAC_KEY', 'CAPTCHA_SECRET', 'SMTP_URL', 'METRICS_TOKEN', 'REDIS_URL', 'TEMPORAL_API_KEY',
 ] as const;
 type SecretVariable = (typeof SECRET_VARIABLES)[number];
+/** Secrets production may go without (a client certificate can replace the Temporal Cloud API key); given, still mounted. */
+const OPTIONAL_SECRETS = ['TEMPORAL_API_KEY'] as const satisfies readonly SecretVariable[];
+/** The secrets development has a default for: every one production requires. */
+type DevelopmentSecret = Exclude<SecretVariable, (typeof OPTIONAL_SECRETS)[number]>;
 
 /**
  * What a process connects to Postgres as. `application` (API, worker, admin tools): DATABASE_URL,
@@ -17,7 +21,7 @@ type SecretVariable = (typeof SECRET_VARIABLES)[number];
 export type SecretScope = 'application' | 'migration';
 
 /** The development defaults; production refuses to start with any of them. */
-export const DEVELOPMENT_SECRETS: Readonly<Record<SecretVariable, string>> = {
+export const DEVELOPMENT_SECRETS: Readonly<Record<DevelopmentSecret, string>> = {
   // The application's role (migration 0006); the migration step gives it this password outside production.
   DATABASE_URL: 'postgresql://travelconnect_app:development-only-app-password@127.0.0.1:5432/travelconnect',
   // The owner of the database and its schema (infra/dev/services.ts creates it locally).
@@ -32,6 +36,8 @@ export const DEVELOPMENT_SECRETS: Readonly<Record<SecretVariable, string>> = {
   SMTP_URL: 'smtp://127.0.0.1:2525',
   // What Prometheus presents as `Authorization: Bearer` to scrape the API's /metrics.
   METRICS_TOKEN: 'development-only-metrics-token',
+  // Its AUTH user and password ride in the URL (rediss://user:password@host:port/0), hence a secret.
+  REDIS_URL: 'redis://127.0.0.1:6379/0',
 };
 
 /**
@@ -73,9 +79,11 @@ export function resolveSecrets(
       problems.push(`${name}: plain environment values are refused in production; mount it and set ${name}_FILE`);
     }
     const value = resolved[name] || undefined;
+    const optional = (OPTIONAL_SECRETS as readonly string[]).includes(name);
+    const development = optional ? undefined : DEVELOPMENT_SECRETS[name as DevelopmentSecret];
     // The migration job needs the owner's URL and nothing else; what it is given is still checked.
-    const required = scope === 'application' || ownerUrl;
-    if (production && (required || value !== undefined) && (value === undefined || value === DEVELOPMENT_SECRETS[name])) {
+    const required = (scope === 'application' && !optional) || ownerUrl;
+    if (production && (required || value !== undefined) && (value === undefined || value === development)) {
       problems.push(`${name}: production needs its own secret (missing or the development default)`);
     }
   }

@@ -10,6 +10,7 @@ import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
 import { ensureAuditCheckpointSchedule, ensureRetentionSchedule, ensureStalledWorkSchedule } from '../infra/temporal/schedules.js';
 import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
+import { temporalConnectionOptions } from '../infra/temporal/connection.js';
 import { createBookingWorker } from './create-worker.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
@@ -17,6 +18,7 @@ import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 // Composition root of the booking worker process.
 const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'worker');
+for (const warning of config.localFakeWarnings) log.warn(warning);
 if (config.workerMetrics.port > 0) {
   // Task slots, poll latencies, schedule-to-start, sticky cache: the SDK's metrics, scraped beside the API's.
   const bindAddress = `${config.workerMetrics.host}:${config.workerMetrics.port}`;
@@ -29,7 +31,7 @@ await checkApplicationRole(orm, config, log);
 const keys = createKmsKeyService(config.kms);
 const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
 // The workflows upsert these; a namespace without them would fail every booking.
-const operator = await Connection.connect({ address: config.temporal.address });
+const operator = await Connection.connect(temporalConnectionOptions(config.temporal));
 const registered = await ensureSearchAttributes(operator, config.temporal.namespace);
 if (registered.length > 0) log.info({ registered }, 'registered search attributes');
 // Schedules, and the sweep's starts of lost workflows, go through this client; it lives as long as the worker.
@@ -48,7 +50,7 @@ const sweep = await ensureStalledWorkSchedule(client, {
   policy: config.stalledWork.policy,
 });
 log.info({ schedule: sweep }, 'stalled-work sweep schedule');
-const connection = await NativeConnection.connect({ address: config.temporal.address });
+const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
 const activities = createActivityDeps(config, orm, {
   providers: createProviders(config.providers),
   payments: createStripeGateway(createStripeClient(config.stripe)),

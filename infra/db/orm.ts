@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Config } from '../config.js';
 import { entities } from './entities.js';
+import { postgresSsl } from './postgres-ssl.js';
 import { Migration0001Initial } from './migrations/0001-initial.migration.js';
 import { Migration0002WebhookEvents } from './migrations/0002-webhook-events.migration.js';
 import { Migration0003FareRulesAndRefunds } from './migrations/0003-fare-rules-and-refunds.migration.js';
@@ -33,6 +34,8 @@ export async function createOrm(database: Config['database'], options: { debug?:
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true },
     pool: { min: 0, max: database.poolMax },
+    // TLS as the URL's sslmode asks (MikroORM passes the URL's host and credentials only, never its query).
+    driverOptions: { connection: { ssl: postgresSsl(database) } },
     debug: options.debug ?? false,
     // We never discover entities from the filesystem: the list above is the schema.
     discovery: { warnWhenNoEntities: true },

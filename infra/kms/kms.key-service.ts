@@ -1,6 +1,20 @@
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand, type KMSClientConfig } from '@aws-sdk/client-kms';
 import type { Config } from '../config.js';
 import type { KeyService } from '../crypto/field-cipher.js';
+import { isLocalEndpoint } from '../transport-policy.js';
+
+/**
+ * No endpoint: AWS KMS for the region, with the SDK's default credential chain (role, web identity,
+ * environment). Placeholder credentials go to local-kms only, which accepts any: never to AWS.
+ */
+export function kmsClientConfig(kms: Pick<Config['kms'], 'endpoint' | 'region'>): KMSClientConfig {
+  if (!kms.endpoint) return { region: kms.region };
+  return {
+    region: kms.region,
+    endpoint: kms.endpoint,
+    ...(isLocalEndpoint(kms.endpoint) ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  };
+}
 
 /** KeyService on AWS KMS, or on local-kms when an endpoint override is configured. */
 export interface KmsKeyService extends KeyService {
@@ -10,13 +24,7 @@ export interface KmsKeyService extends KeyService {
 }
 
 export function createKmsKeyService(kms: Config['kms']): KmsKeyService {
-  const client = new KMSClient({
-    region: kms.region,
-    ...(kms.endpoint
-      ? // local-kms accepts any credentials; real AWS uses the default provider chain.
-        { endpoint: kms.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-  });
+  const client = new KMSClient(kmsClientConfig(kms));
   return {
     async generateDataKey(context) {
       const out = await client.send(

@@ -1,13 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createAuditCheckpoint, trimAudit } from '../../infra/audit/audit-checkpoints.js';
 import { verifyAudit } from '../../infra/audit/audit-log.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { APP_ROLE, applicationRoleProblems } from '../../infra/db/roles.js';
 import { createAuditDatabase, type AuditDatabase } from '../support/audit-database.js';
-import { productionProcessEnv, startExpectingRefusal } from '../support/refusal.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 // security.md 28: the application runs as travelconnect_app, which may read and append audit
@@ -103,14 +101,26 @@ describe('the running application', () => {
     await expectNoHistoryOrSchemaChanges(stack.orm);
   });
 
-  it('refuses to start in production connected as the owner, naming DATABASE_URL', () => {
+  it('in production, the start-up check stops the process connected as the owner, naming DATABASE_URL', () => {
+    // The check the API and worker run once connected, in a process of its own. Production reaches
+    // Postgres over verified TLS only, and this one speaks plaintext, so here the check runs alone.
     const ownerUrl = inject('migrationDatabaseUrl');
-    const dir = mkdtempSync(join(tmpdir(), 'tc-owner-url-'));
-    writeFileSync(join(dir, 'database-url'), ownerUrl, { mode: 0o600 });
-    const result = startExpectingRefusal('api/server.ts', productionProcessEnv({ DATABASE_URL_FILE: join(dir, 'database-url') }));
+    const script = [
+      "const { createOrm } = await import('./infra/db/orm.ts');",
+      "const { checkApplicationRole } = await import('./infra/db/roles.ts');",
+      'const orm = await createOrm({ url: process.env.TC_OWNER_URL, poolMax: 1 });',
+      'await checkApplicationRole(orm, { isProduction: true }, { warn() {} });',
+      'await orm.close();',
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, TC_OWNER_URL: ownerUrl },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(result.status, result.stderr).toBe(78);
     const owner = decodeURIComponent(new URL(ownerUrl).username);
-    const lines = result.lines.filter((line) => line.startsWith('Invalid configuration'));
+    const lines = result.stderr.split('\n').filter((line) => line.startsWith('Invalid configuration'));
     expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toContain(`Invalid configuration: DATABASE_URL: ${owner} owns tables of schema public`);
     expect(lines[0]).toContain(`connect as ${APP_ROLE}`);

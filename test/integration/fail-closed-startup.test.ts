@@ -53,3 +53,61 @@ describe('start-up in production', () => {
     expect(line).not.toContain(DEVELOPMENT_SECRETS.JWT_SIGNING_KEYS.split(':')[1]);
   });
 });
+
+// security.md 33, issue 14: production connects to every store over verified TLS, to AWS KMS and to
+// Stripe itself. The environment is production's own (test/support/production-env.ts) but for one setting.
+// One process per refused setting, API or worker (each start costs seconds); every variant of each rule
+// is covered against the configuration alone in infra/transport-policy.test.ts.
+describe('start-up in production: connections', () => {
+  const mounts = mkdtempSync(join(tmpdir(), 'tc-connections-'));
+  const PASSWORD = 's3cret-in-the-url';
+  function mount(name: string, value: string): string {
+    writeFileSync(join(mounts, name), `${value}\n`, { mode: 0o600 });
+    return join(mounts, name);
+  }
+  const noTemporalTls = { TEMPORAL_TLS_CA_FILE: '', TEMPORAL_TLS_CERT_FILE: '', TEMPORAL_TLS_KEY_FILE: '' };
+
+  it('refuses plaintext Postgres (no sslmode=verify-full), naming DATABASE_URL and not echoing it', () => {
+    const env = productionProcessEnv({ DATABASE_URL_FILE: mount('plain-db', `postgresql://app:${PASSWORD}@db.internal:5432/tc`) });
+    const line = expectRefusalNaming(ENTRY_POINTS.api, env, 'DATABASE_URL');
+    expect(line).toContain('DATABASE_URL: production needs sslmode=verify-full');
+    expect(line).not.toContain(PASSWORD);
+  });
+
+  it('refuses plaintext Redis (redis:), naming REDIS_URL and not echoing it', () => {
+    const line = expectRefusalNaming(ENTRY_POINTS.api, productionProcessEnv({
+      REDIS_URL_FILE: mount('plain-redis', `redis://app:${PASSWORD}@cache.internal:6379/0`),
+    }), 'REDIS_URL');
+    expect(line).toContain('REDIS_URL: production needs rediss: (TLS)');
+    expect(line).not.toContain(PASSWORD);
+  });
+
+  it('refuses Temporal without TLS, naming TEMPORAL_TLS', () => {
+    expect(expectRefusalNaming(ENTRY_POINTS.worker, productionProcessEnv(noTemporalTls), 'TEMPORAL_TLS')).toContain('production needs TLS to Temporal');
+  });
+
+  it('refuses local-kms (the development endpoint), naming KMS_ENDPOINT', () => {
+    expectRefusalNaming(ENTRY_POINTS.api, productionProcessEnv({ KMS_ENDPOINT: 'http://127.0.0.1:4599' }), 'KMS_ENDPOINT');
+  });
+
+  it("refuses the Stripe fake's URL, naming STRIPE_API_URL", () => {
+    expectRefusalNaming(ENTRY_POINTS.worker, productionProcessEnv({ STRIPE_API_URL: 'http://127.0.0.1:8420' }), 'STRIPE_API_URL');
+  });
+
+  it('with TC_ALLOW_LOCAL_FAKES, gets past its configuration on the named fakes and logs one WARN line each', () => {
+    const fakes = { TC_ALLOW_LOCAL_FAKES: 'stripe,kms', STRIPE_API_URL: 'http://127.0.0.1:8420', KMS_ENDPOINT: 'http://127.0.0.1:4599' };
+    // Postgres at a closed port: the process stops there, after its start-up warnings.
+    const started = startExpectingRefusal(ENTRY_POINTS.api, productionProcessEnv({
+      ...fakes,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL_FILE: mount('closed-db', 'postgresql://app:pw@127.0.0.1:1/tc?sslmode=verify-full'),
+    }));
+    expect(started.status, started.stderr).not.toBe(78);
+    const warnings = started.stdout.split('\n').filter((line) => line.includes('test override TC_ALLOW_LOCAL_FAKES'))
+      .map((line) => (JSON.parse(line) as { level: number; msg: string }));
+    expect(warnings).toEqual([
+      expect.objectContaining({ level: 40, msg: 'production is using the local Stripe fake at http://127.0.0.1:8420: test override TC_ALLOW_LOCAL_FAKES' }),
+      expect.objectContaining({ level: 40, msg: 'production is using the local KMS fake at http://127.0.0.1:4599: test override TC_ALLOW_LOCAL_FAKES' }),
+    ]);
+  });
+});

@@ -9,6 +9,8 @@ export interface Refusal {
   /** Exit code; null when it was still running at the deadline (it did not refuse). */
   status: number | null;
   stderr: string;
+  /** What it logged (JSON lines), for a process that got past its configuration. */
+  stdout: string;
   /** The non-empty stderr lines. */
   lines: string[];
 }
@@ -19,7 +21,7 @@ export interface Refusal {
  */
 export function startExpectingRefusal(entry: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Refusal {
   const result = spawnSync(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, encoding: 'utf8', timeout: timeoutMs });
-  return { status: result.status, stderr: result.stderr, lines: result.stderr.split('\n').filter((line) => line.trim() !== '') };
+  return { status: result.status, stderr: result.stderr, stdout: result.stdout, lines: result.stderr.split('\n').filter((line) => line.trim() !== '') };
 }
 
 /** This process's environment without NODE_ENV (vitest sets it), on port 0, silent, with no sealed secrets file. */

@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs';
+import { isLoopback } from './cors-origins.js';
+import { SSL_MODES, sslModeOf, usesTls } from './db/postgres-ssl.js';
+import type { SecretScope } from './secrets.js';
+
+/**
+ * How the processes reach their stores and services (security.md 33). Anywhere: TLS settings that
+ * contradict each other or name unreadable files. In production: TLS to Postgres (verify-full), Redis
+ * (rediss:) and Temporal, and no local fake for KMS or Stripe, unless a production-profile test
+ * allows a fake by name (TC_ALLOW_LOCAL_FAKES); that override never relaxes TLS to a store.
+ */
+
+/** The fakes `npm run up` starts: defaults outside production, refused in it. */
+export const LOCAL_STRIPE_URL = 'http://127.0.0.1:8420';
+export const LOCAL_KMS_ENDPOINT = 'http://127.0.0.1:4599';
+
+const FAKEABLE = { stripe: 'STRIPE_API_URL', kms: 'KMS_ENDPOINT' } as const;
+type Fakeable = keyof typeof FAKEABLE;
+
+/** The settings this policy reads (parsed, secrets resolved). */
+export interface TransportSettings {
+  NODE_ENV: 'development' | 'test' | 'production';
+  DATABASE_URL: string;
+  MIGRATION_DATABASE_URL?: string | undefined;
+  DATABASE_SSL_CA_FILE?: string | undefined;
+  REDIS_URL: string;
+  REDIS_TLS_CA_FILE?: string | undefined;
+  TEMPORAL_TLS?: 'true' | 'false' | undefined;
+  TEMPORAL_TLS_CA_FILE?: string | undefined;
+  TEMPORAL_TLS_SERVER_NAME?: string | undefined;
+  TEMPORAL_TLS_CERT_FILE?: string | undefined;
+  TEMPORAL_TLS_KEY_FILE?: string | undefined;
+  TEMPORAL_API_KEY?: string | undefined;
+  STRIPE_API_URL?: string | undefined;
+  KMS_ENDPOINT?: string | undefined;
+  TC_ALLOW_LOCAL_FAKES?: string | undefined;
+}
+
+/** Files, not contents: the processes read them when they connect, so a client key never sits in the config. */
+export interface TemporalTls {
+  caFile?: string;
+  serverName?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** A local fake rather than the service: plain http (AWS KMS and Stripe answer https only) or this machine. */
+export function isLocalEndpoint(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.protocol === 'http:' || isLoopback(parsed.hostname);
+}
+
+/** TLS to Temporal: asked for by TEMPORAL_TLS=true or implied by any TLS file, server name or an API key. */
+export function temporalTls(env: TransportSettings): TemporalTls | undefined {
+  const implied = [env.TEMPORAL_TLS_CA_FILE, env.TEMPORAL_TLS_SERVER_NAME, env.TEMPORAL_TLS_CERT_FILE, env.TEMPORAL_TLS_KEY_FILE, env.TEMPORAL_API_KEY]
+    .some((value) => value !== undefined);
+  if (env.TEMPORAL_TLS === 'false' || (env.TEMPORAL_TLS === undefined && !implied)) return undefined;
+  return {
+    ...(env.TEMPORAL_TLS_CA_FILE ? { caFile: env.TEMPORAL_TLS_CA_FILE } : {}),
+    ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverName: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+    ...(env.TEMPORAL_TLS_CERT_FILE ? { certFile: env.TEMPORAL_TLS_CERT_FILE } : {}),
+    ...(env.TEMPORAL_TLS_KEY_FILE ? { keyFile: env.TEMPORAL_TLS_KEY_FILE } : {}),
+  };
+}
+
+function allowedFakes(env: Pick<TransportSettings, 'NODE_ENV' | 'TC_ALLOW_LOCAL_FAKES'>): Set<Fakeable> {
+  if (env.NODE_ENV !== 'production' || !env.TC_ALLOW_LOCAL_FAKES) return new Set();
+  return new Set(list(env.TC_ALLOW_LOCAL_FAKES).filter((name): name is Fakeable => name in FAKEABLE));
+}
+
+/**
+ * The WARN lines a production process logs at start-up, one per dependency a test override points
+ * at a local fake (empty everywhere else).
+ */
+export function localFakeWarnings(env: TransportSettings): string[] {
+  const fakes = allowedFakes(env);
+  const warnings: string[] = [];
+  if (fakes.has('stripe') && env.STRIPE_API_URL && isLocalEndpoint(env.STRIPE_API_URL)) {
+    warnings.push(`production is using the local Stripe fake at ${new URL(env.STRIPE_API_URL).origin}: test override TC_ALLOW_LOCAL_FAKES`);
+  }
+  if (fakes.has('kms') && env.KMS_ENDPOINT && isLocalEndpoint(env.KMS_ENDPOINT)) {
+    warnings.push(`production is using the local KMS fake at ${new URL(env.KMS_ENDPOINT).origin}: test override TC_ALLOW_LOCAL_FAKES`);
+  }
+  return warnings;
+}
+
+/** Everything wrong with how this process would connect, one line per setting, never echoing a URL (they hold passwords). */
+export function transportProblems(env: TransportSettings, scope: SecretScope): string[] {
+  const production = env.NODE_ENV === 'production';
+  const problems = [...overrideProblems(env), ...endpointProblems(env)];
+  const database = scope === 'migration' ? 'MIGRATION_DATABASE_URL' : 'DATABASE_URL';
+  const databaseUrl = env[database];
+  if (databaseUrl !== undefined) problems.push(...postgresProblems(database, databaseUrl, env.DATABASE_SSL_CA_FILE, production));
+  // The migration job talks to Postgres only.
+  if (scope === 'application') problems.push(...redisProblems(env, production), ...temporalProblems(env, production));
+  return problems;
+}
+
+function overrideProblems(env: TransportSettings): string[] {
+  if (!env.TC_ALLOW_LOCAL_FAKES) return [];
+  if (env.NODE_ENV !== 'production') return ['TC_ALLOW_LOCAL_FAKES: a test override of production only (NODE_ENV=production)'];
+  const unknown = list(env.TC_ALLOW_LOCAL_FAKES).filter((name) => !(name in FAKEABLE));
+  return unknown.length === 0 ? [] : [`TC_ALLOW_LOCAL_FAKES: only ${Object.keys(FAKEABLE).join(' and ')} can be faked (not ${unknown.join(', ')})`];
+}
+
+function endpointProblems(env: TransportSettings): string[] {
+  const problems = kmsEndpointProblems(env);
+  if (env.NODE_ENV === 'production' && env.STRIPE_API_URL && isLocalEndpoint(env.STRIPE_API_URL) && !allowedFakes(env).has('stripe')) {
+    problems.push('STRIPE_API_URL: production refuses http: and loopback URLs (the Stripe fake): unset it for Stripe itself');
+  }
+  return problems;
+}
+
+/** KMS alone: also checked before the sealed secrets file is opened with it. */
+export function kmsEndpointProblems(env: Pick<TransportSettings, 'NODE_ENV' | 'KMS_ENDPOINT' | 'TC_ALLOW_LOCAL_FAKES'>): string[] {
+  if (env.NODE_ENV !== 'production' || !env.KMS_ENDPOINT || !isLocalEndpoint(env.KMS_ENDPOINT)) return [];
+  return allowedFakes(env).has('kms') ? [] : ['KMS_ENDPOINT: production refuses http: and loopback endpoints (local-kms): unset it for AWS KMS'];
+}
+
+function postgresProblems(name: string, url: string, caFile: string | undefined, production: boolean): string[] {
+  const mode = sslModeOf(url);
+  if (mode !== undefined && !(SSL_MODES as readonly string[]).includes(mode)) {
+    return [`${name}: sslmode must be one of ${SSL_MODES.join(', ')}`];
+  }
+  if (production && mode !== 'verify-full') {
+    return [`${name}: production needs sslmode=verify-full (TLS that checks the server's certificate and host name)`];
+  }
+  const problems: string[] = [];
+  if (caFile !== undefined) {
+    problems.push(...pemProblems('DATABASE_SSL_CA_FILE', caFile));
+    if (!usesTls(mode)) problems.push(`DATABASE_SSL_CA_FILE: set, but ${name} does not use TLS (add sslmode=verify-full)`);
+  } else if (mode === 'verify-full' || mode === 'verify-ca') {
+    problems.push(`DATABASE_SSL_CA_FILE: required by sslmode=${mode} (the CA that signed the server's certificate)`);
+  }
+  return problems;
+}
+
+function redisProblems(env: TransportSettings, production: boolean): string[] {
+  const tls = new URL(env.REDIS_URL).protocol === 'rediss:';
+  if (production && !tls) return ['REDIS_URL: production needs rediss: (TLS), redis: is plaintext'];
+  const problems: string[] = [];
+  if (env.REDIS_TLS_CA_FILE !== undefined) {
+    problems.push(...pemProblems('REDIS_TLS_CA_FILE', env.REDIS_TLS_CA_FILE));
+    if (!tls) problems.push('REDIS_TLS_CA_FILE: set, but REDIS_URL is redis: (plaintext), use rediss:');
+  }
+  return problems;
+}
+
+function temporalProblems(env: TransportSettings, production: boolean): string[] {
+  const tls = temporalTls(env);
+  const problems: string[] = [];
+  if (env.TEMPORAL_TLS === 'false' && temporalTls({ ...env, TEMPORAL_TLS: undefined })) {
+    problems.push('TEMPORAL_TLS: false, but TEMPORAL_TLS_* or TEMPORAL_API_KEY ask for TLS');
+  } else if (production && !tls) {
+    problems.push('TEMPORAL_TLS: production needs TLS to Temporal (TEMPORAL_TLS=true, TEMPORAL_TLS_CA_FILE, a client certificate or TEMPORAL_API_KEY)');
+  }
+  if ((env.TEMPORAL_TLS_CERT_FILE === undefined) !== (env.TEMPORAL_TLS_KEY_FILE === undefined)) {
+    const missing = env.TEMPORAL_TLS_CERT_FILE === undefined ? 'TEMPORAL_TLS_CERT_FILE' : 'TEMPORAL_TLS_KEY_FILE';
+    problems.push(`${missing}: mTLS needs both TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE`);
+  }
+  for (const name of ['TEMPORAL_TLS_CA_FILE', 'TEMPORAL_TLS_CERT_FILE', 'TEMPORAL_TLS_KEY_FILE'] as const) {
+    const path = env[name];
+    if (path !== undefined) problems.push(...pemProblems(name, path));
+  }
+  return problems;
+}
+
+/** A file a TLS setting names must be there and hold PEM; checked at start-up so a bad mount is one clear line. */
+function pemProblems(name: string, path: string): string[] {
+  try {
+    return readFileSync(path, 'utf8').includes('-----BEGIN ') ? [] : [`${name}: the file it names holds no PEM`];
+  } catch {
+    return [`${name}: cannot read the file it names`];
+  }
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter(Boolean);
+}
