@@ -87,6 +87,11 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       seats: number;
       offers: ReadonlyArray<OfferRef & { expectedMinor: number; currency: string }>;
     }): Promise<{ items: Array<OfferRef & { priceMinor: number; fareRule: FareRule }>; totalMinor: number; currency: string }> {
+      // The saga's first step claims its row (PENDING → STARTED; already STARTED on a retry). A row the
+      // stalled-work sweep failed first is never held or charged: the sweep told its owner so.
+      if (!(await deps.bookings.setStatus(input.bookingId, 'STARTED'))) {
+        throw new BookingFailure('NOT_STARTED', 'The booking was closed before it could start; nothing was held or charged.');
+      }
       const items = await Promise.all(
         input.offers.map(async (offer) => {
           const quote = await provider(offer.provider).reprice(offer.offerId);
@@ -214,8 +219,9 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       });
     },
 
-    async setBookingStatus(input: { bookingId: string; status: string; failure?: { code: string; message: string } }): Promise<void> {
-      await deps.bookings.setStatus(input.bookingId, input.status, input.failure);
+    /** False when the row's status does not allow this move (domain/booking-transitions.ts): nothing written. */
+    async setBookingStatus(input: { bookingId: string; status: string; failure?: { code: string; message: string } }): Promise<boolean> {
+      return deps.bookings.setStatus(input.bookingId, input.status, input.failure);
     },
   });
 }

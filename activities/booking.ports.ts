@@ -96,17 +96,23 @@ export interface FieldDecrypter {
 
 /** The booking rows the saga keeps current. */
 export interface BookingRepository {
-  setStatus(bookingId: string, status: string, failure?: { code: string; message: string }): Promise<void>;
+  /**
+   * Moves the booking to `status` if domain/booking-transitions.ts allows it from where the row is;
+   * true when it moved or was there already, false (nothing written) when refused.
+   */
+  setStatus(bookingId: string, status: string, failure?: { code: string; message: string }): Promise<boolean>;
   setPricing(
     bookingId: string,
     items: ReadonlyArray<{ offerId: string; priceMinor: number; fareRule: FareRule }>,
     totalMinor: number,
   ): Promise<void>;
+  /** Only forward, as domain/booking-transitions.ts allows: a refused change writes nothing. */
   updateItem(
     bookingId: string,
     offerId: string,
     patch: { state: string; holdId?: string; holdExpiresAt?: Date; confirmationCode?: string },
   ): Promise<void>;
+  /** Only forward, as domain/booking-transitions.ts allows: a refused change writes nothing. */
   recordPayment(
     bookingId: string,
     payment: { paymentIntentId: string; status: string; amountMinor: number; currency: string },

@@ -5,10 +5,19 @@
 export interface StalledWorkStore {
   /** Undelivered outbox messages created in the window, oldest first. */
   undeliveredMail(window: { since: Date; before: Date }, limit: number): Promise<string[]>;
-  /** Bookings still PENDING that were created before `before`, oldest first. */
-  pendingBookings(before: Date, limit: number): Promise<Array<{ bookingId: string; workflowId: string }>>;
+  /**
+   * A page of bookings still PENDING that were created before `before`, oldest first (by created
+   * at, then id), starting after the row `after` names: the keyset cursor of the previous page.
+   */
+  pendingBookings(before: Date, limit: number, after?: PendingCursor): Promise<Array<{ bookingId: string; workflowId: string; cursor: PendingCursor }>>;
   /** Marks a booking FAILED if it is still PENDING; false when something else moved it first. */
   failUnstarted(bookingId: string, failure: { code: string; message: string }): Promise<boolean>;
+}
+
+/** Where a page of pending bookings ended; opaque to the activity (the store's own precision). */
+export interface PendingCursor {
+  createdAt: string;
+  id: string;
 }
 
 /** Starts and looks up workflows by id (a Temporal client in the worker). */
@@ -42,15 +51,25 @@ export function createStalledWorkActivities(deps: StalledWorkDeps) {
     /**
      * A PENDING booking without a saga holds nothing and charged nothing (the saga does both).
      * Its client did not retry with the same key in time: it fails, visibly, instead of waiting for ever.
+     * Pages through every such row, `limit` at a time: rows skipped because their saga exists (one
+     * that has not claimed its row yet, or was terminated before) never hide the rows behind them.
      */
     async failUnstartedBookings(input: { before: string; limit: number }): Promise<{ failed: number; owned: number }> {
-      const rows = await deps.stalledWork.pendingBookings(new Date(input.before), input.limit);
+      const pageSize = Math.max(1, input.limit);
       let failed = 0;
-      for (const row of rows) {
-        if (await deps.workflows.exists(row.workflowId)) continue; // its saga writes its status
-        if (await deps.stalledWork.failUnstarted(row.bookingId, NOT_STARTED)) failed += 1;
+      let seen = 0;
+      let after: PendingCursor | undefined;
+      for (;;) {
+        const rows = await deps.stalledWork.pendingBookings(new Date(input.before), pageSize, after);
+        for (const row of rows) {
+          if (await deps.workflows.exists(row.workflowId)) continue; // its saga writes its status
+          // Conditional on PENDING: a saga that claimed the row meanwhile (STARTED) keeps it.
+          if (await deps.stalledWork.failUnstarted(row.bookingId, NOT_STARTED)) failed += 1;
+        }
+        seen += rows.length;
+        if (rows.length < pageSize) return { failed, owned: seen - failed };
+        after = rows.at(-1)!.cursor;
       }
-      return { failed, owned: rows.length - failed };
     },
   };
 }

@@ -167,7 +167,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         }
         return booking;
       }
-      if (booking.status !== 'PENDING' && booking.status !== 'HELD' && booking.status !== 'AWAITING_PAYMENT') {
+      if (!['PENDING', 'STARTED', 'HELD', 'AWAITING_PAYMENT'].includes(booking.status)) {
         throw new ApiError('BOOKING_NOT_CANCELLABLE', `A ${booking.status.toLowerCase()} booking cannot be cancelled.`);
       }
       try {

@@ -20,6 +20,7 @@ import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.
 import { createTemporalClient, workflowsPath } from '../infra/temporal/connection.js';
 import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
+import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
 import { createActivityDeps } from '../workers/activity-deps.js';
 import { createBookingWorker } from '../workers/create-worker.js';
 import { bookingWorkflow, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
@@ -66,7 +67,7 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
   });
   const orm: Orm = await createOrm(config.database);
   const keys = createKmsKeyService(config.kms);
-  const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
+  const dataConverter = encryptedDataConverter(await createEncryptionCodec(keys));
   const client: Client = await createTemporalClient(config.temporal, dataConverter);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Each workflow bundle is built once (webpack), not per run: Worker.create would rebuild it every time.
@@ -137,8 +138,9 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
     const bookings: BookingRepository = {
       ...deps.bookings,
       async setStatus(bookingId, status, failure) {
-        await deps.bookings.setStatus(bookingId, status, failure);
+        const moved = await deps.bookings.setStatus(bookingId, status, failure);
         onStatus(bookingId, status as BookingStatus, performance.now());
+        return moved;
       },
     };
     return { deps: { ...deps, bookings }, close };

@@ -12,6 +12,8 @@ export const BOOKING_FAILURE_CODES = [
   'PASSENGER_DATA_ERASED',
   // The supplier's hold totals other than the priced amount (or in another currency): nothing is charged.
   'HOLD_PRICE_MISMATCH',
+  // The stalled-work sweep closed the booking before its saga could claim it: nothing is held or charged.
+  'NOT_STARTED',
 ] as const;
 export type BookingFailureCode = (typeof BOOKING_FAILURE_CODES)[number];
 

@@ -2,32 +2,46 @@ import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import { appendAudit } from '../audit/audit-log.js';
 import type { BookingRepository } from '../../activities/booking.ports.js';
+import { BOOKING_ITEM_TRANSITIONS, BOOKING_TRANSITIONS, PAYMENT_TRANSITIONS } from '../../domain/booking-transitions.js';
 import { isFareRule } from '../../domain/fare-rules.js';
+import type { StateMachine } from '../../domain/state-machine.js';
 import { Booking, BookingItem, Payment } from './entities.js';
 import type { Orm } from './orm.js';
 
+/** A state the table does not know is a bug in the caller, not a refused transition. */
+function known<S extends string>(machine: StateMachine<S>, what: string, state: string): S {
+  if (!machine.isState(state)) throw new TypeError(`unknown ${what}: ${state}`);
+  return state;
+}
+
 /**
  * BookingRepository on MikroORM: one forked EntityManager per call, parameterised queries only.
- * Status and payment changes write their audit event in the same transaction.
+ * Every status change is conditional on the row's current one (domain/booking-transitions.ts):
+ * `UPDATE … WHERE status IN (allowed predecessors)`. Status and payment changes write their
+ * audit event in the same transaction, only when the row changed.
  */
 export function createBookingRepository(orm: Orm, options: { auditKey: string }): BookingRepository {
   return {
     async setStatus(bookingId, status, failure) {
-      await orm.em.fork().transactional(async (em) => {
+      const to = known(BOOKING_TRANSITIONS, 'booking status', status);
+      return orm.em.fork().transactional(async (em) => {
         const before = await em.findOneOrFail(Booking, { id: bookingId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (before.status === status) return; // a retried activity: already recorded
-        await em.nativeUpdate(
+        if (before.status === to) return true; // a retried activity: already recorded
+        const changed = await em.nativeUpdate(
           Booking,
-          { id: bookingId },
-          { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, updatedAt: new Date() },
+          { id: bookingId, status: { $in: BOOKING_TRANSITIONS.predecessorsOf(to) } },
+          { status: to, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, updatedAt: new Date() },
         );
+        // Refused, and not thrown: the record step retries a throw for ever, and the row is right as it is.
+        if (changed === 0) return false;
         await appendAudit(em, options.auditKey, {
           actor: 'system:booking-saga',
           action: 'booking.status_changed',
           resource: `booking:${bookingId}`,
-          result: status,
-          details: { from: before.status, to: status, code: failure?.code ?? null },
+          result: to,
+          details: { from: before.status, to, code: failure?.code ?? null },
         });
+        return true;
       });
     },
     async setPricing(bookingId, items, totalMinor) {
@@ -43,23 +57,33 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
       });
     },
     async updateItem(bookingId, offerId, patch) {
-      await orm.em.fork().nativeUpdate(BookingItem, { booking: bookingId, offerId }, patch);
+      const to = known(BOOKING_ITEM_TRANSITIONS, 'booking item state', patch.state);
+      // A released or cancelled item stays so: a late hold or confirm attempt writes nothing.
+      await orm.em.fork().nativeUpdate(BookingItem, { booking: bookingId, offerId, state: { $in: BOOKING_ITEM_TRANSITIONS.predecessorsOf(to) } }, patch);
     },
     async recordPayment(bookingId, payment) {
+      const to = known(PAYMENT_TRANSITIONS, 'payment status', payment.status);
       await orm.em.fork().transactional(async (em) => {
-        const before = await em.findOne(Payment, { paymentIntentId: payment.paymentIntentId }, { fields: ['status'] });
-        if (before?.status === payment.status) return; // a retried activity: already recorded
-        await em.upsert(
-          Payment,
-          { id: randomUUID(), booking: bookingId, ...payment, createdAt: new Date(), updatedAt: new Date() },
-          { onConflictFields: ['paymentIntentId'], onConflictMergeFields: ['status', 'updatedAt'] },
-        );
+        const before = await em.findOne(Payment, { paymentIntentId: payment.paymentIntentId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (before?.status === to) return; // a retried activity: already recorded
+        if (before) {
+          // Only forward: a VOIDED payment is never AUTHORIZED again by a late authorize attempt.
+          const changed = await em.nativeUpdate(
+            Payment,
+            { paymentIntentId: payment.paymentIntentId, status: { $in: PAYMENT_TRANSITIONS.predecessorsOf(to) } },
+            { status: to, updatedAt: new Date() },
+          );
+          if (changed === 0) return;
+        } else {
+          // Two first records at once: the unique id fails one, whose retry then finds the row.
+          await em.insert(Payment, { id: randomUUID(), booking: bookingId, ...payment, status: to, createdAt: new Date(), updatedAt: new Date() });
+        }
         await appendAudit(em, options.auditKey, {
           actor: 'system:booking-saga',
           action: 'payment.status_changed',
           resource: `booking:${bookingId}`,
-          result: payment.status,
-          details: { from: before?.status ?? null, to: payment.status, amountMinor: payment.amountMinor, currency: payment.currency },
+          result: to,
+          details: { from: before?.status ?? null, to, amountMinor: payment.amountMinor, currency: payment.currency },
         });
       });
     },
@@ -84,7 +108,12 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
       await orm.em.fork().transactional(async (em) => {
         const before = await em.findOne(Payment, { booking: bookingId, paymentIntentId }, { fields: ['status', 'currency'] });
         if (!before || before.status === 'REFUNDED') return; // a retried activity: already recorded
-        await em.nativeUpdate(Payment, { booking: bookingId, paymentIntentId }, { refundedMinor, status: 'REFUNDED', updatedAt: new Date() });
+        const changed = await em.nativeUpdate(
+          Payment,
+          { booking: bookingId, paymentIntentId, status: { $in: PAYMENT_TRANSITIONS.predecessorsOf('REFUNDED') } },
+          { refundedMinor, status: 'REFUNDED', updatedAt: new Date() },
+        );
+        if (changed === 0) return;
         await appendAudit(em, options.auditKey, {
           actor: 'system:booking-saga',
           action: 'payment.status_changed',

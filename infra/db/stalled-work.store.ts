@@ -16,15 +16,22 @@ export function createStalledWorkStore(orm: Orm, options: { auditKey: string }):
         );
       return rows.map((row) => row.id);
     },
-    async pendingBookings(before, limit) {
-      const rows = await orm.em
-        .fork()
-        .find(Booking, { status: 'PENDING', createdAt: { $lt: before } }, { fields: ['id', 'workflowId'], orderBy: { createdAt: 'asc' }, limit });
-      return rows.map((row) => ({ bookingId: row.id, workflowId: row.workflowId }));
+    async pendingBookings(before, limit, after) {
+      // Keyset on (created_at, id), served by bookings_status_created_id_idx. The cursor keeps the
+      // timestamp as Postgres prints it: a JavaScript Date would drop the microseconds, and the page
+      // boundary row would come back for ever.
+      const rows = await orm.em.getConnection().execute<Array<{ id: string; workflow_id: string; created_at: string }>>(
+        `select id, workflow_id, created_at::text as created_at from bookings
+          where status = 'PENDING' and created_at < ? ${after ? 'and (created_at, id) > (?::timestamptz, ?::uuid)' : ''}
+          order by created_at, id
+          limit ?`,
+        after ? [before, after.createdAt, after.id, limit] : [before, limit],
+      );
+      return rows.map((row) => ({ bookingId: row.id, workflowId: row.workflow_id, cursor: { createdAt: row.created_at, id: row.id } }));
     },
     async failUnstarted(bookingId, failure) {
       return orm.em.fork().transactional(async (em) => {
-        // Only a row still PENDING: a saga that started meanwhile owns its status.
+        // Only a row still PENDING (the sweep's claim): a saga that claimed it first (STARTED) owns its status.
         const changed = await em.nativeUpdate(
           Booking,
           { id: bookingId, status: 'PENDING' },

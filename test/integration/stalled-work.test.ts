@@ -100,6 +100,26 @@ describe('the stalled-work sweep', () => {
     expect(again[0]?.n).toBe(1);
   });
 
+  it('pages past rows whose saga exists: a booking behind more than a page of them is failed in one run', async () => {
+    const traveller = await signIn(stack);
+    // The oldest PENDING rows all have a saga (say, terminated before its first step): the sweep skips them.
+    const owned = await Promise.all([1, 2, 3].map(() => pendingBooking(traveller.userId)));
+    await Promise.all(
+      owned.map(async (row) => {
+        await stack.temporal.workflow.execute('notificationWorkflow', { taskQueue: stack.taskQueue, workflowId: row.workflowId, args: [randomUUID()] });
+        await age('bookings', row.id, '3 days');
+      }),
+    );
+    const orphan = await pendingBooking(traveller.userId);
+    await age('bookings', orphan.id, '16 minutes');
+
+    const pageOfTwo = { ...policy, batchSize: 2 };
+    await stack.temporal.workflow.execute(stalledWorkSweepWorkflow, { taskQueue: stack.taskQueue, workflowId: `sweep-${randomUUID()}`, args: [pageOfTwo] });
+    const status = async (id: string) => (await stack.orm.em.fork().findOneOrFail(Booking, { id })).status;
+    expect(await status(orphan.id)).toBe('FAILED');
+    for (const row of owned) expect(await status(row.id)).toBe('PENDING');
+  });
+
   it('is created as a Schedule idempotently at worker start', async () => {
     const options = { scheduleId: `stalled-work-test-${run}`, taskQueue: stack.taskQueue, everyMs: 5 * MINUTE, policy };
     expect(await ensureStalledWorkSchedule(stack.temporal, options)).toBe('created');
