@@ -92,6 +92,10 @@ describe('production', () => {
       expect(line).not.toContain(PASSWORD);
     }
     expect(productionRefusal({ DATABASE_SSL_CA_FILE: '' })).toMatch(/^Invalid configuration: DATABASE_SSL_CA_FILE: required by sslmode=verify-full[^;]*$/);
+    // The migration job too, which talks to Postgres alone (no Redis or Temporal settings needed).
+    const owner = (query: string) => ({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: file('owner-url', `postgresql://owner:${PASSWORD}@db.internal:5432/tc${query}`) });
+    expect(() => loadConfig(owner(''), {}, 'migration')).toThrow(/^Invalid configuration: MIGRATION_DATABASE_URL: production needs sslmode=verify-full[^;]*$/);
+    expect(loadConfig({ ...owner('?sslmode=verify-full'), DATABASE_SSL_CA_FILE: pem }, {}, 'migration').migrationDatabase).toMatchObject({ caFile: pem });
   });
 
   it('refuses plaintext Redis, and REDIS_URL as a plain variable (it carries the password)', () => {
