@@ -8,7 +8,7 @@ import type { DeviceCookies } from '../infra/auth/device-cookie.js';
 import type { LoginGuard } from '../infra/auth/login-guard.js';
 import { hashOpaqueToken, newOpaqueToken } from '../infra/auth/opaque-tokens.js';
 import type { PasswordHasher } from '../infra/auth/password-hasher.js';
-import type { SessionStore } from '../infra/auth/session.store.js';
+import { CredentialsChangedError, type SessionStore } from '../infra/auth/session.store.js';
 import type { FieldCipher } from '../infra/crypto/field-cipher.js';
 import { OneTimeToken, User, type IUser } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
@@ -66,11 +66,13 @@ export function createAuthService(deps: AuthDeps) {
     return id;
   }
 
-  /** A fresh link replaces the user's earlier ones of the same purpose: only the newest works. */
-  async function issueOneTimeToken(em: EntityManager, userId: string, purpose: 'verify-email', ttlMs: number) {
-    await em.nativeUpdate(OneTimeToken, { user: userId, purpose, usedAt: null }, { usedAt: new Date() });
+  /** A verification link carrying its signup's credentials; they apply only when it is confirmed with that password. */
+  function issueVerification(em: EntityManager, userId: string, pending: { passwordHash: string; name: string }) {
     const token = newOpaqueToken();
-    em.create(OneTimeToken, { tokenHash: hashOpaqueToken(token), user: userId, purpose, expiresAt: new Date(Date.now() + ttlMs) });
+    em.create(OneTimeToken, {
+      tokenHash: hashOpaqueToken(token), user: userId, purpose: 'verify-email', expiresAt: new Date(Date.now() + VERIFY_TTL_MS),
+      pendingPasswordHash: pending.passwordHash, pendingName: pending.name,
+    });
     return token;
   }
 
@@ -100,9 +102,15 @@ export function createAuthService(deps: AuthDeps) {
     };
   }
 
+  /** A new session for the password just verified (`user.passwordHash`), refused if it has changed since. */
   async function signIn(user: IUser, ctx: CallContext) {
-    const { session, refreshToken } = await deps.sessions.create(user.id, ctx.userAgent || 'unknown', ctx.ip);
-    return tokensFor(user, session, refreshToken);
+    try {
+      const { session, refreshToken } = await deps.sessions.create(user.id, ctx.userAgent || 'unknown', ctx.ip, { passwordHash: user.passwordHash ?? null });
+      return await tokensFor(user, session, refreshToken);
+    } catch (error) {
+      if (error instanceof CredentialsChangedError) throw new ApiError('INVALID_CREDENTIALS');
+      throw error;
+    }
   }
 
   /** One signup in one transaction: the mail it queued, and the new user's id when it made one. */
@@ -112,23 +120,22 @@ export function createAuthService(deps: AuthDeps) {
     return em.transactional(async (tx) => {
       if (existing?.emailVerifiedAt) {
         await audit({ actor: 'anonymous', action: 'auth.signup', resource: `user:${existing.id}`, result: 'already-registered', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
-        return { created: null, outboxId: await mailAndNotify(tx, {
+        return { userId: null, tokenHash: null, outboxId: await mailAndNotify(tx, {
           recipient: email, template: 'signup-existing', subject: 'Someone tried to sign up with your address',
           body: `Someone tried to create a TravelConnect account with this address, which already has one.\nIf it was you, sign in or reset your password: ${deps.publicAppUrl}/password-reset\n`,
         }) };
       }
-      // An address not confirmed yet keeps what its first signup set: a second signup only mails
-      // the owner a fresh link, so nobody can put their password on someone else's address.
+      // An account holds no password until its address's owner confirms a signup with the password
+      // chosen for it: each signup waits on its own link, so nobody can leave a password for the owner
+      // to switch on, nor change what an earlier signup chose.
       const userId = existing?.id ?? randomUUID();
-      if (!existing) {
-        tx.create(User, { id: userId, email, passwordHash, name: input.name, role: 'user' });
-      }
-      const token = await issueOneTimeToken(tx, userId, 'verify-email', VERIFY_TTL_MS);
+      if (!existing) tx.create(User, { id: userId, email, role: 'user' });
+      const token = issueVerification(tx, userId, { passwordHash, name: input.name });
       await audit({
         actor: existing ? 'anonymous' : `user:${userId}`, action: 'auth.signup', resource: `user:${userId}`,
         result: existing ? 'link-resent' : 'success', ip: ctx.ip, userAgent: ctx.userAgent,
       }, tx);
-      return { created: existing ? null : userId, outboxId: await mailAndNotify(tx, {
+      return { userId, tokenHash: hashOpaqueToken(token), outboxId: await mailAndNotify(tx, {
         recipient: email, template: 'verify-email', subject: 'Confirm your e-mail address',
         body: `Welcome to TravelConnect. Confirm your address within 24 hours:\n${deps.publicAppUrl}/verify-email?token=${token}\n`,
       }) };
@@ -142,25 +149,47 @@ export function createAuthService(deps: AuthDeps) {
       // Hashed whether or not the address is taken, so both answers cost the same.
       const passwordHash = await deps.hasher.hash(input.password);
       // Two first signups of one address race on its unique index: the loser runs again as a second signup.
-      const { outboxId, created } = await signupOnce(email, input, passwordHash, ctx).catch((error: unknown) => {
+      const { outboxId, userId, tokenHash } = await signupOnce(email, input, passwordHash, ctx).catch((error: unknown) => {
         if (error instanceof UniqueConstraintViolationException) return signupOnce(email, input, passwordHash, ctx);
         throw error;
       });
-      if (created && input.phone) {
+      if (userId && tokenHash && input.phone) {
         // Once the row is committed: the user's data key is stored on it by another connection.
-        await deps.orm.em.fork().nativeUpdate(User, { id: created }, { phone: await deps.cipher.encrypt(created, input.phone) });
+        await deps.orm.em.fork().nativeUpdate(OneTimeToken, { tokenHash }, { pendingPhone: await deps.cipher.encrypt(userId, input.phone) });
       }
       await deps.notify(outboxId);
       return { status: 'verification_sent' as const };
     },
 
-    async verifyEmail(token: string, ctx: CallContext) {
-      const user = await deps.orm.em.fork().transactional(async (em) => {
-        const owner = await spendOneTimeToken(em, token, 'verify-email');
-        owner.emailVerifiedAt ??= new Date();
-        await audit({ actor: `user:${owner.id}`, action: 'auth.verify-email', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, em);
-        return owner;
+    /**
+     * Confirms the address with the link and the password chosen at that signup: the signup's
+     * credentials become the account's, every other link is spent, and the caller is signed in.
+     */
+    async verifyEmail(token: string, password: string, ctx: CallContext) {
+      const tokenHash = hashOpaqueToken(token);
+      const live = { tokenHash, purpose: 'verify-email', usedAt: null, expiresAt: { $gt: new Date() } };
+      const link = await deps.orm.em.fork().findOne(OneTimeToken, live, { populate: ['user'] });
+      if (!link) throw new ApiError('INVALID_TOKEN');
+      const owner = link.user as IUser;
+      // Links issued before pending signups existed carry no credentials: the account's own apply.
+      const chosen = link.pendingPasswordHash ?? owner.passwordHash ?? null;
+      const valid = await deps.checkPassword({ email: owner.email ?? '', user: { id: owner.id, passwordHash: chosen } }, password, {
+        ...ctx, trustedDevice: false, action: 'auth.verify-email', actor: 'anonymous',
       });
+      if (!valid) throw new ApiError('INVALID_CREDENTIALS');
+      const user = await deps.orm.em.fork().transactional(async (em) => {
+        if ((await em.nativeUpdate(OneTimeToken, live, { usedAt: new Date() })) !== 1) throw new ApiError('INVALID_TOKEN');
+        await em.nativeUpdate(OneTimeToken, { user: owner.id, usedAt: null }, { usedAt: new Date() });
+        const row = await em.findOneOrFail(User, { id: owner.id });
+        row.passwordHash = chosen;
+        row.name = link.pendingName ?? row.name;
+        row.phone = link.pendingPhone ?? row.phone;
+        row.emailVerifiedAt ??= new Date();
+        await audit({ actor: `user:${owner.id}`, action: 'auth.verify-email', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, em);
+        return row;
+      });
+      // Whatever signed in under other credentials before (nothing, normally) ends now.
+      await deps.sessions.revokeAll(user.id, 'password-reset');
       return signIn(user, ctx);
     },
 

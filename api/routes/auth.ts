@@ -38,9 +38,12 @@ const signup = createRoute({
   responses: { 202: json(z.object({ status: z.literal('verification_sent') }), 'The same answer whether or not the address has an account'), ...problems('VALIDATION_FAILED', 'RATE_LIMITED') },
 });
 const verifyEmail = createRoute({
-  ...route('post', '/verify-email', 'Confirm the address with the mailed token; signs in'),
+  ...route('post', '/verify-email', 'Confirm the address with the mailed token and the password chosen at signup; signs in'),
   request: body(verifyEmailSchema),
-  responses: { 200: json(signedInSchema, 'Signed in'), ...problems('VALIDATION_FAILED', 'INVALID_TOKEN') },
+  responses: {
+    200: json(signedInSchema, 'Signed in'),
+    ...problems('VALIDATION_FAILED', 'INVALID_TOKEN', 'INVALID_CREDENTIALS', 'CAPTCHA_REQUIRED', 'ACCOUNT_LOCKED', 'RATE_LIMITED'),
+  },
 });
 const login = createRoute({
   ...route('post', '/login', 'Sign in'),
@@ -53,12 +56,12 @@ const login = createRoute({
 const refresh = createRoute({
   ...route('post', '/refresh', 'Rotate the refresh token for new tokens'),
   request: { headers: csrfHeader, body: { content: { 'application/json': { schema: refreshSchema } }, required: false } },
-  responses: { 200: json(signedInSchema, 'New tokens'), ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED') },
+  responses: { 200: json(signedInSchema, 'New tokens'), ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'RATE_LIMITED') },
 });
 const logout = createRoute({
   ...route('post', '/logout', 'Sign out: the session is revoked at once'),
   request: { headers: csrfHeader },
-  responses: { 204: { description: 'Signed out; cookies cleared' }, ...problems('UNAUTHENTICATED', 'CSRF_FAILED') },
+  responses: { 204: { description: 'Signed out; cookies cleared' }, ...problems('UNAUTHENTICATED', 'CSRF_FAILED', 'RATE_LIMITED') },
 });
 const listSessions = createRoute({
   ...route('get', '/sessions', "The caller's signed-in devices"),
@@ -67,7 +70,7 @@ const listSessions = createRoute({
 const revokeSession = createRoute({
   ...route('delete', '/sessions/{id}', 'Sign one device out'),
   request: { headers: csrfHeader, params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }) },
-  responses: { 204: { description: 'Revoked' }, ...problems('UNAUTHENTICATED', 'CSRF_FAILED', 'NOT_FOUND') },
+  responses: { 204: { description: 'Revoked' }, ...problems('UNAUTHENTICATED', 'CSRF_FAILED', 'NOT_FOUND', 'RATE_LIMITED') },
 });
 const resetRequest = createRoute({
   ...route('post', '/password-reset/request', 'Mail a password-reset link'),
@@ -111,8 +114,8 @@ export function authRoutes(deps: { auth: AuthService; csrf: CsrfTokens; authenti
   return router
     .openapi(signup, async (c) => c.json(await auth.signup(c.req.valid('json'), callContext(c)), 202))
     .openapi(verifyEmail, async (c) => {
-      const { token, tokenDelivery } = c.req.valid('json');
-      return c.json(deliver(c, await auth.verifyEmail(token, callContext(c)), tokenDelivery), 200);
+      const { token, password, tokenDelivery } = c.req.valid('json');
+      return c.json(deliver(c, await auth.verifyEmail(token, password, callContext(c)), tokenDelivery), 200);
     })
     .openapi(login, async (c) => {
       const { tokenDelivery, ...credentials } = c.req.valid('json');

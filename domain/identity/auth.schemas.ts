@@ -10,7 +10,8 @@ const opaqueToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'is not a valid toke
 const tokenDelivery = z.enum(['cookie', 'body']).default('cookie');
 
 export const signupSchema = z.strictObject({ email, password, name: personName, phone: e164Phone.optional() });
-export const verifyEmailSchema = z.strictObject({ token: opaqueToken, tokenDelivery });
+// The password chosen at signup: only the person who chose it can switch that signup on.
+export const verifyEmailSchema = z.strictObject({ token: opaqueToken, password, tokenDelivery });
 export const loginSchema = z.strictObject({
   email,
   password,

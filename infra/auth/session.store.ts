@@ -18,6 +18,14 @@ export interface SessionPolicy {
 export type RevokeReason = 'logout' | 'revoked-by-user' | 'password-reset' | 'refresh-reuse' | 'idle' | 'account-deleted';
 
 /** A live session names its owner and the owner's current role: the caller is who the session says. */
+/** The password a sign-in verified is no longer the account's: it changed while the sign-in ran. */
+export class CredentialsChangedError extends Error {
+  constructor() {
+    super('the password changed during sign-in');
+    this.name = 'CredentialsChangedError';
+  }
+}
+
 export type SessionCheck = { ok: true; userId: string; role: string } | { ok: false; reason: 'revoked' | 'expired' | 'idle' };
 
 export type RefreshOutcome =
@@ -140,17 +148,24 @@ export function createSessionStore(orm: Orm, redis: Redis, policy: SessionPolicy
 
   return {
     /** A new session (a new id at every login) and its first refresh token. */
-    async create(userId: string, device: string, ip: string) {
-      const em = orm.em.fork();
-      const session = em.create(Session, {
-        id: randomUUID(),
-        user: userId,
-        expiresAt: new Date(Date.now() + policy.maxAgeSeconds * 1000),
-        device: device.slice(0, 200),
-        ip: ip.slice(0, 64),
+    /**
+     * `passwordHash`: the password the caller verified. The session is made only while it is still
+     * the account's (read under a share lock), so a sign-in racing a password change either commits
+     * first, and the change's revocation ends it, or is refused: it never outlives the old password.
+     */
+    async create(userId: string, device: string, ip: string, options: { passwordHash?: string | null } = {}) {
+      const { session, refreshToken, role } = await orm.em.fork().transactional(async (em) => {
+        const user = await em.findOneOrFail(User, { id: userId }, { fields: ['role', 'passwordHash'], lockMode: LockMode.PESSIMISTIC_READ });
+        if (options.passwordHash !== undefined && user.passwordHash !== options.passwordHash) throw new CredentialsChangedError();
+        const created = em.create(Session, {
+          id: randomUUID(),
+          user: userId,
+          expiresAt: new Date(Date.now() + policy.maxAgeSeconds * 1000),
+          device: device.slice(0, 200),
+          ip: ip.slice(0, 64),
+        });
+        return { session: created, refreshToken: await issueRefreshToken(em, created), role: user.role };
       });
-      const refreshToken = await issueRefreshToken(em, session);
-      const { role } = await em.findOneOrFail(User, { id: userId }, { fields: ['role'] });
       await stamp(session.id, Date.now(), session.expiresAt.getTime(), { userId, role });
       return { session, refreshToken };
     },

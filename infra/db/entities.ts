@@ -68,6 +68,10 @@ export const OneTimeToken = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     expiresAt: p.datetime(),
     usedAt: p.datetime().nullable(),
+    // A signup's credentials, applied only when its own link is confirmed with its own password.
+    pendingPasswordHash: p.text().nullable(),
+    pendingName: p.string().length(100).nullable(),
+    pendingPhone: p.text().nullable(), // ciphertext
   },
 });
 

@@ -12,6 +12,7 @@ import { Migration0006AuditCheckpoints } from './migrations/0006-audit-checkpoin
 import { Migration0007AdminIndexes } from './migrations/0007-admin-indexes.migration.js';
 import { Migration0008AppRoleNoDdl } from './migrations/0008-app-role-no-ddl.migration.js';
 import { Migration0009RefreshSuccessor } from './migrations/0009-refresh-successor.migration.js';
+import { Migration0010PendingSignups } from './migrations/0010-pending-signups.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
@@ -24,6 +25,7 @@ const migrationsList = [
   { name: '0007-admin-indexes', class: Migration0007AdminIndexes },
   { name: '0008-app-role-no-ddl', class: Migration0008AppRoleNoDdl },
   { name: '0009-refresh-successor', class: Migration0009RefreshSuccessor },
+  { name: '0010-pending-signups', class: Migration0010PendingSignups },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */

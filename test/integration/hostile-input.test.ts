@@ -30,7 +30,7 @@ const LEAKS = [/\n\s*at |\bat \S+ \(|\bat (?:file:|node:|\/)/, /\.ts:/, /node_mo
 const passenger = { givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: '1985-12-10', passportNumber: 'X12345678', passportCountry: 'GB', nationality: 'GB' };
 const EXAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   'post /api/v1/auth/signup': { email: 'ada@example.test', password: TEST_PASSWORD, name: 'Ada Lovelace', phone: '+447700900123' },
-  'post /api/v1/auth/verify-email': { token: 'A'.repeat(43), tokenDelivery: 'body' },
+  'post /api/v1/auth/verify-email': { token: 'A'.repeat(43), password: TEST_PASSWORD, tokenDelivery: 'body' },
   'post /api/v1/auth/login': { email: 'ada@example.test', password: TEST_PASSWORD, captchaToken: 'token', tokenDelivery: 'body' },
   'post /api/v1/auth/refresh': { refreshToken: 'A'.repeat(43), tokenDelivery: 'body' },
   'post /api/v1/auth/password-reset/request': { email: 'ada@example.test' },

@@ -41,7 +41,7 @@ export async function signUpOverHttp(baseUrl: string, options: { email?: string;
   if (signup.status !== 202) throw new Error(`signup answered ${signup.status}: ${await signup.text()}`);
   const token = tokenIn(await mailTo(baseUrl, email, /confirm/i));
   const verified = await fetch(`${baseUrl}/api/v1/auth/verify-email`, {
-    method: 'POST', headers, body: JSON.stringify({ token, tokenDelivery: 'body' }),
+    method: 'POST', headers, body: JSON.stringify({ token, password, tokenDelivery: 'body' }),
   });
   if (verified.status !== 200) throw new Error(`verify-email answered ${verified.status}: ${await verified.text()}`);
   const body = (await verified.json()) as { user: { id: string }; accessToken: string; refreshToken: string; csrfToken: string };
