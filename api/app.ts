@@ -11,6 +11,7 @@ import { createUserService } from './users.service.js';
 import { createPasswordCheck } from './password-check.js';
 import { appendAudit } from '../infra/audit/audit-log.js';
 import { authenticate, requireRole } from './middleware/authenticate.js';
+import { createDenialAudit } from './middleware/denial-limit.js';
 import { clientIp } from './middleware/client-ip.js';
 import { corsAllowList } from './middleware/cors.js';
 import { originGuard } from './middleware/origin-guard.js';
@@ -124,8 +125,16 @@ export function createApp(deps: AppDeps) {
         .catch((error: unknown) => deps.log.warn({ err: error, outboxId }, 'mail queued; delivery will be retried'));
     },
   });
-  const authenticated = authenticate({ auth, csrf: parts.csrf });
-  const optionallyAuthenticated = authenticate({ auth, csrf: parts.csrf, optional: true });
+  const denials = createDenialAudit({
+    limiter: parts.limiter,
+    redis: deps.redis,
+    windowMs: deps.config.audit.denialWindowMs,
+    audit: (event) => auth.audit(event),
+    log: deps.log,
+    onReject: () => deps.metrics.rateLimited.inc({ limit: 'authz-denial' }),
+  });
+  const authenticated = authenticate({ auth, csrf: parts.csrf, denials });
+  const optionallyAuthenticated = authenticate({ auth, csrf: parts.csrf, denials, optional: true });
   const limits = createApiLimits({ limiter: parts.limiter, metrics: deps.metrics });
 
   const api = createRouter();
@@ -147,7 +156,7 @@ export function createApp(deps: AppDeps) {
   api.use('/search/*', optionallyAuthenticated, limits.search);
   if (!deps.config.isProduction) api.route('/dev', devRoutes({ orm: deps.orm }));
   if (deps.codec) {
-    app.use('/codec/*', authenticate({ auth, csrf: parts.csrf, csrfCheck: false }), requireRole('support', 'admin'), limits.codec);
+    app.use('/codec/*', authenticate({ auth, csrf: parts.csrf, denials, csrfCheck: false }), requireRole('support', 'admin'), limits.codec);
     app.route('/codec', codecRoutes(deps.codec));
   }
   api.route(

@@ -4,6 +4,7 @@ import { readCookie } from '../auth-cookies.js';
 import type { AppEnv } from '../env.js';
 import { ApiError } from '../problem.js';
 import type { CsrfTokens } from '../../infra/auth/csrf.js';
+import type { DenialAudit } from './denial-limit.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -17,6 +18,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function authenticate(options: {
   auth: AuthService;
   csrf: CsrfTokens;
+  /** Audits each denial, limited per user and address (429 past the limit). */
+  denials: DenialAudit;
   optional?: boolean;
   /** Off only for routes that change nothing (the codec server), which the Web UI calls without a token. */
   csrfCheck?: boolean;
@@ -31,9 +34,13 @@ export function authenticate(options: {
     }
     const claims = await options.auth.authenticate(token);
     const audit = (action: string, result: string) =>
-      options.auth.audit({
-        actor: `user:${claims.userId}`, action, resource: `${c.req.method} ${rawPath(c.req.url)}`, result,
-        ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null,
+      options.denials({
+        userId: claims.userId,
+        ip: c.get('clientIp'),
+        event: {
+          actor: `user:${claims.userId}`, action, resource: `${c.req.method} ${rawPath(c.req.url)}`, result,
+          ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null,
+        },
       });
     if (!bearer && options.csrfCheck !== false && !SAFE_METHODS.has(c.req.method)) {
       try {

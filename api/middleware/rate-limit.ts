@@ -19,7 +19,8 @@ export interface RateLimitOptions<E extends AppEnv> extends RateLimitPolicy {
 const seconds = (ms: number) => Math.ceil(ms / 1000);
 const redisKey = (name: string, key: string) => `rl:${name}:${key}`;
 
-function refusal(result: RateLimitResult): ApiError {
+/** The 429 for a refused hit, with its Retry-After. */
+export function rateLimited(result: RateLimitResult): ApiError {
   // At least one second: `Retry-After: 0` would invite an immediate retry that is refused again.
   return new ApiError('RATE_LIMITED', undefined, undefined, undefined, { 'Retry-After': String(Math.max(1, seconds(result.retryAfterMs))) });
 }
@@ -54,7 +55,7 @@ export function rateLimit<E extends AppEnv = AppEnv>(options: RateLimitOptions<E
     c.header('RateLimit-Policy', policy);
     if (!result.allowed) {
       options.onReject?.(options.name);
-      throw refusal(result);
+      throw rateLimited(result);
     }
     await next();
   };
@@ -66,13 +67,13 @@ export function rateLimit<E extends AppEnv = AppEnv>(options: RateLimitOptions<E
  */
 export async function consumeOrThrow(limiter: SlidingWindowLimiter, name: string, key: string, policy: RateLimitPolicy): Promise<RateLimitResult> {
   const result = await limiter.hit(redisKey(name, key), policy);
-  if (!result.allowed) throw refusal(result);
+  if (!result.allowed) throw rateLimited(result);
   return result;
 }
 
 /** Throws RATE_LIMITED if the limit is already spent, taking nothing. */
 export async function peekOrThrow(limiter: SlidingWindowLimiter, name: string, key: string, policy: RateLimitPolicy): Promise<RateLimitResult> {
   const result = await limiter.peek(redisKey(name, key), policy);
-  if (!result.allowed) throw refusal(result);
+  if (!result.allowed) throw rateLimited(result);
   return result;
 }

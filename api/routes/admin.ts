@@ -50,7 +50,7 @@ const listBookings = createRoute({
   request: { query: z.strictObject({ status: z.enum(BOOKING_STATUSES).optional(), ...page }) },
   responses: {
     200: json(pageOf(adminBookingSchema), 'A page of bookings; `nextCursor` is null on the last'),
-    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND'),
+    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'RATE_LIMITED'),
   },
 });
 
@@ -70,7 +70,7 @@ const searchAudit = createRoute({
   },
   responses: {
     200: json(pageOf(auditRowSchema), 'A page of audit rows; `nextCursor` is null on the last'),
-    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND'),
+    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'RATE_LIMITED'),
   },
 });
 
@@ -84,7 +84,7 @@ const changeRole = createRoute({
   },
   responses: {
     200: json(z.object({ id: z.string(), role: z.string(), previousRole: z.string() }), 'The new role'),
-    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CSRF_FAILED', 'NOT_FOUND'),
+    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CSRF_FAILED', 'NOT_FOUND', 'RATE_LIMITED'),
   },
 });
 

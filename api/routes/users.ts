@@ -23,7 +23,7 @@ const patchMe = createRoute({
   path: '/me',
   summary: 'Change name or phone (E.164)',
   request: { body: { content: { 'application/json': { schema: profilePatchSchema } }, required: true } },
-  responses: { 200: ok, ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CSRF_FAILED') },
+  responses: { 200: ok, ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'CSRF_FAILED', 'RATE_LIMITED') },
 });
 
 const deleteMe = createRoute({
