@@ -37,13 +37,20 @@ const idempotencyHeader = z.object({
 const csrfHeader = z.object({ 'x-csrf-token': z.string().optional().openapi({ description: 'Required with cookie authentication' }) });
 const bookingIdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '6f1c…' }) });
 
+// A string in the handlers' types (rows hold text); the document still lists every value.
+const bookingStatus = z.string().openapi('BookingStatus', {
+  enum: [...BOOKING_STATUSES],
+  description:
+    'PENDING until the saga takes the booking up (STARTED: re-pricing), then HELD, AWAITING_PAYMENT (3-D Secure), and one of ' +
+    'CONFIRMED, FAILED, EXPIRED, CANCELLED (then REFUNDED); NEEDS_ATTENTION while an operator is needed',
+});
 const summarySchema = z
-  .object({ bookingId: z.string(), status: z.string(), links: z.object({ self: z.string() }) })
+  .object({ bookingId: z.string(), status: bookingStatus, links: z.object({ self: z.string() }) })
   .openapi('BookingSummary');
 const viewSchema = z
   .object({
     bookingId: z.string(),
-    status: z.string(),
+    status: bookingStatus,
     price: moneySchema,
     items: z.array(
       z.object({
@@ -128,7 +135,7 @@ const listBookings = createRoute({
           items: z.array(
             z.object({
               bookingId: z.string(),
-              status: z.string(),
+              status: bookingStatus,
               price: moneySchema,
               createdAt: z.string(),
               items: z.array(z.object({ offerId: z.string(), provider: z.string(), kind: z.string(), price: moneySchema, state: z.string() })),
