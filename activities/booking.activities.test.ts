@@ -4,6 +4,7 @@ import type { Passenger } from '../domain/booking.schemas.js';
 import { createFieldCipher, type DataKeyStore } from '../infra/crypto/field-cipher.js';
 import { fakeKms } from '../test/support/fake-kms.js';
 import { createBookingActivities } from './booking.activities.js';
+import { UNEXPECTED_ACTIVITY_ERROR, withFailureTypes } from './failures.js';
 import type { BookingRepository, ProviderClient, StoredPassenger } from './booking.ports.js';
 
 const USER = 'user-1';
@@ -52,15 +53,19 @@ async function world(options: { kmsDown?: boolean } = {}) {
   };
   // The worker's cipher: a fresh cache, as after a restart.
   const keyService = options.kmsDown ? { ...kms, decryptDataKey: () => Promise.reject(new Error('KMS unreachable')) } : kms;
-  const activities = createBookingActivities({
+  // Behind the worker's failure boundary, as createActivities registers them.
+  const logged: unknown[] = [];
+  const log = { warn: (details: object) => void logged.push(details) };
+  const activities = withFailureTypes(createBookingActivities({
     bookings,
     providers: new Map([['sandbox', provider]]),
     payments: { authorize: unused, createIntent: unused, confirmIntent: unused, capture: unused, void: unused, status: unused, refund: unused },
     priceTolerancePercent: 0,
     cipher: createFieldCipher({ keys: keyService, store }),
-  });
+  }), log);
   return {
     activities,
+    logged,
     received,
     updates,
     erase: () => void (passengers = []),
@@ -96,11 +101,12 @@ describe('confirmHold', () => {
     }
   });
 
-  it('leaves a KMS outage to Temporal to retry', async () => {
+  it('leaves a KMS outage to Temporal to retry, its detail in the worker log only', async () => {
     const w = await world({ kmsDown: true });
     const failure = await failureOf(w.activities.confirmHold(step));
-    expect(failure).not.toBeInstanceOf(ApplicationFailure);
-    expect((failure as Error).message).toBe('KMS unreachable');
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: UNEXPECTED_ACTIVITY_ERROR, nonRetryable: false, message: "confirmHold failed (Error); the worker's log has the detail" });
+    expect(w.logged).toEqual([expect.objectContaining({ activity: 'confirmHold', err: expect.objectContaining({ message: 'KMS unreachable' }) })]);
     expect(w.received).toEqual([]);
   });
 });

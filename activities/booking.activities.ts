@@ -1,7 +1,6 @@
 import type { Passenger } from '../domain/booking.schemas.js';
 import { BookingFailure } from '../domain/errors.js';
 import type { FareRule } from '../domain/fare-rules.js';
-import { withFailureTypes } from './failures.js';
 import {
   DATA_KEY_DESTROYED,
   type Authorization,
@@ -81,7 +80,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
     });
 
-  return withFailureTypes({
+  return {
     async repriceOffers(input: {
       bookingId: string;
       seats: number;
@@ -223,7 +222,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     async setBookingStatus(input: { bookingId: string; status: string; failure?: { code: string; message: string } }): Promise<boolean> {
       return deps.bookings.setStatus(input.bookingId, input.status, input.failure);
     },
-  });
+  };
 }
 
 export type BookingActivities = ReturnType<typeof createBookingActivities>;

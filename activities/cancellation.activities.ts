@@ -1,10 +1,9 @@
 import { refundMinor } from '../domain/fare-rules.js';
 import { holdReference, stepKey, type BookingActivityDeps } from './booking.activities.js';
-import { withFailureTypes } from './failures.js';
 
 /** Activities that cancel a confirmed booking at its providers and refund it per its fare rules. */
 export function createCancellationActivities(deps: BookingActivityDeps) {
-  return withFailureTypes({
+  return {
     async planCancellation(input: { bookingId: string }) {
       const booking = await deps.bookings.loadForCancellation(input.bookingId);
       const refund = booking.items.reduce((sum, item) => sum + refundMinor(item.fareRule, item.priceMinor), 0);
@@ -30,5 +29,5 @@ export function createCancellationActivities(deps: BookingActivityDeps) {
       await deps.payments.refund(input.paymentIntentId, input.amountMinor, stepKey(input.cancellationId, 'refund'));
       await deps.bookings.recordRefund(input.bookingId, input.paymentIntentId, input.amountMinor);
     },
-  });
+  };
 }

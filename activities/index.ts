@@ -5,12 +5,13 @@ import { createErasureActivities, type ErasureDeps } from './erasure.activities.
 import { createNotificationActivities, type NotificationDeps } from './notification.activities.js';
 import { createRetentionActivities, type RetentionDeps } from './retention.activities.js';
 import { createStalledWorkActivities, type StalledWorkDeps } from './stalled-work.activities.js';
+import { withFailureTypes, type FailureLog } from './failures.js';
 
-export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps & AuditMaintenanceDeps & StalledWorkDeps;
+export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps & AuditMaintenanceDeps & StalledWorkDeps & { log: FailureLog };
 
-/** Every activity the worker registers. */
+/** Every activity the worker registers, each behind the one failure boundary (activities/failures.ts). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withFailureTypes({
     ...createBookingActivities(deps),
     ...createCancellationActivities(deps),
     ...createRetentionActivities(deps),
@@ -18,6 +19,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createErasureActivities(deps),
     ...createAuditMaintenanceActivities(deps),
     ...createStalledWorkActivities(deps),
-  };
+  }, deps.log);
 }
 export type Activities = ReturnType<typeof createActivities>;

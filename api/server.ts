@@ -9,6 +9,7 @@ import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createTemporalClient } from '../infra/temporal/connection.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
+import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
 import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
 import { createMetrics } from '../infra/metrics.js';
 import { createRedis, redisReady } from '../infra/redis.js';
@@ -24,7 +25,7 @@ const orm = await createOrm(config.database);
 await checkApplicationRole(orm, config, log);
 const keys = createKmsKeyService(config.kms);
 const codec = await createEncryptionCodec(keys);
-const temporal = await createTemporalClient(config.temporal, { payloadCodecs: [codec] });
+const temporal = await createTemporalClient(config.temporal, encryptedDataConverter(codec));
 const redis = createRedis(config.redis, (error) => log.warn({ err: error.message }, 'redis connection error'));
 // Without Redis, limits fail open or closed and sessions fall back to Postgres; start anyway, but say so.
 if (!(await redisReady(redis))) log.warn('redis is not reachable yet; serving without it until it is');

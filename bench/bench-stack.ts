@@ -22,6 +22,7 @@ import { createRedis, redisReady } from '../infra/redis.js';
 import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
 import { createTemporalClient } from '../infra/temporal/connection.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
+import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
 import { ensureNamespace } from '../infra/temporal/namespace.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
 import { flightFor, offerIdFor, type FlightKey } from '../infra/providers/sandbox/inventory.js';
@@ -97,7 +98,7 @@ export async function composeApi(config: Config, options: { log: Logger; limiter
   const orm = await createOrm(config.database);
   const keys = createKmsKeyService(config.kms);
   const codec = await createEncryptionCodec(keys);
-  const temporal = await createTemporalClient(config.temporal, { payloadCodecs: [codec] });
+  const temporal = await createTemporalClient(config.temporal, encryptedDataConverter(codec));
   const redis = createRedis(config.redis);
   await redisReady(redis);
   const parts: AuthComponents = createAuthComponents(config, { orm, redis });

@@ -12,15 +12,17 @@ import type { Orm } from '../infra/db/orm.js';
 import { createRetentionStore } from '../infra/db/retention.store.js';
 import { createStalledWorkStore } from '../infra/db/stalled-work.store.js';
 import { createMailDelivery } from '../infra/mail/mail-delivery.js';
+import { createLogger, type Logger } from '../infra/logger.js';
 
 /**
  * What every activity needs, built the same way by the worker process and by the tests.
- * `keys` unwraps the users' data keys (the caller's KMS client, which it also destroys).
+ * `keys` unwraps the users' data keys (the caller's KMS client, which it also destroys); `log`
+ * receives what a failing activity keeps out of Temporal (a logger of the worker's own by default).
  */
 export function createActivityDeps(
   config: Config,
   orm: Orm,
-  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; workflows: WorkflowStarter; keys: KeyService },
+  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; workflows: WorkflowStarter; keys: KeyService; log?: Logger },
 ) {
   const mail = createMailDelivery(orm, config);
   const cipher = createFieldCipher({ keys: io.keys, store: createDataKeyStore(orm) });
@@ -45,6 +47,7 @@ export function createActivityDeps(
     auditMaintenance: createAuditMaintenance(orm, config.audit.hmacKey),
     stalledWork: createStalledWorkStore(orm, { auditKey: config.audit.hmacKey }),
     workflows: io.workflows,
+    log: io.log ?? createLogger(config, 'worker'),
   };
   return { deps, close: mail.close };
 }

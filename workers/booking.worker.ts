@@ -14,6 +14,7 @@ import { temporalConnectionOptions } from '../infra/temporal/connection.js';
 import { createBookingWorker } from './create-worker.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
+import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
 
 // Composition root of the booking worker process.
 const config = await loadConfigWithSealedSecretsOrExit();
@@ -29,7 +30,7 @@ const orm = await createOrm(config.database);
 // Production refuses to run as the owner or a superuser, as the API does.
 await checkApplicationRole(orm, config, log);
 const keys = createKmsKeyService(config.kms);
-const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
+const dataConverter = encryptedDataConverter(await createEncryptionCodec(keys));
 // The workflows upsert these; a namespace without them would fail every booking.
 const operator = await Connection.connect(temporalConnectionOptions(config.temporal));
 const registered = await ensureSearchAttributes(operator, config.temporal.namespace);

@@ -28,6 +28,12 @@ interface WireFault {
   fault?: { code?: string; message?: string };
 }
 
+/** The fault's code when it is code-shaped (SOLD_OUT); anything else may be prose, and is dropped. */
+function faultCode(data: unknown): string {
+  const code = (data as WireFault | undefined)?.fault?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? code : '';
+}
+
 // An unknown policy refunds nothing rather than too much.
 const FARE_RULE: Readonly<Record<string, FareRule>> = { FREE_CANCELLATION: 'FLEX', PARTIAL: 'STANDARD', NON_REFUNDABLE: 'SAVER' };
 const fareRuleOf = (policy: string): FareRule => FARE_RULE[policy] ?? 'SAVER';
@@ -73,10 +79,12 @@ export function createStayBridgeProvider(options: { baseUrl: string; timeoutMs: 
   };
   const call = providerCall({ name, baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
 
+  // The supplier's message is free text that may quote the guest: it reaches neither the failure
+  // (shown to the traveller, kept in Temporal) nor an error; only a code we know or an identifier does.
   function refuse(status: number, data: unknown, what: string): never {
-    const { code = '', message = '' } = (data as WireFault).fault ?? {};
+    const code = faultCode(data);
     const failure = FAILURE[code];
-    if (failure) throw new BookingFailure(failure, `${what}: ${message || code}`);
+    if (failure) throw new BookingFailure(failure, `${what}: ${name} refused (${code})`);
     throw new ProviderUnavailableError(`${name} ${what}: unexpected ${status} ${code}`.trim());
   }
 
@@ -160,7 +168,7 @@ export function createStayBridgeProvider(options: { baseUrl: string; timeoutMs: 
       // One call undoes either state; an unknown reservation has nothing left to undo.
       const { status, data } = await call<WireFault>('POST', `/reservations/${encodeURIComponent(holdId)}/void`);
       if (status === 200 || status === 404) return;
-      throw new ProviderUnavailableError(`${name} void answered ${status} ${data.fault?.code ?? ''}`.trim());
+      throw new ProviderUnavailableError(`${name} void answered ${status} ${faultCode(data)}`.trim());
     },
   };
 }

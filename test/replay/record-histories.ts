@@ -12,6 +12,7 @@ import { loadConfig } from '../../infra/config.js';
 import { createStripeClient } from '../../infra/stripe/stripe.gateway.js';
 import { createTemporalClient } from '../../infra/temporal/connection.js';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
+import { encryptedDataConverter } from '../../infra/temporal/data-converter.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
 import type { PayloadCodec } from '@temporalio/common';
 import { payloadTexts } from './payloads.js';
@@ -422,7 +423,7 @@ async function main() {
   // The production data converter, so results read back and payloads can be checked for PII.
   const keys = createKmsKeyService(config.kms);
   const codec = await createEncryptionCodec(keys);
-  const temporal = await createTemporalClient(config.temporal, { payloadCodecs: [codec] });
+  const temporal = await createTemporalClient(config.temporal, encryptedDataConverter(codec));
   await mkdir(historiesDir, { recursive: true });
   try {
     for (const path of selected) await record(path, { temporal, stripe, codec });

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
+import { encryptedDataConverter } from '../../infra/temporal/data-converter.js';
 import { payloadTexts } from './payloads.js';
 import { workflowsPath } from '../../infra/temporal/connection.js';
 
@@ -56,14 +57,14 @@ function load(file: string): HistoryAndWorkflowId {
 
 /**
  * Production's worker options where they matter to replay (workers/booking.worker.ts): the same
- * workflows entry and the same data converter (the KMS-backed encryption codec).
+ * workflows entry and the same data converter (the KMS-backed encryption codec, failures encoded).
  */
 const keys = createKmsKeyService(loadConfig({ ...process.env, NODE_ENV: 'test' }).kms);
 const codec = await createEncryptionCodec(keys);
 const productionReplayOptions = (path: string): ReplayWorkerOptions => ({
   workflowsPath: path,
   replayName: 'booking-replay',
-  dataConverter: { payloadCodecs: [codec] },
+  dataConverter: encryptedDataConverter(codec),
 });
 afterAll(() => keys.destroy());
 

@@ -19,6 +19,7 @@ import { createSandboxApp, type Faults } from '../../infra/providers/sandbox/san
 import { createStripeClient, createStripeGateway } from '../../infra/stripe/stripe.gateway.js';
 import { createTemporalClient } from '../../infra/temporal/connection.js';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
+import { encryptedDataConverter } from '../../infra/temporal/data-converter.js';
 import { createBookingWorker } from '../../workers/create-worker.js';
 import { TEST_NAMESPACE } from './namespace.js';
 import { createMetrics } from '../../infra/metrics.js';
@@ -85,7 +86,7 @@ export async function startStack(
   const keys = createKmsKeyService(config.kms);
   const stripe = createStripeClient(config.stripe);
   const providers = createProviders(config.providers);
-  const dataConverter = { payloadCodecs: [await createEncryptionCodec(keys)] };
+  const dataConverter = encryptedDataConverter(await createEncryptionCodec(keys));
   const temporal = await createTemporalClient(config.temporal, dataConverter);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   // Tests that kill workers run them as processes of their own instead (see workerEnv).
@@ -95,7 +96,7 @@ export async function startStack(
     taskQueue,
     dataConverter,
     tuning: options.workerTuning,
-    deps: createActivityDeps(config, orm, { providers, payments: createStripeGateway(stripe), keys, workflows: createWorkflowStarter(temporal, taskQueue) }).deps,
+    deps: createActivityDeps(config, orm, { providers, payments: createStripeGateway(stripe), keys, workflows: createWorkflowStarter(temporal, taskQueue), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) }).deps,
   });
   const running = worker?.run();
   const redis = createRedis(config.redis);
@@ -142,6 +143,8 @@ export async function startStack(
     app,
     auth,
     apiUrl,
+    /** Production's data converter (codec and failure converter), for workers a test builds itself. */
+    dataConverter,
     keys,
     redis,
     metrics,
