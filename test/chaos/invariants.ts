@@ -36,6 +36,8 @@ export interface Verdict {
 }
 
 type Violate = (invariant: Invariant, detail: string) => void;
+/** What the checks read: Postgres, Temporal, the Stripe fake and the provider (a test stack, or the production profile's). */
+export type InvariantStack = Pick<Stack, 'orm' | 'temporal' | 'stripe' | 'sandboxUrl' | 'config'>;
 type Probes = ReturnType<typeof probesOf>;
 
 /** A booking as every party should see it: `paid` once it was confirmed, even if cancelled since. */
@@ -71,7 +73,7 @@ const countBy = (values: Iterable<string>) => {
  * Reads Temporal, the provider, the Stripe fake, Postgres and the audit log independently and
  * reports every disagreement. Bookings may fail under faults; they may not be inconsistent.
  */
-export async function checkInvariants(stack: Stack, submissions: readonly Submission[]): Promise<Verdict> {
+export async function checkInvariants(stack: InvariantStack, submissions: readonly Submission[]): Promise<Verdict> {
   const violations: Verdict['violations'] = [];
   const violate: Violate = (invariant, detail) => violations.push({ invariant, detail });
   const probes = probesOf(stack);
@@ -128,7 +130,7 @@ interface Finished {
 
 /** Waits for every booking saga, and the cancellation workflow of each booking cancelled after confirmation, to finish. */
 async function settleWorkflows(
-  stack: Stack,
+  stack: InvariantStack,
   bookings: IBooking[],
   submissions: readonly Submission[],
   violate: Violate,

@@ -12,7 +12,15 @@ const TERMINAL: ReadonlySet<string> = TERMINAL_STATUSES;
 
 /** A signed-in traveller talking to the API the way a mobile client would, through app.request(). */
 export async function travellerOf(stack: Stack, account?: { userId: string; auth: { authorization: string } }) {
-  const { userId, auth } = account ?? (await signIn(stack));
+  return travellerOver(async (path, init) => stack.app.request(path, init), account ?? (await signIn(stack)));
+}
+
+/** How a traveller reaches the API: app.request() in-process, or fetch() to a running API process. */
+export type ApiRequest = (path: string, init?: RequestInit) => Promise<Response>;
+
+/** The same traveller over any transport (the production-profile test books through API processes). */
+export function travellerOver(request: ApiRequest, account: { userId: string; auth: { authorization: string } }) {
+  const { userId, auth } = account;
   const headers = { ...auth, 'content-type': 'application/json' };
 
   async function search(query: Record<string, string> = {}) {
@@ -20,7 +28,7 @@ export async function travellerOf(stack: Stack, account?: { userId: string; auth
     const day = new Date(Date.UTC(2027, 0, 1) + Math.floor(Math.random() * 360) * 86_400_000).toISOString().slice(0, 10);
     const params = new URLSearchParams({ origin: 'JFK', destination: 'LHR', departureDate: day, adults: '1', ...query });
     // Signed in, as the app searches: the search limit then counts per traveller, not per test process.
-    const response = await stack.app.request(`/api/v1/search/flights?${params}`, { headers: auth });
+    const response = await request(`/api/v1/search/flights?${params}`, { headers: auth });
     if (response.status !== 200) throw new Error(`search answered ${response.status}`);
     return (await response.json()) as { offers: Array<{ offerId: string; price: { amount: string; currency: string } }> };
   }
@@ -47,7 +55,7 @@ export async function travellerOf(stack: Stack, account?: { userId: string; auth
   }
 
   async function book(body: unknown, key: string | null = randomUUID()) {
-    return stack.app.request('/api/v1/bookings', {
+    return request('/api/v1/bookings', {
       method: 'POST',
       headers: key ? { ...headers, 'idempotency-key': key } : headers,
       body: JSON.stringify(body),
@@ -55,7 +63,7 @@ export async function travellerOf(stack: Stack, account?: { userId: string; auth
   }
 
   async function get(bookingId: string) {
-    return stack.app.request(`/api/v1/bookings/${bookingId}`, { headers });
+    return request(`/api/v1/bookings/${bookingId}`, { headers });
   }
 
   const read = async (bookingId: string) => (await (await get(bookingId)).json()) as BookingJson;

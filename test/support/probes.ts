@@ -20,7 +20,7 @@ export interface ProviderHoldWire {
 }
 
 /** What the provider, the Stripe fake and Postgres each hold about a booking, read independently. */
-export function probesOf(stack: Stack) {
+export function probesOf(stack: Pick<Stack, 'orm' | 'stripe' | 'sandboxUrl' | 'config'>) {
   return {
     /** The provider's hold for the booking's (first) item, found by the saga's reference. */
     async holdOf(bookingId: string) {

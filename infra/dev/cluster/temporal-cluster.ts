@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensureNamespace } from '../../temporal/namespace.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
-import { freePort, portAnswers, run, spawnLogged, stopChild, waitUntilReady, type Spawned } from '../process.js';
+import { portAnswers, run, spawnLogged, stopChild, waitUntilReady, type Spawned } from '../process.js';
 import {
   CLUSTER_DYNAMIC_CONFIG, renderClusterConfig, TEMPORAL_ROLES, type ClusterTls, type RolePorts, type SqlStore, type TemporalRole,
 } from './cluster-config.js';
@@ -56,7 +57,7 @@ export interface ClusterOptions {
   shards: number;
   /** How many processes of each service (default one each). */
   instances?: Partial<Record<TemporalRole, number>>;
-  /** STANDARD_PORTS shifted by `offset` (so the frontend follows TEMPORAL_ADDRESS), or free ports picked now. */
+  /** STANDARD_PORTS shifted by `offset` (so the frontend follows TEMPORAL_ADDRESS), or by an offset found free now. */
   ports: { offset: number } | 'free';
   namespaces: readonly string[];
   log: (line: string) => void;
@@ -92,15 +93,34 @@ async function applySchema(root: string, store: SqlStore, kind: 'temporal' | 'vi
   log(`temporal cluster: ${store.database} schema up to date`);
 }
 
-async function portsFor(kind: ClusterOptions['ports'], role: TemporalRole, index: number): Promise<RolePorts> {
-  if (kind !== 'free') {
-    const base = STANDARD_PORTS[role];
-    // A second instance of a role sits 100 above the first.
-    const shift = kind.offset + index * 100;
-    return { grpc: base.grpc + shift, membership: base.membership + shift, ...(base.http ? { http: base.http + shift } : {}) };
+function portsFor(offset: number, role: TemporalRole, index: number): RolePorts {
+  const base = STANDARD_PORTS[role];
+  // A second instance of a role sits 100 above the first.
+  const shift = offset + index * 100;
+  return { grpc: base.grpc + shift, membership: base.membership + shift, ...(base.http ? { http: base.http + shift } : {}) };
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * An offset at which every port the cluster needs is free. Not the OS's ephemeral ports: Temporal
+ * keeps membership ports in a smallint column, so they must stay below 32768.
+ */
+async function freeOffset(instances: ClusterOptions['instances']): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const offset = 10_000 + Math.floor(Math.random() * 1_500) * 10;
+    const ports = TEMPORAL_ROLES.flatMap((role) =>
+      Array.from({ length: instances?.[role] ?? 1 }, (_, index) => Object.values(portsFor(offset, role, index))),
+    ).flat();
+    if ((await Promise.all(ports.map(bindable))).every(Boolean)) return offset;
   }
-  const [grpc, membership, http] = await Promise.all([freePort(), freePort(), freePort()]);
-  return { grpc, membership, ...(role === 'frontend' ? { http } : {}) };
+  throw new Error('temporal cluster: found no free set of ports between 16933 and 32339');
 }
 
 /**
@@ -136,17 +156,19 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   writeFileSync(dynamicConfigFile, CLUSTER_DYNAMIC_CONFIG);
 
   // Every process's file names the frontend's ports (the cluster's address) and its own.
-  const frontendPorts = await portsFor(options.ports, 'frontend', 0);
+  const offset = options.ports === 'free' ? await freeOffset(options.instances) : options.ports.offset;
+  const frontendPorts = portsFor(offset, 'frontend', 0);
   const specs: Array<{ name: string; role: TemporalRole; ports: RolePorts }> = [];
   for (const role of TEMPORAL_ROLES) {
     const count = options.instances?.[role] ?? 1;
     for (let index = 0; index < count; index += 1) {
-      const ports = role === 'frontend' && index === 0 ? frontendPorts : await portsFor(options.ports, role, index);
+      const ports = portsFor(offset, role, index);
       specs.push({ name: count === 1 ? role : `${role}-${index + 1}`, role, ports });
     }
   }
   const processes = specs.map((spec) => {
-    const ports = { ...STANDARD_PORTS, frontend: frontendPorts, [spec.role]: spec.ports } as Record<TemporalRole, RolePorts>;
+    const firsts = Object.fromEntries(TEMPORAL_ROLES.map((role) => [role, portsFor(offset, role, 0)])) as Record<TemporalRole, RolePorts>;
+    const ports = { ...firsts, [spec.role]: spec.ports };
     writeFileSync(
       join(configDir, `${spec.name}.yaml`),
       renderClusterConfig({ shards: options.shards, persistence, visibility, ports, tls, dynamicConfigFile, logLevel: process.env.TEMPORAL_CLUSTER_LOG_LEVEL === 'info' ? 'info' : 'warn' }),
@@ -173,7 +195,10 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   };
   try {
     const began = Date.now();
-    await Promise.all(processes.map((p) => p.start()));
+    // On a fresh database the first process writes the cluster's metadata and any other racing it
+    // exits; the frontend goes first, alone, then the rest together.
+    await processes[0]!.start();
+    await Promise.all(processes.slice(1).map((p) => p.start()));
     // The frontend answers once the ring has history and matching in it; then the namespaces.
     const connection = await waitForFrontend(connect, join(logDir, 'frontend.log'));
     try {

@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
+import { Booking } from '../../infra/db/entities.js';
+import { rawExchange } from '../../infra/dev/process.js';
+import { eventually } from '../support/eventually.js';
+import { checkInvariants } from '../chaos/invariants.js';
+import { formatVerdict } from './figures.js';
+import { bookAll, prepareTravellers, type ProductionOrder } from './production-load.js';
+import { startProductionStack, type ProductionStack } from './production-stack.js';
+import { operatorToken, temporalCli } from './operator.js';
+
+/**
+ * `npm run test:production`: the production profile (see production-stack.ts) books through both
+ * APIs while one history service, one matching service and one worker are SIGKILLed mid-batch; every
+ * booking must end terminal with the chaos suite's invariants. Then an operator finds a confirmed
+ * booking with the Temporal CLI over mTLS and reads its payloads through the codec server only.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const BOOKINGS = Number(process.env.PRODUCTION_BOOKINGS ?? 24);
+const ARRIVALS_MS = 40_000;
+
+let dir: string;
+let stack: ProductionStack | undefined;
+let passed = false;
+const began = Date.now();
+const timeline: string[] = [];
+const log = (line: string) => {
+  const stamped = `+${((Date.now() - began) / 1000).toFixed(1)}s ${line}`;
+  timeline.push(stamped);
+  process.stdout.write(`[production] ${stamped}\n`);
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tc-production-'));
+  stack = await startProductionStack(root, dir, log);
+}, 600_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (passed) rmSync(dir, { recursive: true, force: true });
+  else process.stdout.write(`production profile: logs and state kept in ${dir}\n`);
+}, 120_000);
+
+describe('production profile', () => {
+  it('speaks TLS only to every store: plaintext Postgres, Redis and Temporal are turned away', async () => {
+    const s = stack!;
+    expect(await plaintextPostgresStartup(s.postgres.port)).toMatch(/no encryption/);
+    // The only Redis port is the TLS one: a plaintext PING gets no PONG.
+    expect(await rawExchange('127.0.0.1', s.redis.port, 'PING\r\n')).not.toContain('+PONG');
+    // Temporal's frontend: no TLS, or TLS without a client certificate, is refused.
+    await expect(Connection.connect({ address: s.cluster.address, connectTimeout: 3_000 }).then((c) => c.workflowService.getSystemInfo({})))
+      .rejects.toThrow();
+    await expect(
+      Connection.connect({ address: s.cluster.address, connectTimeout: 3_000, tls: { serverNameOverride: s.cluster.serverName, serverRootCACertificate: readFileSync(s.cluster.caFile) } })
+        .then((c) => c.workflowService.getSystemInfo({})),
+    ).rejects.toThrow();
+    // The fakes are in only through the override, and each production process says so.
+    for (const api of s.apis) expect(readFileSync(api.logFile, 'utf8')).toMatch(/production is using the local (Stripe|KMS) fake.*TC_ALLOW_LOCAL_FAKES/);
+  });
+
+  it(`books ${BOOKINGS} trips through both APIs while a history service, a matching service and a worker are killed`, { timeout: 900_000 }, async () => {
+    const s = stack!;
+    const orders: ProductionOrder[] = await prepareTravellers(s, BOOKINGS);
+    log(`${orders.length} travellers signed up (mail through SMTP) and verified, alternating between the two APIs`);
+    const userIds = orders.map((o) => o.traveller.userId);
+    const unfinished = () => s.observer.orm.em.fork().count(Booking, { user: { $in: userIds }, status: { $nin: [...TERMINAL_STATUSES] } });
+
+    const batchBegan = Date.now();
+    const history = s.cluster.processes.find((p) => p.name === 'history-1')!;
+    const matching = s.cluster.processes.find((p) => p.name === 'matching-1')!;
+    const kills: string[] = [];
+    const inFlight: number[] = [];
+    const at = (ms: number, what: () => Promise<unknown>) => new Promise<void>((resolve) => setTimeout(() => void what().then(() => resolve(), () => resolve()), ms));
+    const kill = async (name: string, action: () => Promise<unknown>) => {
+      inFlight.push(await unfinished());
+      await action();
+      kills.push(name);
+      log(`SIGKILL ${name} (${inFlight.at(-1)} bookings unfinished)`);
+    };
+    const faults = Promise.all([
+      at(ARRIVALS_MS * 0.25, () => kill('history-1', () => history.kill())),
+      at(ARRIVALS_MS * 0.25 + 20_000, async () => (await history.start(), log('history-1 back'))),
+      at(ARRIVALS_MS * 0.45, () => kill('matching-1', () => matching.kill())),
+      at(ARRIVALS_MS * 0.45 + 20_000, async () => (await matching.start(), log('matching-1 back'))),
+      at(ARRIVALS_MS * 0.6, () => kill('worker', () => s.workers.killOne(0))),
+      at(ARRIVALS_MS * 0.6 + 5_000, async () => (s.workers.fill(), log('a new worker process started'))),
+    ]);
+    const submissions = await bookAll(s, orders, ARRIVALS_MS, batchBegan + ARRIVALS_MS + 180_000);
+    await faults;
+    await eventually(unfinished, (n) => n === 0, { timeoutMs: 300_000, intervalMs: 2_000, what: 'every booking to finish' });
+    const drained = Date.now();
+    const verdict = await checkInvariants(s.observer, submissions);
+    process.stdout.write(`\n${formatVerdict({
+      bookings: orders.length,
+      apis: s.apiUrls.length,
+      kills,
+      inFlight,
+      workerStarts: s.workers.stats,
+      verdict,
+      seconds: { setup: Math.round((batchBegan - began) / 1000), batch: Math.round((drained - batchBegan) / 1000), total: Math.round((Date.now() - began) / 1000) },
+    })}\n`);
+
+    expect(verdict.violations).toEqual([]);
+    expect(kills).toEqual(['history-1', 'matching-1', 'worker']);
+    expect(Math.max(...inFlight)).toBeGreaterThan(0);
+    expect(s.workers.stats.crashes).toBe(0);
+    // Both APIs took bookings, and the good cards mostly confirmed.
+    expect(new Set(submissions.filter((x) => x.bookingId).map((x) => (x.order as ProductionOrder).api)).size).toBe(2);
+    const good = orders.filter((o) => o.card === 'pm_card_visa').length;
+    expect(verdict.outcomes.CONFIRMED ?? 0).toBeGreaterThanOrEqual(Math.ceil(good * 0.5));
+  });
+
+  it('finds a CONFIRMED booking with the Temporal CLI over mTLS; its payloads decode only through the codec server', async () => {
+    const s = stack!;
+    const confirmed = await s.observer.orm.em.fork().findOneOrFail(Booking, { status: 'CONFIRMED' });
+    const cli = await temporalCli(root, s);
+    const listed = await cli(['workflow', 'list', '--query', "BookingStatus='CONFIRMED'", '-o', 'json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(confirmed.workflowId);
+    // Without the operator's client certificate the frontend does not answer.
+    const anonymous = await cli(['workflow', 'list', '--query', "BookingStatus='CONFIRMED'"], { clientCert: false });
+    expect(anonymous.code).not.toBe(0);
+
+    // Raw history: every payload is ciphertext under KMS-wrapped keys; the input's user id is nowhere in clear.
+    const raw = await cli(['workflow', 'show', '--workflow-id', confirmed.workflowId, '-o', 'json']);
+    expect(raw.code, raw.stderr).toBe(0);
+    const payloads = payloadsIn(JSON.parse(raw.stdout));
+    expect(payloads.length).toBeGreaterThan(0);
+    for (const payload of payloads) expect(decodeB64(payload.metadata?.encoding), payload.path).toBe('binary/encrypted');
+    const userId = confirmed.user.id;
+    expect(payloads.some((p) => decodeB64(p.data).includes(userId))).toBe(false);
+
+    // Through the codec server, with an operator's token: the same history in clear.
+    const token = await operatorToken(s);
+    const decoded = await cli([
+      'workflow', 'show', '--workflow-id', confirmed.workflowId, '-o', 'json',
+      '--codec-endpoint', `${s.apiUrls[0]}/codec`, '--codec-auth', `Bearer ${token}`,
+    ]);
+    expect(decoded.code, decoded.stderr).toBe(0);
+    const clear = payloadsIn(JSON.parse(decoded.stdout));
+    expect(clear.some((p) => decodeB64(p.metadata?.encoding) === 'json/plain' && decodeB64(p.data).includes(userId))).toBe(true);
+    // A traveller's token is not an operator's: the codec server refuses it.
+    const refused = await cli([
+      'workflow', 'show', '--workflow-id', confirmed.workflowId, '-o', 'json',
+      '--codec-endpoint', `${s.apiUrls[0]}/codec`, '--codec-auth', 'Bearer not-a-token',
+    ]);
+    expect(refused.code).not.toBe(0);
+    passed = true;
+  });
+});
+
+interface WirePayload { metadata?: Record<string, string>; data?: string; path: string }
+
+/**
+ * Every payload of a history as the CLI prints it in JSON, with where it sits. Search attributes
+ * (`indexedFields`, readable on purpose and free of PII) and the SDK's own patch markers (they
+ * name a patch, nothing else) never pass through the data converter and are left out.
+ */
+function payloadsIn(value: unknown, path = '', found: WirePayload[] = []): WirePayload[] {
+  if (Array.isArray(value)) value.forEach((item, i) => payloadsIn(item, `${path}[${i}]`, found));
+  else if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (record.markerName === 'core_patch') return found;
+    if (Array.isArray(record.payloads)) found.push(...(record.payloads as WirePayload[]).map((p, i) => ({ ...p, path: `${path}.payloads[${i}]` })));
+    else for (const [key, item] of Object.entries(record)) if (key !== 'indexedFields') payloadsIn(item, `${path}.${key}`, found);
+  }
+  return found;
+}
+
+const decodeB64 = (value: string | undefined) => (value ? Buffer.from(value, 'base64').toString('utf8') : '');
+
+/** A Postgres StartupMessage over plain TCP (no SSLRequest first): what the server answers. */
+function plaintextPostgresStartup(port: number): Promise<string> {
+  const params = Buffer.from('user\0travelconnect_app\0database\0travelconnect\0\0');
+  const header = Buffer.alloc(8);
+  header.writeInt32BE(8 + params.length, 0);
+  header.writeInt32BE(196608, 4); // protocol 3.0
+  return new Promise((resolve) => {
+    let reply = '';
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(Buffer.concat([header, params])));
+    socket.setTimeout(5_000, () => socket.destroy());
+    socket.on('data', (data) => (reply += data.toString('latin1')));
+    socket.on('close', () => resolve(reply));
+    socket.on('error', () => resolve(reply));
+  });
+}
