@@ -11,7 +11,11 @@ writeFileSync(caFile, DUMMY_PEM);
 describe("pg's ssl option from the URL's sslmode", () => {
   it('verify-full: the CA, verification on, the host name checked (and sent as SNI)', () => {
     const ssl = postgresSsl({ url: 'postgresql://app:pw@db.internal:5432/tc?sslmode=verify-full', caFile });
-    expect(ssl).toEqual({ ca: DUMMY_PEM, rejectUnauthorized: true, servername: 'db.internal' });
+    expect(ssl).toMatchObject({ ca: DUMMY_PEM, rejectUnauthorized: true, servername: 'db.internal' });
+    // The name checked is the URL's host, whatever name TLS was handed (test/integration/connection-tls.test.ts does it for real).
+    const cert = { subject: { CN: 'db.internal' }, subjectaltname: 'DNS:db.internal' } as never;
+    expect(ssl && ssl.checkServerIdentity?.('localhost', cert)).toBeUndefined();
+    expect(ssl && ssl.checkServerIdentity?.('db.internal', { subject: { CN: 'other' }, subjectaltname: 'DNS:other.internal' } as never)).toBeInstanceOf(Error);
   });
 
   it('verify-ca: the chain only; an IP address gets no SNI name', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 
 /** libpq's sslmode values, as a Postgres URL carries them (`?sslmode=verify-full`). */
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
@@ -31,8 +31,9 @@ export function postgresSsl(database: { url: string; caFile?: string }): false |
   return {
     ...(ca === undefined ? {} : { ca }),
     rejectUnauthorized: true,
-    // SNI carries names only; an IP address is still checked against the certificate's IP entries.
+    // SNI carries names only.
     ...(isIP(host) === 0 ? { servername: host } : {}),
-    ...(mode === 'verify-full' ? {} : { checkServerIdentity: () => undefined }),
+    // Against the URL's host, always: for an IP address pg passes none, and Node would check "localhost".
+    checkServerIdentity: mode === 'verify-full' ? (_name, cert) => checkServerIdentity(host, cert) : () => undefined,
   };
 }
