@@ -23,6 +23,8 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 apt_packages=()
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then apt_packages+=(postgresql); fi
 if ! command -v redis-server >/dev/null 2>&1; then apt_packages+=(redis-server); fi
+# The local CA (openssl) of the TLS tests and the Temporal cluster; slim images lack the CLI.
+if ! command -v openssl >/dev/null 2>&1; then apt_packages+=(openssl); fi
 # Debian splits venv's pip bootstrap into python3-venv; only needed to create the venv.
 if [[ ! -x "$VENV/bin/python" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_packages+=(python3-venv)
