@@ -40,6 +40,51 @@ export const DEVELOPMENT_SECRETS: Readonly<Record<DevelopmentSecret, string>> = 
   REDIS_URL: 'redis://127.0.0.1:6379/0',
 };
 
+/** Secrets that are URLs: their password, not the whole string, is what a development value hides in. */
+const URL_SECRETS: ReadonlySet<string> = new Set(['DATABASE_URL', 'MIGRATION_DATABASE_URL', 'REDIS_URL', 'SMTP_URL']);
+
+function urlPassword(value: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(value).password) || undefined;
+  } catch {
+    return undefined; // not a URL: the config's own validation says so
+  }
+}
+
+/**
+ * The pieces development's public defaults are made of: whole values (each long and distinctive, so
+ * finding one inside a longer value means it was copied), the JWT ring's kids and secrets, and the
+ * URLs' passwords (short ones like "travelconnect" also name the database, so they count only as a password).
+ */
+const DEVELOPMENT_PIECES = (() => {
+  const values = new Set<string>();
+  const passwords = new Set<string>();
+  const kids = new Set<string>();
+  for (const [name, value] of Object.entries(DEVELOPMENT_SECRETS)) {
+    if (name === 'JWT_SIGNING_KEYS') {
+      for (const [kid = '', secret = ''] of value.split(',').map((pair) => pair.split(':'))) {
+        kids.add(kid);
+        values.add(secret);
+      }
+    } else if (URL_SECRETS.has(name)) {
+      const password = urlPassword(value);
+      if (password) passwords.add(password);
+    } else {
+      values.add(value);
+    }
+  }
+  return { values: [...values], passwords: [...values, ...passwords], kids };
+})();
+
+/** Whether a secret carries a development value: a key ring entry, a URL's password, a default inside a longer value. */
+function carriesDevelopmentValue(name: string, value: string): boolean {
+  const { values, passwords, kids } = DEVELOPMENT_PIECES;
+  if (passwords.includes(value) || values.some((piece) => value.includes(piece))) return true;
+  if (name === 'JWT_SIGNING_KEYS' && value.split(',').some((pair) => kids.has(pair.split(':')[0] ?? ''))) return true;
+  const password = URL_SECRETS.has(name) ? urlPassword(value) : undefined;
+  return password !== undefined && passwords.includes(password);
+}
+
 /**
  * Resolves `<NAME>_FILE` (a mounted secret: the file's content, trimmed) into `<NAME>`.
  * In production a secret must come from a file: a plain `<NAME>` is refused, and so is a
@@ -85,6 +130,8 @@ export function resolveSecrets(
     const required = (scope === 'application' && !optional) || ownerUrl;
     if (production && (required || value !== undefined) && (value === undefined || value === development)) {
       problems.push(`${name}: production needs its own secret (missing or the development default)`);
+    } else if (production && value !== undefined && carriesDevelopmentValue(name, value)) {
+      problems.push(`${name}: production needs its own secret (it carries a public development value)`);
     }
   }
   return { env: resolved, problems };
