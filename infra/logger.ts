@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
+import { serializeError } from './log-errors.js';
 
 /** Structured JSON logs; secrets and PII are redacted by path before anything is written. */
 export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, name: string, destination?: DestinationStream): Logger {
@@ -9,6 +10,8 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, name:
     name,
     level: config.logLevel,
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } } : {}),
+    // Database and Redis errors quote the statement and its values (infra/log-errors.ts).
+    serializers: { err: serializeError },
     redact: {
       paths: [
         'password',

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntry } from '../../infra/db/entities.js';
+import { createOrm } from '../../infra/db/orm.js';
 import { createLogger } from '../../infra/logger.js';
+import { travellerOf } from '../support/booking-client.js';
 import { eventually } from '../support/eventually.js';
 import { httpClient, randomClientIp } from '../support/http-client.js';
 import { signIn } from '../support/sign-in.js';
@@ -88,5 +91,47 @@ describe('authorization denials are limited before they are audited (finding 1)'
     expect(answers.filter((r) => r.status === 403)).toHaveLength(PER_USER);
     expect(answers.filter((r) => r.status === 429)).toHaveLength(5);
     expect(await auditRows({ actor: `user:${traveller.userId}`, action: 'authz.csrf' })).toHaveLength(PER_USER);
+  });
+});
+
+describe('no personal data in the server log when a store fails (finding 2)', () => {
+  const PII = ['Ada', 'Lovelace', 'ada@example.com', 'force-a-database-error'];
+  const parsed = () => lines.map((line) => JSON.parse(line) as { requestId?: string; msg?: string; err?: Record<string, unknown> });
+
+  it('logs a failed insert by its class, SQLSTATE, constraint and table only', async () => {
+    // A trigger (as the owner: the app role has no DDL) makes Postgres refuse one booking's insert,
+    // whose statement carries the contact address, the passengers' names and ciphertexts.
+    const owner = await createOrm(stack.config.migrationDatabase!);
+    const name = `review_forced_${randomUUID().slice(0, 8)}`;
+    const connection = owner.em.getConnection();
+    await connection.execute(`create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'refused by test' using errcode = 'P0001'; end $$`);
+    await connection.execute(`create trigger ${name} before insert on bookings for each row when (new.notes = 'force-a-database-error') execute function ${name}()`);
+    try {
+      const traveller = await travellerOf(stack);
+      const response = await traveller.book(await traveller.bookingBody({ notes: 'force-a-database-error' }));
+      expect(response.status).toBe(500);
+      const requestId = response.headers.get('x-request-id')!;
+      const mine = lines.filter((line) => line.includes(requestId));
+      const entry = parsed().find((line) => line.requestId === requestId && line.err);
+      expect(entry?.err, 'the failure was logged').toBeDefined();
+      expect(entry!.err).toEqual({ type: expect.stringMatching(/Exception$/), code: 'P0001' });
+      for (const leak of [...PII, 'insert into', 'refused by test']) expect(mine.join('\n')).not.toContain(leak);
+    } finally {
+      await connection.execute(`drop trigger ${name} on bookings`);
+      await connection.execute(`drop function ${name}()`);
+      await owner.close();
+    }
+  });
+
+  it("logs a Redis error without the command's arguments", async () => {
+    const key = `review:${randomUUID()}`;
+    await stack.redis.set(key, 'a string');
+    const error: unknown = await stack.redis.hset(key, 'contact', 'ada@example.com').catch((e: unknown) => e);
+    const log = createLogger({ logLevel: 'debug', nodeEnv: 'test' }, 'api', sink);
+    log.error({ err: error, probe: key }, 'redis refused');
+    const entry = parsed().find((line) => line.msg === 'redis refused' && JSON.stringify(line).includes(key));
+    expect(entry?.err).toMatchObject({ type: 'ReplyError', command: { name: 'hset' } });
+    expect(JSON.stringify(entry)).not.toContain('ada@example.com');
+    await stack.redis.del(key);
   });
 });
