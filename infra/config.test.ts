@@ -42,6 +42,16 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).nodeEnv).toBe('test');
   });
 
+  it("in production, trusts the Temporal Web UI's origin at /codec/* only when it is set, https and not loopback", () => {
+    const ui = 'https://temporal-ui.travelconnect.example';
+    expect(loadConfig(productionEnv({ TEMPORAL_UI_URL: ui })).temporal.uiUrl).toBe(ui);
+    expect(() => loadConfig(productionEnv({ TEMPORAL_UI_URL: undefined }))).toThrow(/^Invalid configuration: TEMPORAL_UI_URL: production needs the Web UI's own https URL[^;]*$/);
+    for (const url of ['http://127.0.0.1:8233', 'http://temporal-ui.travelconnect.example', 'https://localhost:8233', 'https://[::1]:8233']) {
+      expect(() => loadConfig(productionEnv({ TEMPORAL_UI_URL: url })), url).toThrow(/^Invalid configuration: TEMPORAL_UI_URL: .* is refused in production[^;]*$/);
+    }
+    expect(development().temporal.uiUrl).toBe('http://127.0.0.1:8233');
+  });
+
   it('in production, takes browser origins only as https origins of its own, never the development ones', () => {
     expect(loadConfig(productionEnv()).auth.corsOrigins).toEqual(['https://app.travelconnect.example']);
     expect(() => loadConfig(productionEnv({ CORS_ORIGINS: '' }))).toThrow(/^Invalid configuration: CORS_ORIGINS: production needs its own list[^;]*$/);

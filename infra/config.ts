@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { corsOriginProblems } from './cors-origins.js';
+import { corsOriginProblems, temporalUiUrlProblems } from './cors-origins.js';
 import { DEVELOPMENT_SECRETS, resolveSecrets, type SecretScope } from './secrets.js';
 import { kmsEndpointProblems, LOCAL_KMS_ENDPOINT, LOCAL_STRIPE_URL, localFakeWarnings, temporalTls, transportProblems } from './transport-policy.js';
 
@@ -348,6 +348,7 @@ function browserFacingProblems(env: z.infer<typeof schema>, given: Record<string
   const problems = production && given.CORS_ORIGINS === undefined
     ? ['CORS_ORIGINS: production needs its own list of https origins (the default is for development)']
     : corsOriginProblems(list(env.CORS_ORIGINS), production);
+  if (production) problems.push(...temporalUiUrlProblems(given.TEMPORAL_UI_URL === undefined ? undefined : env.TEMPORAL_UI_URL));
   if (production && given.STRIPE_PUBLISHABLE_KEY === undefined) {
     problems.push('STRIPE_PUBLISHABLE_KEY: required in production (the pk_live_… key browsers pay with, not the Stripe fake\'s default)');
   }

@@ -16,6 +16,17 @@ export function isLoopback(hostname: string): boolean {
 }
 
 /**
+ * What is wrong with TEMPORAL_UI_URL in production: its origin is the one credentialed CORS origin of
+ * /codec/* (operators' decrypted payloads), so it must be said, and be https and not loopback, like CORS_ORIGINS.
+ */
+export function temporalUiUrlProblems(value: string | undefined): string[] {
+  if (value === undefined) return ["TEMPORAL_UI_URL: production needs the Web UI's own https URL (its origin may call the codec server)"];
+  const url = new URL(value); // the schema took it as a URL
+  if (url.protocol === 'https:' && !isLoopback(url.hostname)) return [];
+  return [`TEMPORAL_UI_URL: ${url.origin} is refused in production (https only, never loopback or localhost)`];
+}
+
+/**
  * What is wrong with CORS_ORIGINS, one line per entry. Anywhere: `null`, and an entry that is not
  * an origin as browsers send it (it would never match). In production also plain http and loopback
  * origins (security.md 33): a credentialed page there is not ours.

@@ -31,6 +31,7 @@ const LOCAL_KMS = { KMS_ENDPOINT: loadConfig({ ...process.env, NODE_ENV: 'test' 
 const PRODUCTION = {
   NODE_ENV: 'production',
   CORS_ORIGINS: 'https://app.travelconnect.example',
+  TEMPORAL_UI_URL: 'https://temporal-ui.travelconnect.example',
   STRIPE_PUBLISHABLE_KEY: 'pk_live_sealed_0123456789',
   DATABASE_SSL_CA_FILE: file('ca.pem', DUMMY_PEM),
   TEMPORAL_TLS: 'true',

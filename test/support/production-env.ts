@@ -20,6 +20,8 @@ export function productionEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.Process
   return {
     NODE_ENV: 'production',
     CORS_ORIGINS: 'https://app.travelconnect.example',
+    // The Web UI, the one origin the codec server answers.
+    TEMPORAL_UI_URL: 'https://temporal-ui.travelconnect.example',
     // Public, so a plain variable (not a secret file).
     STRIPE_PUBLISHABLE_KEY: 'pk_live_not_a_real_key_0123456789',
     DATABASE_URL: '',
