@@ -33,12 +33,14 @@ describe('audit log', () => {
     expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
     const rows = await stack.orm.em.fork().find(AuditEntry, { resource: `booking:${bookingId}` }, { orderBy: { seq: 'asc' } });
     expect(rows.map((r) => `${r.action}:${r.result}`)).toEqual([
+      'booking.status_changed:STARTED',
       'booking.status_changed:HELD',
+      'payment.status_changed:CREATED',
       'payment.status_changed:AUTHORIZED',
       'payment.status_changed:CAPTURED',
       'booking.status_changed:CONFIRMED',
     ]);
-    expect(rows[0]).toMatchObject({ actor: 'system:booking-saga', details: { from: 'PENDING', to: 'HELD' } });
+    expect(rows[0]).toMatchObject({ actor: 'system:booking-saga', details: { from: 'PENDING', to: 'STARTED' } });
     expect(rows.every((r) => r.occurredAt instanceof Date)).toBe(true);
     expect(await verify()).toMatchObject({ ok: true });
   });
@@ -58,7 +60,7 @@ describe('audit log', () => {
 
     tamper(`update audit_log set result = 'CANCELLED' where seq = ${first}`);
     expect(await verify()).toMatchObject({ ok: false, seq: first, reason: expect.stringContaining('edited') });
-    tamper(`update audit_log set result = 'HELD' where seq = ${first}`);
+    tamper(`update audit_log set result = 'STARTED' where seq = ${first}`);
     expect(await verify()).toMatchObject({ ok: true });
 
     tamper(`create table audit_saved as select * from audit_log where seq = ${first}; delete from audit_log where seq = ${first}`);

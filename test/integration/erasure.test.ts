@@ -51,8 +51,8 @@ describe('export and erasure', () => {
     const trail = (exported as unknown as { auditEvents: Array<{ action: string; resource: string; result: string }> }).auditEvents.filter(
       (e) => e.resource === `booking:${bookingId}`,
     );
-    expect(trail.filter((e) => e.action === 'booking.status_changed').map((e) => e.result)).toEqual(['HELD', 'CONFIRMED']);
-    expect(trail.filter((e) => e.action === 'payment.status_changed').map((e) => e.result)).toEqual(['AUTHORIZED', 'CAPTURED']);
+    expect(trail.filter((e) => e.action === 'booking.status_changed').map((e) => e.result)).toEqual(['STARTED', 'HELD', 'CONFIRMED']);
+    expect(trail.filter((e) => e.action === 'payment.status_changed').map((e) => e.result)).toEqual(['CREATED', 'AUTHORIZED', 'CAPTURED']);
   });
 
   it('exports every audit row about the caller, however many pages they fill', async () => {
