@@ -91,7 +91,7 @@ async function call(url: string, init: RequestInit = {}): Promise<{ status: numb
 
 // ---- the sandbox provider's faults -------------------------------------------------------
 
-const DEFAULT_FAULTS = { latencyMs: 0, errorRate: 0, timeoutRate: 0, soldOut: [], rejectConfirm: false, failRelease: false, priceIncreasePercent: 0 };
+const DEFAULT_FAULTS = { latencyMs: 0, errorRate: 0, timeoutRate: 0, soldOut: [], rejectConfirm: false, failRelease: false, priceIncreasePercent: 0, holdTotalDriftMinor: 0 };
 
 /** Whether faults of ours may be set at the sandbox, so an interrupted run still resets them. */
 let faultsSet = false;
@@ -208,12 +208,13 @@ async function awaitStatus(started: Started, accept: (status: string) => boolean
 /** The PaymentIntent the saga created, read from the authorizePayment activity's result in its history. */
 async function paymentIntentOf(temporal: Client, codec: PayloadCodec, workflowId: string): Promise<string> {
   const events = (await temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'authorizePayment');
+  // authorizePayment before payment-intent-first, confirmPaymentIntent since: both answer the PaymentIntent.
+  const scheduled = events.find((e) => ['authorizePayment', 'confirmPaymentIntent'].includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''));
   const completed = events.find(
     (e) => scheduled && String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId),
   );
   const payload = completed?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
-  if (!payload) throw new Error(`no completed authorizePayment in ${workflowId}`);
+  if (!payload) throw new Error(`no completed authorization in ${workflowId}`);
   const [decoded] = await codec.decode([payload]);
   return defaultPayloadConverter.fromPayload<{ paymentIntentId: string }>(decoded!).paymentIntentId;
 }
@@ -258,6 +259,24 @@ const paths: Path[] = [
     name: 'payment-declined',
     expected: { status: 'FAILED', failureCode: 'PAYMENT_DECLINED' },
     run: async () => book(await newTraveller(), 'pm_card_visa_chargeDeclined'),
+  },
+  {
+    // A payment method Stripe does not know: refused at once, the hold released, nothing to void.
+    name: 'payment-method-invalid',
+    expected: { status: 'FAILED', failureCode: 'PAYMENT_METHOD_INVALID' },
+    run: async () => book(await newTraveller(), 'pm_doesnotexist'),
+  },
+  {
+    // 3-D Secure refused in the browser: the webhook wakes the saga, which reads the refusal.
+    name: 'three-d-secure-refused',
+    expected: { status: 'FAILED', failureCode: 'PAYMENT_DECLINED' },
+    async run({ temporal, stripe, codec }) {
+      const started = await book(await newTraveller(), await threeDSecureCard(stripe));
+      await awaitStatus(started, (s) => s === 'AWAITING_PAYMENT' || TERMINAL.has(s), 60_000, 'AWAITING_PAYMENT');
+      const paymentIntentId = await paymentIntentOf(temporal, codec, started.workflowId);
+      await completeChallenge({ apiUrl: config.stripe.apiUrl, secretKey: config.stripe.secretKey, client: stripe }, paymentIntentId, false);
+      return started;
+    },
   },
   {
     name: 'three-d-secure-confirmed',
@@ -357,6 +376,10 @@ const paths: Path[] = [
 
 // ---- recording ---------------------------------------------------------------------------
 
+/** `--as=<name>`: write <path>--<name>.json, for recording a released path again under a new patch. */
+const suffix = process.argv.find((arg) => arg.startsWith('--as='))?.slice('--as='.length);
+if (suffix !== undefined && !/^[a-z0-9-]{1,40}$/.test(suffix)) throw new Error('--as= takes a short kebab-case name');
+
 async function record(path: Path, ctx: Context): Promise<void> {
   log(`${path.name}: starting`);
   const started = await path.run(ctx);
@@ -390,13 +413,14 @@ async function record(path: Path, ctx: Context): Promise<void> {
   const leaked = started.traveller.pii.filter((value) => texts.some((text) => text.includes(value)));
   if (leaked.length > 0) throw new Error(`${path.name}: the history carries PII (${leaked.length} value(s)); not written`);
 
-  const file = `${historiesDir}${path.name}.json`;
+  // A path recorded again after a patched() change keeps its old history and gets a new one beside it.
+  const file = `${historiesDir}${path.name}${suffix ? `--${suffix}` : ''}.json`;
   await writeFile(file, stdout.endsWith('\n') ? stdout : `${stdout}\n`);
-  log(`  ${booking.status}${booking.failure ? ` (${booking.failure.code})` : ''}: ${history.events?.length ?? 0} events -> test/replay/histories/${path.name}.json`);
+  log(`  ${booking.status}${booking.failure ? ` (${booking.failure.code})` : ''}: ${history.events?.length ?? 0} events -> test/replay/histories/${file.slice(historiesDir.length)}`);
 }
 
 async function main() {
-  const wanted = process.argv.slice(2);
+  const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('--as='));
   const unknown = wanted.filter((name) => !paths.some((p) => p.name === name));
   if (unknown.length > 0) throw new Error(`unknown path(s) ${unknown.join(', ')}; known: ${paths.map((p) => p.name).join(', ')}`);
   const selected = wanted.length > 0 ? paths.filter((p) => wanted.includes(p.name)) : paths;
