@@ -19,7 +19,7 @@ const IO_PACKAGES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'bench/results/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

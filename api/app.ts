@@ -36,6 +36,7 @@ import { searchRoutes } from './routes/search.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes } from './routes/health.js';
 import { docsRoutes } from './routes/docs.js';
+import { webApp, webAppCsp } from './middleware/web-app.js';
 import { createRouter, withPortablePatterns } from './openapi.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { Redis } from '../infra/redis.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   taskQueue?: string;
   /** The Temporal payload codec, served to operators at /codec/* for the Web UI. */
   codec?: PayloadCodec;
+  /** The built web client (web/dist), served at `/`; absent, the API serves no pages. */
+  webRoot?: string;
   /** Built from config when absent; tests pass theirs to mint sessions with the same parts. */
   auth?: AuthComponents;
 }
@@ -201,5 +204,10 @@ export function createApp(deps: AppDeps) {
   });
   // The reference page and its pinned bundle, from this origin alone, under a CSP of their own.
   app.route('/docs', docsRoutes({ specUrl: '/openapi.json', title: 'TravelConnect API' }));
+  // Last: the web client answers only for paths nothing above claimed (same origin as the API: cookies, CSP).
+  if (deps.webRoot) {
+    const csp = webAppCsp({ jsUrl: deps.config.stripe.jsUrl, apiUrl: deps.config.stripe.apiUrl, production: deps.config.isProduction });
+    app.use(webApp({ dir: deps.webRoot, csp }));
+  }
   return app;
 }

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { loadConfigWithSealedSecretsOrExit } from '../infra/sealed-secrets.js';
 import { createLogger } from '../infra/logger.js';
@@ -29,6 +31,9 @@ const temporal = await createTemporalClient(config.temporal, encryptedDataConver
 const redis = createRedis(config.redis, (error) => log.warn({ err: error.message }, 'redis connection error'));
 // Without Redis, limits fail open or closed and sessions fall back to Postgres; start anyway, but say so.
 if (!(await redisReady(redis))) log.warn('redis is not reachable yet; serving without it until it is');
+// The web client, when it has been built (npm run web:build; npm run up builds it).
+const webRoot = config.web.distDir ?? fileURLToPath(new URL('../web/dist', import.meta.url));
+if (!existsSync(`${webRoot}/index.html`)) log.warn({ webRoot }, 'web client not built: the API serves no pages (npm run web:build)');
 const app = createApp({
   codec,
   redis,
@@ -40,6 +45,7 @@ const app = createApp({
   providers: createProviders(config.providers),
   cipher: createFieldCipher({ keys, store: createDataKeyStore(orm) }),
   stripe: createStripeClient(config.stripe),
+  webRoot,
 });
 
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {

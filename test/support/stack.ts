@@ -45,6 +45,8 @@ export async function startStack(
     loginGuard?: Partial<LoginGuardPolicy>;
     /** The API's logger (silent unless TEST_LOG_LEVEL); the log test passes one that records. */
     log?: Logger;
+    /** A built web client for the API to serve at `/` (the browser test builds one). */
+    webRoot?: string;
   } = {},
 ) {
   if (!runtimeInstalled) {
@@ -125,6 +127,7 @@ export async function startStack(
     cipher: createFieldCipher({ keys, store: createDataKeyStore(orm) }),
     stripe,
     taskQueue,
+    webRoot: options.webRoot,
   });
 
   // The API on a real port too, so localstripe can deliver its webhooks to this stack.

@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env.js';
+
+// The API's own paths: the app never answers for them, so their 404s stay problem+json.
+const RESERVED = ['/api', '/docs', '/codec', '/openapi.json', '/healthz', '/readyz', '/metrics'];
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  map: 'application/json; charset=utf-8',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  ico: 'image/x-icon',
+  woff2: 'font/woff2',
+};
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * The app pages' policy: scripts and styles from this origin and Stripe.js's alone, never inline;
+ * calls to this API and to Stripe; Stripe's frames (its card fields and the bank's challenge page).
+ */
+export function webAppCsp(stripe: { jsUrl: string; apiUrl: string; production: boolean }): string {
+  const js = new URL(stripe.jsUrl).origin;
+  const api = stripe.production ? 'https://api.stripe.com' : new URL(stripe.apiUrl).origin;
+  const frames = stripe.production ? `${js} https://hooks.stripe.com` : js;
+  return [
+    "default-src 'none'",
+    `script-src 'self' ${js}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self' ${api}`,
+    `frame-src ${frames}`,
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * The built web client (web/dist) at `/`: hashed assets cached for a year, and index.html for every
+ * other page path, so that links such as /verify-email?token=… and /bookings/<id> open the app.
+ */
+export function webApp(options: { dir: string; csp: string }): MiddlewareHandler<AppEnv> {
+  return async function webAppMiddleware(c, next) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
+    const path = c.req.path;
+    if (RESERVED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return next();
+    if (path.startsWith('/assets/')) {
+      const name = path.slice('/assets/'.length);
+      const type = TYPES[name.split('.').pop() ?? ''];
+      if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name) || !type) return next();
+      const body = await readFile(join(options.dir, 'assets', name)).catch(() => null);
+      if (!body) return next();
+      return c.body(new Uint8Array(body), 200, { 'Content-Type': type, 'Cache-Control': IMMUTABLE });
+    }
+    // A file we do not have is a 404, not the app.
+    if (/\.[A-Za-z0-9]+$/.test(path)) return next();
+    const page = await readFile(join(options.dir, 'index.html'), 'utf8').catch(() => null);
+    if (page === null) return next();
+    c.header('Content-Security-Policy', options.csp);
+    // Revalidated, so a new build's asset names reach the browser with the next deploy.
+    c.header('Cache-Control', 'no-cache');
+    return c.html(page);
+  };
+}

@@ -1,0 +1,241 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_TYPES_FILE, apiTypesOf } from '../../web/scripts/api-types.js';
+import { mailTo, TEST_PASSWORD } from '../support/http-account.js';
+import { startOwnStripeFake } from '../support/own-stripe-fake.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+// The reference web client in a real browser (Debian's Chromium) against the whole stack, as a traveller uses it.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const AXE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+// Phone-sized: every page is used (and scanned) the way most travellers see it.
+const PHONE = { width: 390, height: 844 };
+// `SCREENSHOTS=1 npx vitest run test/e2e` refreshes docs/screenshots/; a normal run takes none.
+const SCREENSHOTS = process.env.SCREENSHOTS === '1' ? join(root, 'docs', 'screenshots') : undefined;
+const CARDS = { threeDSecure: '4000002760003184', declined: '4000000000000002', visa: '4242424242424242' };
+
+let fake: Awaited<ReturnType<typeof startOwnStripeFake>>;
+let stack: Stack;
+let browser: Browser;
+let webRoot: string;
+const violations: string[] = [];
+const cspReports: string[] = [];
+
+beforeAll(async () => {
+  webRoot = mkdtempSync(join(tmpdir(), 'tc-web-'));
+  const [stripeFake] = await Promise.all([
+    startOwnStripeFake(),
+    build({ configFile: join(root, 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir: webRoot, sourcemap: false } }),
+  ]);
+  fake = stripeFake;
+  stack = await startStack({ env: fake.env, webRoot });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    // Playwright gives every launch a fresh, empty user-data-dir of its own.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await fake?.stop();
+  if (webRoot) rmSync(webRoot, { recursive: true, force: true });
+});
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspReports.push(message.text());
+  });
+  return { context, page };
+}
+
+/** axe-core in the page (evaluated, not injected: the app's CSP refuses inline scripts); serious and critical only. */
+async function scan(page: Page, name: string) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    // Runs in the page (this file is type-checked without the DOM library): axe is what was just evaluated there.
+    type Violation = { id: string; impact: string; nodes: Array<{ target: string[] }> };
+    const inPage = globalThis as unknown as { axe: { run(context: unknown, options: object): Promise<{ violations: Violation[] }> }; document: unknown };
+    const result = await inPage.axe.run(inPage.document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  violations.push(...found.map((v) => `${name}: ${v}`));
+  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+const statusOf = (page: Page, status: string, timeout = 30_000) => page.locator(`[data-status="${status}"]`).waitFor({ timeout });
+
+async function signUpAndVerify(page: Page) {
+  const email = `traveller-${randomUUID()}@example.test`;
+  await page.goto(`${stack.apiUrl}/signup`);
+  await scan(page, 'signup');
+  await page.getByLabel('Your name').fill('Ada Lovelace');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByText(`We sent a link to ${email}`).waitFor();
+  // The link points at PUBLIC_APP_URL; this stack serves the same app on its own port.
+  const link = new URL((await mailTo(stack.apiUrl, email, /confirm/i)).links[0]!);
+  expect(link.pathname).toBe('/verify-email');
+  await page.goto(`${stack.apiUrl}${link.pathname}${link.search}`);
+  await scan(page, 'verify-email');
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Confirm and log in' }).click();
+  await page.getByRole('link', { name: 'My bookings' }).waitFor();
+  return email;
+}
+
+async function searchAndChoose(page: Page) {
+  await page.getByRole('link', { name: 'Search', exact: true }).click();
+  await page.getByRole('button', { name: 'Search flights' }).click();
+  await page.locator('.offers li').first().waitFor();
+  await scan(page, 'search-results');
+  await page.locator('.offers li').first().getByRole('button', { name: /^Choose/ }).click();
+  await page.getByRole('heading', { name: 'Travellers and payment' }).waitFor();
+}
+
+async function fillTraveller(page: Page) {
+  await page.getByLabel('Given name').fill('Ada');
+  await page.getByLabel('Family name').fill('Lovelace');
+  await page.getByLabel('Date of birth').fill('1985-12-10');
+  await page.getByLabel('Passport number').fill('X1234567');
+  await page.getByLabel('Passport country (2 letters)').fill('gb');
+  await page.getByLabel('Nationality (2 letters)').fill('GB');
+  await page.getByLabel('Phone').fill('+447700900123');
+}
+
+async function pay(page: Page, card: string) {
+  await page.getByLabel('Card number').fill(card);
+  await page.getByLabel('Expiry (MM / YY)').fill('12 / 30');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByRole('button', { name: /^Pay / }).click();
+}
+
+describe('the web client', () => {
+  it('is built against the contract the API publishes', async () => {
+    const document = await (await fetch(`${stack.apiUrl}/openapi.json`)).json();
+    // UPDATE_API_TYPES=1 regenerates them from this stack, like `npm run web:types` from a running API.
+    if (process.env.UPDATE_API_TYPES === '1') writeFileSync(API_TYPES_FILE, await apiTypesOf(document));
+    // A contract change without regenerated types (and a client that still compiles) fails here.
+    expect(await apiTypesOf(document), 'web/src/api/schema.d.ts is stale: run npm run web:types').toBe(readFileSync(API_TYPES_FILE, 'utf8'));
+    const page = await fetch(`${stack.apiUrl}/bookings/${randomUUID()}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self' http:\/\/127\.0\.0\.1:\d+;/);
+    expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect((await fetch(`${stack.apiUrl}/api/v1/nothing-here`)).headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  // One traveller through every flow, as one person would use the app (signing up once keeps the test fast).
+  let page: Page;
+  let context: BrowserContext;
+  let email: string;
+
+  it('signs up, books with 3-D Secure, follows it to CONFIRMED, lists it, and cancels with the refund shown first', async () => {
+    ({ context, page } = await newPage());
+    email = await signUpAndVerify(page);
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    // The contract's field rules, in the browser before anything is sent.
+    await page.getByLabel('Phone').fill('07700 900123');
+    await page.getByRole('button', { name: /^Pay / }).click();
+    await page.locator('#contact-phone-error', { hasText: 'E.164' }).waitFor();
+    await page.getByLabel('Phone').fill('+447700900123');
+    await scan(page, 'book');
+    await pay(page, CARDS.threeDSecure);
+
+    // The bank's challenge, in the browser, with the client secret the owner's booking view carries.
+    const challenge = page.getByRole('dialog', { name: /3-D Secure/ });
+    await challenge.waitFor();
+    await challenge.getByRole('button', { name: 'Complete authentication' }).click();
+    await statusOf(page, 'CONFIRMED');
+    await page.getByRole('status').filter({ hasText: 'Confirmed' }).first().waitFor();
+    await scan(page, 'booking-confirmed');
+    const bookingUrl = page.url();
+
+    await page.getByRole('link', { name: 'My bookings' }).first().click();
+    await page.locator('.offers li').first().waitFor();
+    await page.locator('.offers li').first().filter({ hasText: 'confirmed' }).waitFor();
+    await scan(page, 'my-bookings');
+
+    await page.goto(bookingUrl);
+    await statusOf(page, 'CONFIRMED');
+    await page.getByRole('button', { name: 'Cancel booking…' }).click();
+    const offer = await page.getByRole('group', { name: 'Cancel this booking?' }).innerText();
+    const refund = /Cancelling now refunds (\S+) of/.exec(offer)?.[1];
+    expect(refund, offer).toBeDefined();
+    await scan(page, 'cancel');
+    await page.getByRole('button', { name: 'Yes, cancel' }).click();
+    const nothing = /^\D*0[.,]00$/.test(refund!);
+    await statusOf(page, nothing ? 'CANCELLED' : 'REFUNDED');
+    await page.locator('.notice').filter({ hasText: nothing ? 'Nothing was refunded' : `Refunded: ${refund}` }).first().waitFor();
+  });
+
+  it('shows a declined card and pays again with another without asking for the travellers twice', async () => {
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    await pay(page, CARDS.declined);
+    await statusOf(page, 'FAILED');
+    await page.getByRole('alert').filter({ hasText: 'declined' }).first().waitFor();
+    await scan(page, 'booking-declined');
+    await page.getByRole('button', { name: 'Try another card' }).click();
+    expect(await page.getByLabel('Given name').inputValue()).toBe('Ada');
+    expect(await page.getByLabel('Passport number').inputValue()).toBe('X1234567');
+    await pay(page, CARDS.visa);
+    await statusOf(page, 'CONFIRMED');
+  });
+
+  it('ends a refused 3-D Secure challenge in a clear failure', async () => {
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    await pay(page, CARDS.threeDSecure);
+    await page.getByRole('dialog', { name: /3-D Secure/ }).getByRole('button', { name: 'Fail authentication' }).click();
+    await page.getByText('You did not confirm the payment with your bank').waitFor();
+    await statusOf(page, 'FAILED', 20_000);
+    await page.getByRole('alert').filter({ hasText: 'did not go through' }).first().waitFor();
+  });
+
+  it('sends a user whose session ended mid-flow to log in, and back to where they were', async () => {
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    await context.clearCookies();
+    await pay(page, CARDS.visa);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/book');
+    await scan(page, 'login');
+    await page.getByLabel('E-mail').fill(email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Travellers and payment' }).waitFor();
+    expect(await page.getByLabel('Given name').inputValue()).toBe('Ada');
+    await pay(page, CARDS.visa);
+    await statusOf(page, 'CONFIRMED');
+
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('heading', { name: 'Signed-in devices' }).waitFor();
+    await page.getByRole('button', { name: 'Prepare my data export' }).click();
+    await page.getByRole('link', { name: 'Download my data (JSON)' }).waitFor();
+    await scan(page, 'account');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.goto(`${stack.apiUrl}/password-reset`);
+    await scan(page, 'password-reset');
+    await context.close();
+  });
+
+  it('has no serious or critical accessibility violations, and nothing refused by the CSP', () => {
+    expect(violations).toEqual([]);
+    expect(cspReports).toEqual([]);
+  });
+});

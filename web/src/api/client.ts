@@ -1,0 +1,66 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './schema';
+
+export type Booking = components['schemas']['Booking'];
+export type Problem = components['schemas']['Problem'];
+export type Money = Booking['price'];
+export type { components };
+
+const CSRF_COOKIE = '__Host-tc_csrf';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function cookie(name: string): string | undefined {
+  return document.cookie.split('; ').find((pair) => pair.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+/** What the session layer (session.ts) plugs in: a refresh to try once on a 401, and what to do when it fails. */
+export const authHooks = {
+  refresh: async (): Promise<boolean> => false,
+  signedOut: (): void => {},
+};
+
+// Cookie sessions: the browser sends the cookies; state-changing calls echo the CSRF cookie (api.md "Authentication").
+const csrf: Middleware = {
+  onRequest({ request }) {
+    const token = cookie(CSRF_COOKIE);
+    if (!SAFE.has(request.method) && token) request.headers.set('x-csrf-token', token);
+    return request;
+  },
+};
+
+/** Retries a call once after a refresh when the access token has lapsed; a second 401 signs the user out. */
+function retryAfterRefresh(): Middleware {
+  return {
+    async onResponse({ request, response, options }) {
+      if (response.status !== 401 || new URL(request.url).pathname.startsWith('/api/v1/auth/')) return response;
+      if (!(await authHooks.refresh())) {
+        authHooks.signedOut();
+        return response;
+      }
+      const retry = new Request(request, { headers: new Headers(request.headers) });
+      const token = cookie(CSRF_COOKIE);
+      if (!SAFE.has(retry.method) && token) retry.headers.set('x-csrf-token', token);
+      const again = await options.fetch(retry);
+      if (again.status === 401) authHooks.signedOut();
+      return again;
+    },
+  };
+}
+
+/** The typed API client: paths, parameters and bodies come from the contract (schema.d.ts). */
+export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
+api.use(csrf, retryAfterRefresh());
+
+/** A problem document's words for the user, with field errors when the request was refused. */
+export function problemText(error: unknown): string {
+  const problem = error as Partial<Problem> | undefined;
+  if (!problem || typeof problem !== 'object') return 'Something went wrong. Please try again.';
+  const fields = problem.errors?.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return [problem.title, problem.detail, fields].filter(Boolean).join(' ');
+}
+
+export function money(value: Money): string {
+  return new Intl.NumberFormat('en-GB', { style: 'currency', currency: value.currency }).format(Number(value.amount));
+}
+
+export const newKey = () => crypto.randomUUID();

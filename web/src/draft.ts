@@ -1,0 +1,27 @@
+import type { components } from './api/client';
+
+export type Offer = components['schemas']['Offer'];
+export interface PassengerDraft {
+  givenName: string;
+  familyName: string;
+  dateOfBirth: string;
+  passportNumber: string;
+  passportCountry: string;
+  nationality: string;
+}
+
+/**
+ * The booking being made, kept in memory only (never in storage: it holds passport numbers), so that
+ * paying again with another card or signing in again mid-flow does not ask for the travellers twice.
+ */
+export const draft: {
+  offer?: Offer;
+  travellers: number;
+  passengers: PassengerDraft[];
+  contact: { email: string; phone: string };
+  notes: string;
+} = { travellers: 1, passengers: [], contact: { email: '', phone: '' }, notes: '' };
+
+export const emptyPassenger = (): PassengerDraft => ({
+  givenName: '', familyName: '', dateOfBirth: '', passportNumber: '', passportCountry: '', nationality: '',
+});

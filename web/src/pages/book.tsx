@@ -1,0 +1,144 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { createBookingSchema } from '../../../domain/booking.schemas';
+import { api, money, newKey, problemText } from '../api/client';
+import { draft, type PassengerDraft } from '../draft';
+import { navigate } from '../router';
+import { useUser } from '../session';
+import { loadStripe, type CardElement, type StripeJs } from '../stripe';
+import { errorsByPath, Field, Notice, Page } from '../ui';
+
+const PASSENGER_FIELDS: Array<[keyof PassengerDraft, string, string | undefined, string | undefined]> = [
+  ['givenName', 'Given name', 'given-name', undefined],
+  ['familyName', 'Family name', 'family-name', undefined],
+  ['dateOfBirth', 'Date of birth', 'bday', 'date'],
+  ['passportNumber', 'Passport number', 'off', undefined],
+  ['passportCountry', 'Passport country (2 letters)', 'off', undefined],
+  ['nationality', 'Nationality (2 letters)', 'off', undefined],
+];
+
+/** Travellers, contact and card, checked with the contract's own field rules before anything is sent. */
+export function BookPage() {
+  const user = useUser();
+  const offer = draft.offer;
+  const [passengers, setPassengers] = useState(draft.passengers);
+  const [contact, setContact] = useState(draft.contact.email ? draft.contact : { email: user?.email ?? '', phone: '' });
+  const [notes, setNotes] = useState(draft.notes);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState('');
+  const [busy, setBusy] = useState(false);
+  const cardHost = useRef<HTMLDivElement>(null);
+  const stripe = useRef<{ js: StripeJs; card: CardElement } | null>(null);
+
+  useEffect(() => {
+    if (!offer || !cardHost.current) return;
+    let card: CardElement | undefined;
+    loadStripe()
+      .then((js) => {
+        card = js.elements().create('card');
+        card.mount(cardHost.current!);
+        stripe.current = { js, card };
+      })
+      .catch((error: Error) => setFailure(error.message));
+    return () => card?.destroy();
+  }, [offer?.offerId]);
+
+  // Kept as typed, so that another card or signing in again does not ask for them twice.
+  useEffect(() => {
+    draft.passengers = passengers;
+    draft.contact = contact;
+    draft.notes = notes;
+  }, [passengers, contact, notes]);
+
+  if (!offer) {
+    return (
+      <Page title="Book">
+        <p>Choose an offer first. <a href="/">Search flights and hotels</a>.</p>
+      </Page>
+    );
+  }
+
+  const setPassenger = (index: number, key: keyof PassengerDraft) => (value: string) =>
+    setPassengers(passengers.map((p, i) => (i === index ? { ...p, [key]: key === 'passportCountry' || key === 'nationality' ? value.toUpperCase() : value } : p)));
+
+  async function pay(event: Event) {
+    event.preventDefault();
+    if (!offer) return;
+    setFailure('');
+    const request = {
+      offers: [{ offerId: offer.offerId, expectedPrice: offer.price }],
+      passengers,
+      contact,
+      ...(notes.trim() ? { notes } : {}),
+    };
+    const checked = createBookingSchema.safeParse({ ...request, paymentMethodId: 'pm_checked_later' });
+    const fieldErrors = checked.success ? {} : errorsByPath(checked.error.issues);
+    setErrors(fieldErrors);
+    if (Object.keys(fieldErrors).length > 0) {
+      document.getElementById(Object.keys(fieldErrors)[0]!.replaceAll('.', '-'))?.focus();
+      return;
+    }
+    if (!stripe.current) return setFailure('The card form is still loading.');
+    setBusy(true);
+    try {
+      // The card goes to Stripe alone; this API only ever sees the PaymentMethod's id.
+      const { paymentMethod, error } = await stripe.current.js.createPaymentMethod({ type: 'card', card: stripe.current.card });
+      if (!paymentMethod) return setFailure(error?.message ?? 'The card was not accepted.');
+      const { data, error: refused } = await api.POST('/api/v1/bookings', {
+        params: { header: { 'idempotency-key': newKey() } },
+        body: { ...request, paymentMethodId: paymentMethod.id },
+      });
+      if (!data) return setFailure(problemText(refused));
+      navigate(`/bookings/${data.bookingId}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Page title="Travellers and payment">
+      <p class="card">
+        {offer.kind === 'hotel' ? 'Hotel' : 'Flight'} from {offer.provider}: <strong>{money(offer.price)}</strong>
+      </p>
+      <form onSubmit={(event) => void pay(event)} noValidate>
+        {passengers.map((passenger, index) => (
+          <fieldset key={index}>
+            <legend>Traveller {index + 1}</legend>
+            <div class="grid">
+              {PASSENGER_FIELDS.map(([key, label, autoComplete, type]) => (
+                <Field
+                  key={key}
+                  id={`passengers-${index}-${key}`}
+                  label={label}
+                  type={type}
+                  autoComplete={autoComplete}
+                  value={passenger[key]}
+                  onInput={setPassenger(index, key)}
+                  error={errors[`passengers.${index}.${key}`]}
+                  required
+                />
+              ))}
+            </div>
+          </fieldset>
+        ))}
+        <fieldset>
+          <legend>Contact</legend>
+          <div class="grid">
+            <Field id="contact-email" label="E-mail" type="email" autoComplete="email" value={contact.email} onInput={(email) => setContact({ ...contact, email })} error={errors['contact.email']} required />
+            <Field id="contact-phone" label="Phone" type="tel" autoComplete="tel" hint="International format, such as +447700900123" value={contact.phone} onInput={(phone) => setContact({ ...contact, phone })} error={errors['contact.phone']} required />
+          </div>
+          <div class="field">
+            <label for="notes">Notes (optional)</label>
+            <textarea id="notes" maxLength={2000} value={notes} onInput={(e) => setNotes((e.currentTarget as HTMLTextAreaElement).value)} aria-describedby={errors.notes ? 'notes-error' : undefined} />
+            {errors.notes && <span id="notes-error" class="error">{errors.notes}</span>}
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Card</legend>
+          <div ref={cardHost} id="card-element" />
+        </fieldset>
+        {failure && <Notice kind="error">{failure}</Notice>}
+        <button type="submit" disabled={busy}>{busy ? 'Paying…' : `Pay ${money(offer.price)}`}</button>
+      </form>
+    </Page>
+  );
+}

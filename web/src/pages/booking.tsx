@@ -1,0 +1,129 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, money, newKey, problemText, type Booking } from '../api/client';
+import { draft } from '../draft';
+import { navigate } from '../router';
+import { loadStripe } from '../stripe';
+import { Notice, Page } from '../ui';
+import { CARD_FAILURES, FAILURE_WORDS, FARE_RULE_WORDS, STATUS_WORDS, TERMINAL } from '../words';
+
+// Polling backs off from 1 s to 5 s while the saga works; a finished booking is not polled.
+const FIRST_POLL_MS = 1_000;
+const MAX_POLL_MS = 5_000;
+
+/** One booking, followed live: the bank's challenge when it asks, failures in words, cancellation with its refund. */
+export function BookingPage(props: { id: string }) {
+  const [booking, setBooking] = useState<Booking | null>(null);
+  const [failure, setFailure] = useState('');
+  const [challenge, setChallenge] = useState('');
+  const [confirmingCancel, setConfirmingCancel] = useState(false);
+  const [cancelling, setCancelling] = useState(false);
+  const [poke, setPoke] = useState(0);
+  const challenged = useRef(new Set<string>());
+  // A confirmed booking being cancelled stays CONFIRMED until the cancellation has run: keep following it.
+  const cancelRequested = useRef(false);
+
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let delay = FIRST_POLL_MS;
+    async function poll() {
+      const { data, error, response } = await api.GET('/api/v1/bookings/{id}', { params: { path: { id: props.id } } });
+      if (stopped) return;
+      if (!data) {
+        if (response.status !== 401) setFailure(problemText(error));
+        return;
+      }
+      setBooking(data);
+      const secret = data.payment?.nextAction?.clientSecret;
+      if (secret && !challenged.current.has(secret)) {
+        challenged.current.add(secret);
+        void runChallenge(secret);
+      }
+      if (!TERMINAL.has(data.status) || (cancelRequested.current && data.status === 'CONFIRMED')) {
+        timer = setTimeout(() => void poll(), delay);
+        delay = Math.min(MAX_POLL_MS, delay * 1.5);
+      }
+    }
+    void poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [props.id, poke]);
+
+  async function runChallenge(clientSecret: string) {
+    setChallenge('Your bank asks you to confirm this payment.');
+    const stripe = await loadStripe();
+    const { error } = await stripe.handleNextAction({ clientSecret });
+    setChallenge(error ? 'You did not confirm the payment with your bank, so it was refused.' : 'Thank you: your bank confirmed the payment.');
+    setPoke((n) => n + 1);
+  }
+
+  async function cancel() {
+    setCancelling(true);
+    cancelRequested.current = true;
+    const { error } = await api.POST('/api/v1/bookings/{id}/cancel', {
+      params: { path: { id: props.id }, header: { 'idempotency-key': newKey() } },
+    });
+    setConfirmingCancel(false);
+    if (error) setFailure(problemText(error));
+    setCancelling(false);
+    setPoke((n) => n + 1);
+  }
+
+  if (!booking) return <Page title="Booking">{failure ? <Notice kind="error">{failure}</Notice> : <p role="status">Loading…</p>}</Page>;
+  const refund = booking.cancellation?.refund;
+  const cancellable = ['PENDING', 'HELD', 'AWAITING_PAYMENT', 'CONFIRMED'].includes(booking.status);
+  return (
+    <Page title="Booking">
+      <p class="status" data-status={booking.status}>
+        <strong>Status: {booking.status.replaceAll('_', ' ').toLowerCase()}</strong>
+      </p>
+      <Notice kind={booking.status === 'FAILED' || booking.status === 'EXPIRED' ? 'error' : booking.status === 'CONFIRMED' ? 'success' : 'info'}>
+        {STATUS_WORDS[booking.status] ?? booking.status}
+        {booking.failure && <> {FAILURE_WORDS[booking.failure.code] ?? booking.failure.message}</>}
+        {booking.status === 'REFUNDED' && booking.payment && <> Refunded: {money(booking.payment.refunded)}.</>}
+        {booking.status === 'CANCELLED' && booking.payment && booking.payment.refunded.amount.replace(/[0.]/g, '') === '' && (
+          <> Nothing was refunded under the fare rules.</>
+        )}
+      </Notice>
+      {challenge && <Notice kind="info">{challenge}</Notice>}
+      {failure && <Notice kind="error">{failure}</Notice>}
+      {booking.failure && CARD_FAILURES.has(booking.failure.code) && draft.offer && (
+        <button type="button" onClick={() => navigate('/book')}>Try another card</button>
+      )}
+      <dl class="card">
+        <dt>Booking</dt><dd>{booking.bookingId}</dd>
+        <dt>Price</dt><dd>{money(booking.price)}</dd>
+        {booking.items.map((item) => (
+          <>
+            <dt>{item.kind === 'hotel' ? 'Hotel' : 'Flight'} ({item.provider})</dt>
+            <dd>
+              {money(item.price)}, {item.state.toLowerCase()}
+              {item.confirmationCode && <>, confirmation <strong>{item.confirmationCode}</strong></>}
+              <br /><span class="hint">{FARE_RULE_WORDS[item.fareRule] ?? item.fareRule}</span>
+            </dd>
+          </>
+        ))}
+        <dt>Travellers</dt>
+        <dd>{booking.passengers.map((p) => `${p.givenName} ${p.familyName}`).join(', ')}</dd>
+      </dl>
+      {cancellable && !confirmingCancel && (
+        <button type="button" class="secondary" onClick={() => setConfirmingCancel(true)}>Cancel booking…</button>
+      )}
+      {confirmingCancel && (
+        <div class="card" role="group" aria-labelledby="cancel-title">
+          <h2 id="cancel-title">Cancel this booking?</h2>
+          <p>
+            {booking.status === 'CONFIRMED'
+              ? `Cancelling now refunds ${refund ? money(refund) : 'what the fare rules allow'} of ${money(booking.price)}.`
+              : 'Nothing has been charged yet: cancelling releases the hold.'}
+          </p>
+          <button type="button" onClick={() => void cancel()} disabled={cancelling}>{cancelling ? 'Cancelling…' : 'Yes, cancel'}</button>{' '}
+          <button type="button" class="secondary" onClick={() => setConfirmingCancel(false)}>Keep it</button>
+        </div>
+      )}
+      <p><a href="/bookings">All my bookings</a></p>
+    </Page>
+  );
+}

@@ -1,0 +1,94 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, authHooks, type components } from './api/client';
+import { here, navigate } from './router';
+
+// What sign-in answers carry; GET /users/me has more, of which the app needs no more.
+type Profile = Pick<components['schemas']['Profile'], 'id' | 'email' | 'name' | 'role'>;
+interface SignedIn {
+  user: Profile;
+  accessTokenExpiresAt: string;
+}
+
+// Refresh this long before the access token lapses, so a request never meets an expired one.
+const REFRESH_EARLY_MS = 60_000;
+let user: Profile | null = null;
+let known = false;
+let timer: ReturnType<typeof setTimeout> | undefined;
+let refreshing: Promise<boolean> | undefined;
+const listeners = new Set<() => void>();
+const changed = () => listeners.forEach((listener) => listener());
+
+function schedule(expiresAt: string) {
+  clearTimeout(timer);
+  const inMs = Date.parse(expiresAt) - Date.now() - REFRESH_EARLY_MS;
+  timer = setTimeout(() => void refresh(), Math.max(5_000, inMs));
+}
+
+/** After signing in, verifying the address or a refresh: the user and when to refresh next. */
+export function signedIn(result: SignedIn) {
+  user = result.user;
+  known = true;
+  schedule(result.accessTokenExpiresAt);
+  changed();
+}
+
+/** One refresh at a time however many calls met a 401; false when the session is over. */
+export function refresh(): Promise<boolean> {
+  refreshing ??= api
+    .POST('/api/v1/auth/refresh', { body: { tokenDelivery: 'cookie' } })
+    .then(({ data }) => {
+      if (!data) return false;
+      signedIn(data);
+      return true;
+    })
+    .catch(() => false)
+    .finally(() => {
+      refreshing = undefined;
+    });
+  return refreshing;
+}
+
+export function signedOut(options: { backHere?: boolean } = {}) {
+  clearTimeout(timer);
+  const was = user !== null;
+  user = null;
+  known = true;
+  changed();
+  if (options.backHere ?? was) navigate(`/login?next=${encodeURIComponent(here())}`);
+}
+
+authHooks.refresh = refresh;
+// A session that ends mid-flow sends the user to sign in, and back here afterwards.
+authHooks.signedOut = () => signedOut({ backHere: true });
+
+/** Who is signed in (null: nobody; undefined: not known yet). */
+export function useUser(): Profile | null | undefined {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const listener = () => setTick((n) => n + 1);
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  }, []);
+  return known ? user : undefined;
+}
+
+/** At start-up: the session the cookies carry, if any (refreshed when its access token has lapsed). */
+export async function restoreSession() {
+  const quiet = authHooks.signedOut;
+  authHooks.signedOut = () => {};
+  try {
+    const { data } = await api.GET('/api/v1/users/me');
+    user = data ?? null;
+    if (data) await refresh();
+  } finally {
+    authHooks.signedOut = quiet;
+    known = true;
+    changed();
+  }
+}
+
+export async function logOut() {
+  await api.POST('/api/v1/auth/logout');
+  signedOut({ backHere: false });
+  navigate('/');
+}
