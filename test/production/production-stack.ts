@@ -134,11 +134,14 @@ async function compose(root: string, dir: string, log: (line: string) => void, s
     NODE_EXTRA_CA_CERTS: pki.caFile,
     METRICS_TOKEN_FILE: mount('metrics-token', plain.METRICS_TOKEN),
     CORS_ORIGINS: 'https://app.travelconnect.example',
+    TEMPORAL_UI_URL: 'https://temporal-ui.travelconnect.example',
     PUBLIC_APP_URL: 'https://app.travelconnect.example',
     // Two API replicas behind a load balancer on loopback: its X-Forwarded-For names each traveller.
     BEHIND_PROXY: 'true',
     TRUSTED_PROXIES: '127.0.0.1',
     WORKER_METRICS_PORT: '0',
+    // A failed saga looks once more for late holds before it ends: seconds here, not production's two minutes.
+    LATE_SUCCESS_SWEEP_MS: '15000',
   };
 
   // The migration job: the owner's URL and nothing else of the application's secrets.
