@@ -72,6 +72,14 @@ if (clusterMode) {
 await migrateDatabase(config);
 say('migrations applied');
 
+// The web client the API serves at / (web/dist); a failed build leaves the API up without pages.
+say('building the web client (web/dist)');
+const built = await new Promise<boolean>((resolve) => {
+  const vite = spawn(process.execPath, [`${root}node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  vite.once('exit', (code) => resolve(code === 0));
+});
+if (!built) say('note: the web client did not build; the API serves no pages');
+
 start('worker', 'workers/booking.worker.ts');
 start('api', 'api/server.ts');
 
@@ -93,6 +101,7 @@ if (!stopping) {
   }).catch(() => undefined);
   if (!registered?.ok) say('note: could not register the webhook endpoint with the Stripe fake');
   say('TravelConnect is up. Ctrl-C stops what this command started.');
+  say(`  Web app      ${api}/  (sign up, search, book and pay; mail: ${api}/api/v1/dev/outbox?to=<address>)`);
   say(`  API          ${api}/api/v1  (health: ${api}/healthz, readiness: ${api}/readyz)`);
   say(`  API docs     ${api}/docs  (OpenAPI: ${api}/openapi.json)`);
   if (cluster) {

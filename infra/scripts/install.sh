@@ -29,6 +29,8 @@ if ! command -v openssl >/dev/null 2>&1; then apt_packages+=(openssl); fi
 if [[ ! -x "$VENV/bin/python" ]] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_packages+=(python3-venv)
 fi
+# The browser of the web client's end-to-end test (playwright-core drives Debian's Chromium; it downloads none).
+if [[ ! -x /usr/bin/chromium ]]; then apt_packages+=(chromium chromium-driver); fi
 if ((${#apt_packages[@]})); then
   step apt "installing ${apt_packages[*]}"
   $SUDO apt-get update -qq
