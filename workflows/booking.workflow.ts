@@ -270,6 +270,8 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
       };
       let authorization: Authorization;
       if (patched(PATCH.paymentIntentFirst)) {
+        // Declared before the undo that reads it: the undo may run before the create answers (then it finds none).
+        // eslint-disable-next-line prefer-const
         let paymentIntentId: string | undefined;
         compensations.unshift({ name: 'void-payment', run: async (acts) => paymentUndone(await acts.voidPayment({ ...charge, paymentIntentId })) });
         paymentIntentId = (await forward.createPaymentIntent(charge)).paymentIntentId;
