@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { moneySchema } from './money.js';
+import { freeText } from './free-text.js';
 
 // Letters of any script plus the punctuation real names carry (O'Brien, Jean-Luc, St. John).
 export const personName = z
@@ -26,7 +27,7 @@ export type Passenger = z.infer<typeof passengerSchema>;
 
 const stripHtml = (text: string) => text.replace(/<[^>]*>/g, '').replace(/[<>]/g, '');
 const contactSchema = z.strictObject({ email: z.email().max(255), phone: e164Phone });
-const notesSchema = z.string().max(2000).transform(stripHtml);
+const notesSchema = freeText({ max: 2000 }).transform(stripHtml);
 
 export const createBookingSchema = z.strictObject({
   offers: z

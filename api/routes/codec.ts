@@ -4,7 +4,10 @@ import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
 
 // The Web UI's remote-codec wire format: Temporal Payloads in protobuf JSON (bytes as base64).
-const payloadJson = z.strictObject({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() });
+// Strict base64, as protobuf JSON writes bytes: Buffer.from() would skip anything else silently.
+const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be base64');
+const metadataName = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
+const payloadJson = z.strictObject({ metadata: z.record(metadataName, base64).optional(), data: base64.optional() });
 const payloadsBody = z.strictObject({ payloads: z.array(payloadJson).max(1000) }).openapi('Payloads');
 
 const toPayload = (p: z.infer<typeof payloadJson>): Payload => ({

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { e164Phone, personName } from '../booking.schemas.js';
+import { freeText } from '../free-text.js';
 
 // The policy (12–128 characters, not common, not the address) is checked with the address at
 // hand in the service; the schema only bounds what is parsed.
-const password = z.string().min(1).max(512);
+const password = freeText({ min: 1, max: 512 });
 const email = z.email().max(255);
 // Our opaque tokens: 32 random bytes in base64url.
 const opaqueToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'is not a valid token');
@@ -15,7 +16,7 @@ export const verifyEmailSchema = z.strictObject({ token: opaqueToken, password, 
 export const loginSchema = z.strictObject({
   email,
   password,
-  captchaToken: z.string().min(1).max(4096).optional(),
+  captchaToken: freeText({ min: 1, max: 4096 }).optional(),
   tokenDelivery,
 });
 export const refreshSchema = z.strictObject({ refreshToken: opaqueToken.optional(), tokenDelivery });

@@ -135,3 +135,27 @@ describe('no personal data in the server log when a store fails (finding 2)', ()
     await stack.redis.del(key);
   });
 });
+
+describe('free text refuses NUL and control characters (finding 3)', () => {
+  const fieldErrors = async (response: Response) => ((await response.json()) as { errors?: Array<{ path: string }> }).errors?.map((e) => e.path);
+
+  it('answers notes with NUL or a C0 control with 400 at notes, on create and on change; tab and newlines pass', async () => {
+    const traveller = await travellerOf(stack);
+    const body = await traveller.bookingBody();
+    for (const notes of ['Window\u0000seat', 'bell\u0007', 'esc\u001b[31m', 'lone \uD800 half']) {
+      const response = await traveller.book({ ...body, notes });
+      expect(response.status, JSON.stringify(notes)).toBe(400);
+      expect(await fieldErrors(response)).toEqual(['notes']);
+    }
+    const created = await traveller.book({ ...body, notes: 'Window seat,\n\tplease.\r\n' });
+    expect(created.status).toBe(202);
+    const { bookingId } = (await created.json()) as { bookingId: string };
+    const patch = (notes: string) => stack.app.request(`/api/v1/bookings/${bookingId}`, {
+      method: 'PATCH', headers: { ...traveller.auth, 'content-type': 'application/json' }, body: JSON.stringify({ notes }),
+    });
+    const refused = await patch('aisle\u0000please');
+    expect(refused.status).toBe(400);
+    expect(await fieldErrors(refused)).toEqual(['notes']);
+    expect((await patch('aisle,\nplease')).status).toBe(200);
+  });
+});

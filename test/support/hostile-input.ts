@@ -26,7 +26,7 @@ export const MARKUP = [
   '<!--', ']]>', '{{7*7}}', '${7*7}', '../../../../etc/passwd', '\r\nX-Injected: 1', '%00', '%s%s%s%n',
 ];
 export const UNICODE = [
-  '\u0000', 'a\u0000b', '\u202Egnp.exe', '\u200B', '\uFEFF', '\uD800', '\uDC00x', '\u0085', '\u2028\u2029',
+  '\u0000', 'a\u0000b', 'Window seat\u0000', 'bell\u0007', '\u001b[31mred', 'tab\tand\nnewline', '\u007f', '\u202Egnp.exe', '\u200B', '\uFEFF', '\uD800', '\uDC00x', '\u0085', '\u2028\u2029',
   'Ａｄｍｉｎ', '𝕒𝕕𝕞𝕚𝕟', 'e\u0301\u0301\u0301', 'İı', '\u{10FFFF}', '🏳️‍🌈', 'Z̸̢̛̘͍a̸l̷g̸o̴',
 ];
 const FRAGMENTS = [...SQL_FRAGMENTS, ...MARKUP, ...UNICODE];
@@ -129,6 +129,10 @@ function patternOf(pattern: string): RegExp {
   return new RegExp(pattern, 'u');
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]|\p{Cs}/u;
+/** What no string field takes: NUL first (Postgres refuses it), then bell, escape, DEL and half a surrogate pair. */
+export const CONTROL_CHARACTERS = ['\u0000', '\u0007', '\u001b', '\u007f', '\uD800'] as const;
 // Characters zod's e-mail pattern allows at all: anything else, or no @, cannot be an address.
 const EMAIL_CHARS = /^[A-Za-z0-9_'+\-.@]*$/;
 
@@ -144,6 +148,9 @@ export function surelyInvalid(schema: FieldSchema, value: string): boolean {
     const n = Number(value);
     return !(Number.isFinite(n) && (schema.type !== 'integer' || Number.isInteger(n)) && n >= (schema.minimum ?? -Infinity) && n <= (schema.maximum ?? Infinity));
   }
+  // No string field takes NUL, another C0 control but tab, LF and CR, DEL or half a surrogate pair
+  // (domain/free-text.ts): Postgres refuses NUL, and the rest forge what a reader sees.
+  if (CONTROL.test(value)) return true;
   if (schema.enum && forms.every((f) => !schema.enum!.includes(f))) return true;
   // JSON Schema (and zod 4) count lengths in code points, not UTF-16 units.
   const length = (f: string) => [...f].length;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {
-  hostileString, invalidStringFor, JsonText, jsonOf, junk, malformedJson, objectOf, percentEncode, unknownKeyFor, wrongTypeFor,
+  CONTROL_CHARACTERS, hostileString, invalidStringFor, JsonText, jsonOf, junk, malformedJson, objectOf, percentEncode, unknownKeyFor, wrongTypeFor,
   type FieldSchema,
 } from './hostile-input.js';
 
@@ -124,7 +124,29 @@ export function hostileBodies(schema: BodySchema, example: Record<string, unknow
   const notAnObject = weighted([wrongTypeFor(schema)?.map((v) => v.text), 3], [fc.constant(`[${render(example, {}).text}]`), 1]);
   const malformed = malformedJson(render(example, {}).text);
 
-  return weighted([unknownKeys, 4], [wrongType, 2], [brokenString, 2], [missing, 1], [arrayBounds, 1], [notAnObject, 1], [malformed, 1]);
+  const spliced = withControlCharacters(schema, example).map((b) => b.text);
+  const controlled = spliced.length === 0 ? undefined : fc.constantFrom(...spliced);
+
+  return weighted([unknownKeys, 4], [wrongType, 2], [brokenString, 2], [missing, 1], [arrayBounds, 1], [notAnObject, 1], [malformed, 1], [controlled, 1]);
+}
+
+/**
+ * The valid example with a control character spliced into one string field, for every string
+ * field (NUL and one other of CONTROL_CHARACTERS): invalid by construction, since no field takes one. A sweep
+ * rather than a sample, so a free-text field without a pattern cannot hide among the others.
+ */
+export function withControlCharacters(schema: BodySchema, example: Record<string, unknown>): Array<{ field: string; text: string }> {
+  return fieldsOf(schema, example).flatMap((f, index) => {
+    const value = valueAt(example, f.path);
+    if (typeof value !== 'string') return [];
+    const at = Math.floor(value.length / 2);
+    // NUL everywhere, and the others in turn: every kind is tried, and the sweep stays quick.
+    const [nul, ...others] = CONTROL_CHARACTERS;
+    return [nul, others[index % others.length]!].map((control) => ({
+      field: f.path.join('.'),
+      text: render(example, { replace: new Map([[key(f.path), jsonOf(`${value.slice(0, at)}${control}${value.slice(at)}`)]]) }).text,
+    }));
+  });
 }
 
 export interface QueryParameter {
