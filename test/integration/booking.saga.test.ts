@@ -46,7 +46,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
 
     // Every Stripe call of the booking carried a key derived from its workflow id.
     const keys = await stripeKeysFor(row.workflowId);
-    expect(keys).toEqual(expect.arrayContaining([`${row.workflowId}:authorize`, `${row.workflowId}:capture`]));
+    expect(keys).toEqual(expect.arrayContaining([`${row.workflowId}:create-payment-intent`, `${row.workflowId}:confirm-payment-intent`, `${row.workflowId}:capture`]));
 
     // Operators see it: the CLI lists the workflow with its search attribute.
     const listed = execFileSync(
@@ -84,7 +84,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     let runs = 0;
     for await (const _ of stack.temporal.workflow.list({ query: `WorkflowId='${workflowId}'` })) runs += 1;
     expect(runs).toBe(1);
-    expect(await stripeKeysFor(workflowId)).toEqual([`${workflowId}:authorize`, `${workflowId}:capture`]);
+    expect(await stripeKeysFor(workflowId)).toEqual([`${workflowId}:create-payment-intent`, `${workflowId}:confirm-payment-intent`, `${workflowId}:capture`]);
   });
 
   it('retries Stripe calls whose responses were lost with the same keys, creating one PaymentIntent', async () => {
@@ -102,13 +102,15 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
 
     const log = await probesOf(stack).stripeRequests();
-    const authorize = log.filter((r) => r.idempotencyKey === `${workflowId}:authorize`);
+    const create = log.filter((r) => r.idempotencyKey === `${workflowId}:create-payment-intent`);
     // The first answer was lost after Stripe acted; the retry carried the same key and got the same intent.
-    expect(authorize.map((r) => [r.lostResponse, r.replayed])).toEqual([
+    expect(create.map((r) => [r.lostResponse, r.replayed])).toEqual([
       [true, false],
       [false, true],
     ]);
-    expect(log.filter((r) => r.idempotencyKey === `${workflowId}:capture`).map((r) => r.lostResponse)).toEqual([true]);
+    // The confirmation's answer was lost too: the retry read the PaymentIntent, found it authorized, and confirmed nothing again.
+    expect(log.filter((r) => r.idempotencyKey === `${workflowId}:confirm-payment-intent`).map((r) => r.lostResponse)).toEqual([true]);
+    expect((await probesOf(stack).paymentIntents()).filter((i) => i.metadata.workflowId === workflowId)).toHaveLength(1);
     const { payment, intent } = await paymentOf(bookingId);
     expect(payment.status).toBe('CAPTURED');
     expect(intent.status).toBe('succeeded');
@@ -211,11 +213,12 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
     expect(booking.failure.code).toBe('PAYMENT_DECLINED');
     const { hold, booking: row } = await holdAtProvider(bookingId);
     expect(hold?.state).toBe('RELEASED');
-    // Stripe declined the authorization; nothing was recorded as authorized, nothing is left open.
-    expect(booking.payment).toBeNull();
-    const authorize = (await probesOf(stack).stripeRequests()).filter((r) => r.idempotencyKey === `${row.workflowId}:authorize`);
-    expect(authorize.length).toBeGreaterThan(0);
-    expect(authorize.every((r) => r.status === 402)).toBe(true);
+    // Stripe declined the confirmation; the PaymentIntent created before it was voided: nothing is left open.
+    expect(booking.payment.status).toBe('VOIDED');
+    const confirm = (await probesOf(stack).stripeRequests()).filter((r) => r.idempotencyKey === `${row.workflowId}:confirm-payment-intent`);
+    expect(confirm.length).toBeGreaterThan(0);
+    expect(confirm.every((r) => r.status === 402)).toBe(true);
+    expect((await paymentOf(bookingId)).intent.status).toBe('canceled');
   });
 
   it('fails with PRICE_CHANGED when the provider re-prices above what the client saw', async () => {

@@ -82,7 +82,8 @@ describe('payment paths', () => {
     expect(booking.status).toBe('EXPIRED');
     expect(booking.failure.code).toBe('HOLD_EXPIRED');
     expect(booking.items[0].state).toBe('RELEASED');
-    expect((await probesOf(stack).holdOf(bookingId)).hold?.state).toBe('EXPIRED'); // lapsed at the provider too
+    // The saga gives up a little before the hold lapses (the wait's margin) and releases it itself.
+    expect((await probesOf(stack).holdOf(bookingId)).hold?.state).toBe('RELEASED');
     expect((await probesOf(stack).paymentOf(bookingId)).intent.status).toBe('canceled');
   });
 
