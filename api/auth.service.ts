@@ -174,7 +174,7 @@ export function createAuthService(deps: AuthDeps) {
       // Links issued before pending signups existed carry no credentials: the account's own apply.
       const chosen = link.pendingPasswordHash ?? owner.passwordHash ?? null;
       const valid = await deps.checkPassword({ email: owner.email ?? '', user: { id: owner.id, passwordHash: chosen } }, password, {
-        ...ctx, trustedDevice: false, action: 'auth.verify-email', actor: 'anonymous',
+        ...ctx, recognisedDevice: undefined, action: 'auth.verify-email', actor: 'anonymous',
       });
       if (!valid) throw new ApiError('INVALID_CREDENTIALS');
       const user = await deps.orm.em.fork().transactional(async (em) => {
@@ -195,10 +195,11 @@ export function createAuthService(deps: AuthDeps) {
 
     async login(input: { email: string; password: string; captchaToken?: string }, ctx: CallContext & { deviceCookie?: string }) {
       const email = normalizeEmail(input.email);
-      const trustedDevice = deps.devices.recognises(email, ctx.deviceCookie);
       const user = await deps.orm.em.fork().findOne(User, { email });
+      // Trusted only under the password it was issued with: a reset makes old devices strangers.
+      const recognisedDevice = deps.devices.recognise(email, user?.passwordHash, ctx.deviceCookie);
       const valid = await deps.checkPassword({ email, user }, input.password, {
-        ...ctx, trustedDevice, captchaToken: input.captchaToken, action: 'auth.login', actor: 'anonymous',
+        ...ctx, recognisedDevice, captchaToken: input.captchaToken, action: 'auth.login', actor: 'anonymous',
       });
       if (!valid || !user) throw new ApiError('INVALID_CREDENTIALS');
       // Only the holder of the password learns that the address is not confirmed yet.
@@ -206,7 +207,7 @@ export function createAuthService(deps: AuthDeps) {
       // Signing in during the grace period of an account deletion keeps the account.
       if (user.deletionRequestedAt) await deps.restoreAccount(user.id);
       await audit({ actor: `user:${user.id}`, action: 'auth.login', resource: `user:${user.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
-      return { ...(await signIn(user, ctx)), deviceCookie: trustedDevice ? ctx.deviceCookie! : deps.devices.issue(email) };
+      return { ...(await signIn(user, ctx)), deviceCookie: recognisedDevice ? ctx.deviceCookie! : deps.devices.issue(email, user.passwordHash) };
     },
 
     async refresh(refreshToken: string) {

@@ -28,7 +28,8 @@ export interface Claimant {
 export interface CheckContext {
   ip: string;
   userAgent: string;
-  trustedDevice: boolean;
+  /** The id of a device whose cookie the account's current password vouches for (infra/auth/device-cookie.ts). */
+  recognisedDevice: string | undefined;
   captchaToken?: string;
   /** The audited action: `auth.login`, `account.delete-request`, ... */
   action: string;
@@ -62,7 +63,7 @@ export function createPasswordCheck(deps: PasswordCheckDeps) {
     const address = { subject: ipRateLimitSubject(ctx.ip), ...PASSWORD_FAILURES_PER_IP };
     const audit = (result: string) =>
       deps.audit({ actor: ctx.actor, action: ctx.action, resource: accountRef(claimant), result, ip: ctx.ip, userAgent: ctx.userAgent });
-    const reserve = (captchaPassed: boolean) => deps.guard.reserve(claimant.email, { trustedDevice: ctx.trustedDevice, captchaPassed, address });
+    const reserve = (captchaPassed: boolean) => deps.guard.reserve(claimant.email, { recognisedDevice: ctx.recognisedDevice, captchaPassed, address });
 
     let attempt = await reserve(false);
     // A CAPTCHA answer is checked only when one is asked for: it is spent at the verifier.

@@ -85,8 +85,8 @@ export function createUserService(deps: UserServiceDeps) {
       const user = await em.findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') });
       // A stolen session must not become a password oracle: the login's limits, lock and audit apply.
       const email = user.email ?? '';
-      const trustedDevice = deps.devices.recognises(email, ctx.deviceCookie);
-      const valid = await deps.checkPassword({ email, user }, password, { ...ctx, trustedDevice, action: 'account.delete-request', actor: `user:${userId}` });
+      const recognisedDevice = deps.devices.recognise(email, user.passwordHash, ctx.deviceCookie);
+      const valid = await deps.checkPassword({ email, user }, password, { ...ctx, recognisedDevice, action: 'account.delete-request', actor: `user:${userId}` });
       if (!valid) throw new ApiError('INVALID_CREDENTIALS');
       const requestedAt = new Date();
       user.deletionRequestedAt ??= requestedAt;

@@ -10,14 +10,14 @@ const prefix = `test:${randomBytes(6).toString('hex')}:`;
 const redis = createRedis({ url: loadConfig({ ...process.env, NODE_ENV: 'test' }).redis.url, keyPrefix: prefix });
 const guard = createLoginGuard(redis);
 const email = () => `User.${randomBytes(6).toString('hex')}@Example.com`;
-const stranger = { trustedDevice: false };
-const owner = { trustedDevice: true };
+const stranger = { recognisedDevice: undefined };
+const owner = { recognisedDevice: 'owner-device' };
 /** A client address of its own unless given, so only the account's guard is in play. */
 const from = (subject = randomBytes(6).toString('hex'), limit = 1_000) => ({ subject, limit, windowMs: 15 * 60_000 });
 /** One password check's reservation; one that is judged counts as a failure until given back. */
-const attempt = (g: LoginGuard, address: string, context: { trustedDevice: boolean }, options: { captchaPassed?: boolean; address?: ReturnType<typeof from> } = {}) =>
+const attempt = (g: LoginGuard, address: string, context: { recognisedDevice: string | undefined }, options: { captchaPassed?: boolean; address?: ReturnType<typeof from> } = {}) =>
   g.reserve(address, { ...context, captchaPassed: options.captchaPassed ?? true, address: options.address ?? from() });
-const fail = async (g: LoginGuard, address: string, context: { trustedDevice: boolean }, times: number) => {
+const fail = async (g: LoginGuard, address: string, context: { recognisedDevice: string | undefined }, times: number) => {
   for (let i = 0; i < times; i++) expect((await attempt(g, address, context)).outcome).toBe('judge');
 };
 const delayOf = (a: LoginAttempt) => (a.outcome === 'judge' ? a.delayMs : undefined);
@@ -98,6 +98,16 @@ describe('login guard (real Redis)', () => {
     expect(await attempt(guard, address, owner, { captchaPassed: false })).toMatchObject({ outcome: 'judge', delayMs: 1_000 });
     await fail(guard, address, owner, 6);
     expect((await attempt(guard, address, owner)).outcome).toBe('locked');
+    expect((await attempt(guard, address, stranger)).outcome).toBe('locked');
+  });
+
+  it("locks only the recognised device whose failures they are, not the owner's others", async () => {
+    const address = email();
+    const shared = { recognisedDevice: 'shared-computer' };
+    await fail(guard, address, shared, 10);
+    expect((await attempt(guard, address, shared)).outcome).toBe('locked');
+    expect(await attempt(guard, address, owner, { captchaPassed: false })).toMatchObject({ outcome: 'judge', delayMs: 0 });
+    // Strangers are judged by every failure, the recognised devices' too.
     expect((await attempt(guard, address, stranger)).outcome).toBe('locked');
   });
 

@@ -28,11 +28,12 @@ export type LoginAttempt =
   | { outcome: 'address-limited' | 'locked'; retryAfterMs: number }
   | { outcome: 'captcha-required' };
 
-// One hash per account. u*: failures from unrecognised devices, t*: from recognised ones; *n the
-// count, *l the last failure, *k locked until (Redis milliseconds). Unrecognised devices are
-// judged by every failure (u + t), recognised ones by their own only (t): a stranger's failures
-// lock strangers out, never the owner's devices. One sorted set per client address holds its
-// attempts (scored in Redis microseconds).
+// One hash per account. u*: failures from unrecognised devices, t*: from recognised ones, d*:<id>
+// from one recognised device; *n the count, *l the last failure, *k locked until (Redis
+// milliseconds). Unrecognised devices are judged by every failure (u + t), a recognised one by its
+// own only (d:<id>): a stranger's failures lock strangers out, never the owner's devices, and one
+// device's failures (a shared or former computer) lock that device alone. One sorted set per
+// client address holds its attempts (scored in Redis microseconds).
 //
 // Judging and counting are one script: an attempt is counted as a failure *before* its password
 // is checked and given back only when the password was right, so N parallel guesses meet the
@@ -41,7 +42,8 @@ const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local trusted, captchaPassed = ARGV[1] == '1', ARGV[2] == '1'
+local device, captchaPassed = ARGV[1], ARGV[2] == '1'
+local trusted = device ~= ''
 local window, delayAfter, baseDelay, maxDelay = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local captchaAfter, lockAfter, lockMs = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local ipLimit, ipWindowUs, attempt = tonumber(ARGV[10]), tonumber(ARGV[11]) * 1000, ARGV[12]
@@ -52,27 +54,27 @@ if redis.call('ZCARD', KEYS[2]) >= ipLimit then
   return { 'address-limited', math.ceil((tonumber(oldest[2]) + ipWindowUs - nowUs) / 1000) }
 end
 
-local f = redis.call('HMGET', KEYS[1], 'un', 'ul', 'uk', 'tn', 'tl', 'tk')
+local f = redis.call('HMGET', KEYS[1], 'un', 'ul', 'uk', 'tn', 'tl', 'dn:' .. device, 'dl:' .. device, 'dk:' .. device)
 local function live(n, last)
   if n and last and now - tonumber(last) < window then return tonumber(n) end
   return 0
 end
-local u, tr = live(f[1], f[2]), live(f[4], f[5])
+local u, tr, d = live(f[1], f[2]), live(f[4], f[5]), live(f[6], f[7])
 local lk = f[3]
-if trusted then lk = f[6] end
+if trusted then lk = f[8] end
 local lockedUntil = 0
 if lk then lockedUntil = tonumber(lk) end
 if lockedUntil > now then return { 'locked', lockedUntil - now } end
-local failures = tr
+local failures = d
 if not trusted then failures = u + tr end
 if failures >= captchaAfter and not captchaPassed then return { 'captcha-required', 0 } end
 local delay = 0
 if failures >= delayAfter then delay = math.min(baseDelay * 2 ^ (failures - delayAfter), maxDelay) end
 
 if trusted then
-  tr = tr + 1
-  redis.call('HSET', KEYS[1], 'tn', tr, 'tl', now)
-  if tr >= lockAfter then redis.call('HSET', KEYS[1], 'tk', now + lockMs) end
+  tr, d = tr + 1, d + 1
+  redis.call('HSET', KEYS[1], 'tn', tr, 'tl', now, 'dn:' .. device, d, 'dl:' .. device, now)
+  if d >= lockAfter then redis.call('HSET', KEYS[1], 'dk:' .. device, now + lockMs) end
 else
   u = u + 1
   redis.call('HSET', KEYS[1], 'un', u, 'ul', now)
@@ -94,7 +96,8 @@ const addressKey = (subject: string) => `login-failures:${subject}`;
  * Per-account and per-address brute-force protection (security.md 11, 32, 36): progressive
  * delay, then CAPTCHA, then a lock. A lock caused by failures from unrecognised devices does not
  * apply to a device that carries the account's device cookie, so a stranger cannot lock the
- * owner out; `succeeded` (the password was right) and `clear` (a password reset) lift everything.
+ * owner out, and a recognised device's failures lock only that device; `succeeded` (the password
+ * was right) and `clear` (a password reset) lift everything.
  */
 export function createLoginGuard(redis: Redis, options: Partial<LoginGuardPolicy> = {}) {
   const policy = { ...DEFAULT_LOGIN_GUARD_POLICY, ...options };
@@ -107,11 +110,11 @@ export function createLoginGuard(redis: Redis, options: Partial<LoginGuardPolicy
      * Decides whether a password may be checked now and, if so, counts the attempt as a failure
      * for the account and the address before anyone checks it.
      */
-    async reserve(email: string, context: { trustedDevice: boolean; captchaPassed: boolean; address: AddressPolicy }): Promise<LoginAttempt> {
+    async reserve(email: string, context: { recognisedDevice: string | undefined; captchaPassed: boolean; address: AddressPolicy }): Promise<LoginAttempt> {
       const attemptId = randomUUID();
       const [outcome, value] = await reserveScript(
         accountKey(email), addressKey(context.address.subject),
-        context.trustedDevice ? '1' : '0', context.captchaPassed ? '1' : '0',
+        context.recognisedDevice ?? '', context.captchaPassed ? '1' : '0',
         policy.failureWindowMs, policy.delayAfter, policy.baseDelayMs, policy.maxDelayMs,
         policy.captchaAfter, policy.lockAfter, policy.lockMs,
         context.address.limit, context.address.windowMs, attemptId,
