@@ -196,4 +196,23 @@ export const AuditEntry = defineEntity({
 });
 export type IAuditEntry = InferEntity<typeof AuditEntry>;
 
-export const entities = [User, Session, RefreshToken, OneTimeToken, OutboxMessage, Booking, BookingItem, Payment, WebhookEvent, AuditEntry];
+/** A disagreement the reconciler found between provider, Stripe, Postgres and workflow (migration 0011). */
+export const ReconciliationCase = defineEntity({
+  name: 'ReconciliationCase',
+  tableName: 'reconciliation_cases',
+  properties: {
+    id: p.uuid().primary(),
+    booking: () => p.manyToOne(Booking),
+    kind: p.string().length(30), // domain/reconciliation.ts CASE_KINDS
+    // Ids, statuses and amounts only: never passenger or contact data.
+    evidence: p.json<Record<string, string | number | boolean | null>>(),
+    openedAt: p.datetime(),
+    lastSeenAt: p.datetime(),
+    resolvedAt: p.datetime().nullable(),
+    resolution: p.string().length(500).nullable(),
+    resolvedBy: p.string().length(200).nullable(),
+  },
+});
+export type IReconciliationCase = InferEntity<typeof ReconciliationCase>;
+
+export const entities = [User, Session, RefreshToken, OneTimeToken, OutboxMessage, Booking, BookingItem, Payment, WebhookEvent, AuditEntry, ReconciliationCase];

@@ -13,6 +13,7 @@ import { Migration0007AdminIndexes } from './migrations/0007-admin-indexes.migra
 import { Migration0008AppRoleNoDdl } from './migrations/0008-app-role-no-ddl.migration.js';
 import { Migration0009RefreshSuccessor } from './migrations/0009-refresh-successor.migration.js';
 import { Migration0010PendingSignups } from './migrations/0010-pending-signups.migration.js';
+import { Migration0011ReconciliationCases } from './migrations/0011-reconciliation-cases.migration.js';
 
 // Listed explicitly so migrations work from a bundle, a dist build and tsx alike.
 const migrationsList = [
@@ -26,6 +27,7 @@ const migrationsList = [
   { name: '0008-app-role-no-ddl', class: Migration0008AppRoleNoDdl },
   { name: '0009-refresh-successor', class: Migration0009RefreshSuccessor },
   { name: '0010-pending-signups', class: Migration0010PendingSignups },
+  { name: '0011-reconciliation-cases', class: Migration0011ReconciliationCases },
 ];
 
 /** Opens the ORM for one process; callers fork an EntityManager per unit of work. */

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { disagreements, type BookingViews, type ChargeView, type HoldView } from './reconciliation.js';
+
+const held = (offerId: string, state: NonNullable<HoldView['hold']>['state']): HoldView => ({ offerId, provider: 'sandbox', hold: { holdId: `h-${offerId}`, state } });
+const charge = (status: string, capturedMinor = 0, refundedMinor = 0): ChargeView => ({ paymentIntentId: 'pi_1', status, capturedMinor, refundedMinor });
+
+function views(partial: Partial<Omit<BookingViews, 'record'>> & { status?: BookingViews['record']['status'] }): BookingViews {
+  return {
+    record: { status: partial.status ?? 'FAILED', failureCode: null, items: [], payments: [] },
+    holds: partial.holds ?? [],
+    charges: partial.charges ?? [],
+    saga: partial.saga ?? { execution: 'COMPLETED' },
+  };
+}
+const kinds = (v: BookingViews) => disagreements(v).map((d) => d.kind).sort();
+
+describe('disagreements between provider, Stripe, Postgres and workflow', () => {
+  it('a confirmed booking with its ticket and capture agrees', () => {
+    expect(kinds(views({ status: 'CONFIRMED', holds: [held('a', 'CONFIRMED')], charges: [charge('succeeded', 5000)] }))).toEqual([]);
+  });
+
+  it('a failed booking whose hold was released and payment voided agrees', () => {
+    expect(kinds(views({ holds: [held('a', 'RELEASED'), { offerId: 'b', provider: 'sandbox' }], charges: [charge('canceled')] }))).toEqual([]);
+  });
+
+  it('a terminated saga that left a hold and an authorization: both repaired, the termination for an operator', () => {
+    const found = disagreements(views({ status: 'AWAITING_PAYMENT', saga: { execution: 'TERMINATED' }, holds: [held('a', 'HELD')], charges: [charge('requires_capture')] }));
+    expect(found.map((d) => d.kind).sort()).toEqual(['ORPHAN_AUTHORIZATION', 'ORPHAN_HOLD', 'SAGA_TERMINATED']);
+    expect(found.find((d) => d.kind === 'ORPHAN_HOLD')?.repairs).toEqual([{ action: 'release-hold', offerId: 'a', provider: 'sandbox', holdId: 'h-a' }]);
+    expect(found.find((d) => d.kind === 'ORPHAN_AUTHORIZATION')?.repairs).toEqual([{ action: 'void-authorization', paymentIntentId: 'pi_1' }]);
+    expect(found.find((d) => d.kind === 'SAGA_TERMINATED')?.repairs).toBeUndefined();
+  });
+
+  it('a running saga owns its hold and authorization: only NEEDS_ATTENTION is reported', () => {
+    const running = { status: 'HELD' as const, holds: [held('a', 'HELD')], charges: [charge('requires_capture')] };
+    expect(kinds(views({ ...running, saga: { execution: 'RUNNING', status: 'HELD' } }))).toEqual([]);
+    expect(kinds(views({ ...running, saga: { execution: 'RUNNING', status: 'NEEDS_ATTENTION' } }))).toEqual(['SAGA_NEEDS_ATTENTION']);
+  });
+
+  it('a ticket without a capture is left to an operator, and its authorization is not voided', () => {
+    const found = disagreements(views({ status: 'NEEDS_ATTENTION', saga: { execution: 'TERMINATED' }, holds: [held('a', 'CONFIRMED')], charges: [charge('requires_capture')] }));
+    expect(found.map((d) => d.kind).sort()).toEqual(['SAGA_TERMINATED', 'TICKET_WITHOUT_CAPTURE']);
+    expect(found.flatMap((d) => d.repairs ?? [])).toEqual([]);
+  });
+
+  it('a capture without a ticket is an operator refund, unless a customer cancellation kept it', () => {
+    const failed = disagreements(views({ holds: [held('a', 'RELEASED')], charges: [charge('succeeded', 5000)] }));
+    expect(failed.map((d) => d.kind)).toEqual(['CAPTURE_WITHOUT_TICKET']);
+    expect(failed[0]?.repairs).toBeUndefined();
+    expect(failed[0]?.evidence.capturedMinor).toBe(5000);
+    expect(kinds(views({ holds: [held('a', 'RELEASED')], charges: [charge('succeeded', 5000, 5000)] }))).toEqual([]);
+    expect(kinds(views({ status: 'CANCELLED', holds: [held('a', 'CANCELLED')], charges: [charge('succeeded', 5000)] }))).toEqual([]);
+  });
+
+  it('a confirmed booking keeps a hold it still holds (nothing to release)', () => {
+    expect(kinds(views({ status: 'CONFIRMED', holds: [held('a', 'CONFIRMED'), held('b', 'HELD')], charges: [charge('succeeded', 5000)] }))).toEqual([]);
+  });
+
+  it('two orphan holds make one case with two repairs', () => {
+    const found = disagreements(views({ holds: [held('a', 'HELD'), held('b', 'HELD')] }));
+    expect(found).toHaveLength(1);
+    expect(found[0]?.repairs).toHaveLength(2);
+    expect(found[0]?.evidence.offerIds).toBe('a,b');
+  });
+});

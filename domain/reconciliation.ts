@@ -1,0 +1,133 @@
+import type { BookingStatus } from './booking-status.js';
+
+/** What can disagree about one booking (api.md "GET /admin/cases"). */
+export const CASE_KINDS = [
+  'CAPTURE_WITHOUT_TICKET',
+  'TICKET_WITHOUT_CAPTURE',
+  'ORPHAN_AUTHORIZATION',
+  'ORPHAN_HOLD',
+  'SAGA_NEEDS_ATTENTION',
+  'SAGA_TERMINATED',
+] as const;
+export type CaseKind = (typeof CASE_KINDS)[number];
+
+/**
+ * A terminated saga stays terminated: its case closes only by an operator's resolution, and is not
+ * opened again once resolved. Every other kind closes by itself when its disagreement is gone.
+ */
+export const OPERATOR_CLOSES: ReadonlySet<CaseKind> = new Set(['SAGA_TERMINATED']);
+
+/** What the workflow says: its execution's state, and the saga's own status while it runs. */
+export interface SagaView {
+  execution: 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW' | 'NOT_FOUND' | 'UNKNOWN';
+  status?: string;
+}
+
+/** What Postgres says. */
+export interface RecordView {
+  status: BookingStatus;
+  failureCode: string | null;
+  items: ReadonlyArray<{ offerId: string; provider: string; state: string }>;
+  payments: ReadonlyArray<{ paymentIntentId: string; status: string }>;
+}
+
+/** What a provider says about one item's hold (absent: it knows no hold of that reference). */
+export interface HoldView {
+  offerId: string;
+  provider: string;
+  hold?: { holdId: string; state: 'HELD' | 'CONFIRMED' | 'RELEASED' | 'CANCELLED' | 'EXPIRED' };
+}
+
+/** What Stripe says about one PaymentIntent. */
+export interface ChargeView {
+  paymentIntentId: string;
+  status: string;
+  capturedMinor: number;
+  refundedMinor: number;
+}
+
+export interface BookingViews {
+  record: RecordView;
+  holds: readonly HoldView[];
+  charges: readonly ChargeView[];
+  saga: SagaView;
+}
+
+/** Safe to do without an operator: nothing is charged, refunded or ticketed by it. */
+export type Repair =
+  | { action: 'release-hold'; offerId: string; provider: string; holdId: string }
+  | { action: 'void-authorization'; paymentIntentId: string };
+
+export type Evidence = Record<string, string | number | boolean | null>;
+
+export interface Disagreement {
+  kind: CaseKind;
+  evidence: Evidence;
+  /** What the reconciler does about it; none: an operator decides (money moves, or the saga is theirs). */
+  repairs?: Repair[];
+}
+
+// A saga that ended without finishing: nothing will undo what it left.
+const ABANDONED = new Set<SagaView['execution']>(['TERMINATED', 'FAILED', 'TIMED_OUT']);
+
+/**
+ * Compares the four views of one booking. While its saga runs, the saga owns its holds and
+ * payment (it may be between two steps), so only a NEEDS_ATTENTION is reported then.
+ */
+export function disagreements(views: BookingViews): Disagreement[] {
+  const { record, holds, charges, saga } = views;
+  const found: Disagreement[] = [];
+  const bookingStatus = record.status;
+
+  if (saga.execution === 'RUNNING') {
+    const status = saga.status ?? bookingStatus;
+    if (status === 'NEEDS_ATTENTION') {
+      found.push({ kind: 'SAGA_NEEDS_ATTENTION', evidence: { bookingStatus, sagaStatus: status, failureCode: record.failureCode } });
+    }
+    return found;
+  }
+  if (ABANDONED.has(saga.execution)) {
+    found.push({ kind: 'SAGA_TERMINATED', evidence: { execution: saga.execution, bookingStatus } });
+  }
+
+  const tickets = holds.filter((h) => h.hold?.state === 'CONFIRMED');
+  const captured = charges.filter((c) => c.capturedMinor > 0);
+  const netCaptured = captured.reduce((sum, c) => sum + c.capturedMinor - c.refundedMinor, 0);
+  const confirmed = bookingStatus === 'CONFIRMED';
+
+  if (tickets.length > 0 && captured.length === 0) {
+    found.push({
+      kind: 'TICKET_WITHOUT_CAPTURE',
+      evidence: { bookingStatus, tickets: tickets.length, paymentStatus: charges.map((c) => c.status).join(',') || null, operator: 'capture or cancel the tickets' },
+    });
+  }
+  // A booking cancelled after confirmation keeps what its fare rule keeps: no ticket is right there.
+  if (netCaptured > 0 && tickets.length === 0 && bookingStatus !== 'CANCELLED' && bookingStatus !== 'REFUNDED') {
+    found.push({
+      kind: 'CAPTURE_WITHOUT_TICKET',
+      evidence: { bookingStatus, capturedMinor: netCaptured, paymentIntents: captured.length, operator: 'refund (money moves: an operator decides)' },
+    });
+  }
+  if (!confirmed) {
+    const orphanHolds = holds.flatMap(({ offerId, provider, hold }) =>
+      hold?.state === 'HELD' ? [{ action: 'release-hold' as const, offerId, provider, holdId: hold.holdId }] : [],
+    );
+    if (orphanHolds.length > 0) {
+      found.push({
+        kind: 'ORPHAN_HOLD',
+        evidence: { bookingStatus, execution: saga.execution, offerIds: orphanHolds.map((r) => r.offerId).join(',') },
+        repairs: orphanHolds,
+      });
+    }
+    // With a ticket out, the authorization pays for it: capturing or cancelling is an operator's call.
+    const authorizations = tickets.length > 0 ? [] : charges.filter((c) => c.status === 'requires_capture');
+    if (authorizations.length > 0) {
+      found.push({
+        kind: 'ORPHAN_AUTHORIZATION',
+        evidence: { bookingStatus, execution: saga.execution, paymentIntentIds: authorizations.map((c) => c.paymentIntentId).join(',') },
+        repairs: authorizations.map((c) => ({ action: 'void-authorization' as const, paymentIntentId: c.paymentIntentId })),
+      });
+    }
+  }
+  return found;
+}
