@@ -8,7 +8,7 @@ import { pageQuery } from '../booking-cursor.js';
 import type { AppEnv } from '../env.js';
 import { requireRole } from '../middleware/authenticate.js';
 import { createRouter, problems } from '../openapi.js';
-import { ApiError } from '../problem.js';
+import { idPathParam, resourceIdOf } from '../path-id.js';
 import type { UserService } from '../users.service.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -79,7 +79,7 @@ const changeRole = createRoute({
   path: '/users/{id}/role',
   summary: 'Admin: change a user\'s role (audited; the user\'s sessions end)',
   request: {
-    params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }),
+    params: idPathParam,
     body: { content: { 'application/json': { schema: roleChangeSchema } }, required: true },
   },
   responses: {
@@ -104,8 +104,7 @@ export function adminRoutes(deps: { users: UserService; admin: AdminService }) {
     .openapi(listBookings, async (c) => c.json(await deps.admin.listBookings(callerOf(c), c.req.valid('query')), 200))
     .openapi(searchAudit, async (c) => c.json(await deps.admin.searchAudit(callerOf(c), c.req.valid('query')), 200))
     .openapi(changeRole, async (c) => {
-      const { id } = c.req.valid('param');
-      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError('NOT_FOUND');
+      const id = resourceIdOf(c.req.valid('param').id);
       const { userId, ...ctx } = callerOf(c);
       return c.json(await deps.users.changeRole(userId, id.toLowerCase(), c.req.valid('json').role, ctx), 200);
     });

@@ -9,6 +9,7 @@ import { clearSessionCookies, readCookie, setDeviceCookie, setSessionCookies, ty
 import type { AppEnv } from '../env.js';
 import { requireCsrf } from '../middleware/authenticate.js';
 import { createRouter, problems } from '../openapi.js';
+import { idPathParam, resourceIdOf } from '../path-id.js';
 import { ApiError } from '../problem.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -69,7 +70,7 @@ const listSessions = createRoute({
 });
 const revokeSession = createRoute({
   ...route('delete', '/sessions/{id}', 'Sign one device out'),
-  request: { headers: csrfHeader, params: z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) }) },
+  request: { headers: csrfHeader, params: idPathParam },
   responses: { 204: { description: 'Revoked' }, ...problems('UNAUTHENTICATED', 'CSRF_FAILED', 'NOT_FOUND', 'RATE_LIMITED') },
 });
 const resetRequest = createRoute({
@@ -145,8 +146,7 @@ export function authRoutes(deps: { auth: AuthService; csrf: CsrfTokens; authenti
       return c.json({ sessions: await auth.listSessions({ userId: c.get('userId'), sessionId: c.get('sessionId') }) }, 200);
     })
     .openapi(revokeSession, async (c) => {
-      const { id } = c.req.valid('param');
-      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError('NOT_FOUND');
+      const id = resourceIdOf(c.req.valid('param').id);
       await auth.revokeSession({ userId: c.get('userId') }, id.toLowerCase(), callContext(c));
       return c.body(null, 204);
     })

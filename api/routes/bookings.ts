@@ -6,6 +6,7 @@ import type { IBooking } from '../../infra/db/entities.js';
 import { pageQuery } from '../booking-cursor.js';
 import type { MyBookingsService } from '../my-bookings.service.js';
 import { createRouter, problems } from '../openapi.js';
+import { idPathParam, resourceIdOf } from '../path-id.js';
 import { ApiError } from '../problem.js';
 import type { BookingService } from '../bookings.service.js';
 
@@ -16,11 +17,6 @@ function idempotencyKey(header: string | undefined): string {
     throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'Idempotency-Key', message: 'must be a UUID' }]);
   }
   return parsed.data.toLowerCase();
-}
-
-function bookingIdOf(id: string): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new ApiError('NOT_FOUND');
-  return id.toLowerCase();
 }
 
 function summary(booking: IBooking) {
@@ -35,7 +31,6 @@ const idempotencyHeader = z.object({
   'idempotency-key': z.string().optional().openapi({ description: 'Required: a UUID chosen by the client' }),
 });
 const csrfHeader = z.object({ 'x-csrf-token': z.string().optional().openapi({ description: 'Required with cookie authentication' }) });
-const bookingIdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '6f1c…' }) });
 
 // A string in the handlers' types (rows hold text); the document still lists every value.
 const bookingStatus = z.string().openapi('BookingStatus', {
@@ -119,7 +114,7 @@ const getBooking = createRoute({
   method: 'get',
   path: '/{id}',
   summary: "One of the caller's bookings",
-  request: { params: bookingIdParam },
+  request: { params: idPathParam },
   responses: { 200: json(viewSchema, 'The booking'), ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED', 'NOT_FOUND') },
 });
 
@@ -155,7 +150,7 @@ const patchBooking = createRoute({
   path: '/{id}',
   summary: 'Change the notes or the contact of one of the caller\'s bookings',
   request: {
-    params: bookingIdParam,
+    params: idPathParam,
     headers: csrfHeader,
     body: { content: { 'application/json': { schema: bookingPatchSchema } }, required: true },
   },
@@ -169,7 +164,7 @@ const cancelBooking = createRoute({
   method: 'post',
   path: '/{id}/cancel',
   summary: 'Cancel: compensation before confirmation, refund per fare rule after it',
-  request: { headers: idempotencyHeader, params: bookingIdParam },
+  request: { headers: idempotencyHeader, params: idPathParam },
   responses: {
     202: json(summarySchema, 'Cancellation under way or done'),
     ...problems('IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'NOT_FOUND', 'BOOKING_NOT_CANCELLABLE', 'RATE_LIMITED'),
@@ -185,15 +180,15 @@ export function bookingRoutes(service: BookingService, mine: MyBookingsService) 
       return created ? c.json(summary(booking), 202) : c.json(summary(booking), 200);
     })
     .openapi(getBooking, async (c) => {
-      return c.json(await mine.view(c.get('userId'), bookingIdOf(c.req.valid('param').id)), 200);
+      return c.json(await mine.view(c.get('userId'), resourceIdOf(c.req.valid('param').id)), 200);
     })
     .openapi(patchBooking, async (c) => {
       const caller = { ip: c.get('clientIp') ?? null, userAgent: c.req.header('user-agent')?.slice(0, 200) ?? null };
-      return c.json(await mine.update(c.get('userId'), bookingIdOf(c.req.valid('param').id), c.req.valid('json'), caller), 200);
+      return c.json(await mine.update(c.get('userId'), resourceIdOf(c.req.valid('param').id), c.req.valid('json'), caller), 200);
     })
     .openapi(cancelBooking, async (c) => {
       const key = idempotencyKey(c.req.header('idempotency-key'));
-      const booking = await service.cancel(c.get('userId'), bookingIdOf(c.req.valid('param').id), key);
+      const booking = await service.cancel(c.get('userId'), resourceIdOf(c.req.valid('param').id), key);
       return c.json(summary(booking), 202);
     });
 }

@@ -159,3 +159,24 @@ describe('free text refuses NUL and control characters (finding 3)', () => {
     expect((await patch('aisle,\nplease')).status).toBe(200);
   });
 });
+
+describe('ids in paths are UUIDs or name nothing (finding 4)', () => {
+  const notUuids = ['-'.repeat(36), 'a'.repeat(36), '0000000-00000-0000-0000-0000000000000', '00000000-0000-0000-0000-00000000000g'];
+
+  it('answers a malformed id with 404 on every {id} route', async () => {
+    const traveller = await signIn(stack);
+    const admin = await signIn(stack, { role: 'admin' });
+    const json = { 'content-type': 'application/json' };
+    for (const id of notUuids) {
+      const calls = [
+        stack.app.request(`/api/v1/auth/sessions/${id}`, { method: 'DELETE', headers: traveller.auth }),
+        stack.app.request(`/api/v1/admin/users/${id}/role`, { method: 'POST', headers: { ...admin.auth, ...json }, body: JSON.stringify({ role: 'support' }) }),
+        stack.app.request(`/api/v1/bookings/${id}`, { headers: traveller.auth }),
+        stack.app.request(`/api/v1/bookings/${id}`, { method: 'PATCH', headers: { ...traveller.auth, ...json }, body: JSON.stringify({ notes: 'x' }) }),
+        stack.app.request(`/api/v1/bookings/${id}/cancel`, { method: 'POST', headers: { ...traveller.auth, 'idempotency-key': randomUUID() } }),
+      ];
+      const statuses = await Promise.all(calls.map(async (call) => (await call).status));
+      expect(statuses, id).toEqual([404, 404, 404, 404, 404]);
+    }
+  });
+});
