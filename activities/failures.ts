@@ -44,8 +44,9 @@ export function withFailureTypes<T extends Record<string, (...args: never[]) => 
         if (error instanceof BookingFailure) {
           throw ApplicationFailure.create({ type: error.code, message: error.message, nonRetryable: true });
         }
-        // Our own failures, and the SDK's (a cancelled activity), already say only what we chose.
-        if (error instanceof TemporalFailure) throw error;
+        // Our own failures, and the SDK's (a cancelled activity), already say only what we chose;
+        // an AbortError is how a cancelled activity ends, and the SDK reports it as cancelled only as is.
+        if (error instanceof TemporalFailure || (error instanceof Error && error.name === 'AbortError')) throw error;
         const what = label(error);
         log.warn({ activity: name, ...attempt(), err: error }, 'activity failed; Temporal retries it');
         throw ApplicationFailure.create({ type: UNEXPECTED_ACTIVITY_ERROR, message: `${name} failed (${what}); the worker's log has the detail`, nonRetryable: false });
