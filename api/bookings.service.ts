@@ -32,6 +32,9 @@ export interface BookingServiceDeps {
 }
 
 /** Offer ids start with their provider's name, as the adapters issue them. */
+/** What two bookings under one Idempotency-Key collide on (infra/db/migrations/0001-initial.migration.ts). */
+const IDEMPOTENCY_CONSTRAINTS = new Set(['bookings_user_idempotency_key_unique', 'bookings_workflow_id_key']);
+
 function sourceOf(offerId: string, providers: BookingServiceDeps['providers']): { provider: string; kind: OfferKind } {
   const provider = offerId.split(':')[0] ?? '';
   const client = providers.get(provider);
@@ -137,8 +140,9 @@ export function createBookingService(deps: BookingServiceDeps) {
           return row;
         });
       } catch (error) {
-        // A concurrent request with the same key committed first: answer as its replay.
-        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+        // A concurrent request with the same key committed first: answer as its replay. Any other
+        // unique violation is not that race, and its winner would not exist.
+        if (!(error instanceof UniqueConstraintViolationException) || !IDEMPOTENCY_CONSTRAINTS.has(String((error as { constraint?: unknown }).constraint))) throw error;
         const winner = await deps.orm.em.fork().findOneOrFail(Booking, { user: userId, idempotencyKey });
         return { booking: await replay(winner, requestHash, request), created: false };
       }

@@ -33,7 +33,9 @@ export const createBookingSchema = z.strictObject({
   offers: z
     .array(z.strictObject({ offerId: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:-]+$/), expectedPrice: moneySchema }))
     .min(1)
-    .max(4),
+    .max(4)
+    // One item per offer (booking_items is unique on it): a repeat is the client's mistake, not a second seat.
+    .refine((offers) => new Set(offers.map((o) => o.offerId)).size === offers.length, { message: 'must not name an offer twice' }),
   passengers: z.array(passengerSchema).min(1).max(9),
   contact: contactSchema,
   paymentMethodId: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a Stripe PaymentMethod id'),

@@ -180,3 +180,28 @@ describe('ids in paths are UUIDs or name nothing (finding 4)', () => {
     }
   });
 });
+
+describe('one offer once per booking (finding 5)', () => {
+  it('refuses the same offerId twice with 400 at offers, and writes no booking', async () => {
+    const traveller = await travellerOf(stack);
+    const body = await traveller.bookingBody();
+    const key = randomUUID();
+    const response = await traveller.book({ ...body, offers: [body.offers[0], body.offers[0]] }, key);
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { code: string; errors?: Array<{ path: string }> };
+    expect(problem.code).toBe('VALIDATION_FAILED');
+    expect(problem.errors?.map((e) => e.path)).toEqual(['offers']);
+    // The same key still books once the body is right.
+    expect((await traveller.book(body, key)).status).toBe(202);
+  });
+
+  it('still answers a same-key race as a replay: only the idempotency constraint is that race', async () => {
+    const traveller = await travellerOf(stack);
+    const body = await traveller.bookingBody();
+    const key = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => traveller.book(body, key)));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 202]);
+    const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as { bookingId: string }).bookingId));
+    expect(new Set(ids).size).toBe(1);
+  });
+});
