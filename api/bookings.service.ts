@@ -5,6 +5,7 @@ import {
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
   type Client,
 } from '@temporalio/client';
 import { canonicalJson } from '../domain/canonical-json.js';
@@ -31,10 +32,10 @@ export interface BookingServiceDeps {
   providers: ReadonlyMap<string, Pick<ProviderClient, 'kindOf'>>;
 }
 
-/** Offer ids start with their provider's name, as the adapters issue them. */
 /** What two bookings under one Idempotency-Key collide on (infra/db/migrations/0001-initial.migration.ts). */
 const IDEMPOTENCY_CONSTRAINTS = new Set(['bookings_user_idempotency_key_unique', 'bookings_workflow_id_key']);
 
+/** Offer ids start with their provider's name, as the adapters issue them. */
 function sourceOf(offerId: string, providers: BookingServiceDeps['providers']): { provider: string; kind: OfferKind } {
   const provider = offerId.split(':')[0] ?? '';
   const client = providers.get(provider);
@@ -151,7 +152,7 @@ export function createBookingService(deps: BookingServiceDeps) {
     },
 
     /**
-     * Before confirmation the saga compensates; after it, a cancellation workflow (one per
+     * Before confirmation the saga compensates (answered once the saga accepts the cancel); after it, a cancellation workflow (one per
      * booking) cancels at the providers and refunds per the fare rules. Safe to repeat.
      */
     async cancel(userId: string, bookingId: string, idempotencyKey: string): Promise<IBooking> {
@@ -175,10 +176,12 @@ export function createBookingService(deps: BookingServiceDeps) {
         throw new ApiError('BOOKING_NOT_CANCELLABLE', `A ${booking.status.toLowerCase()} booking cannot be cancelled.`);
       }
       try {
-        // The update id makes a retried request the same update.
-        await deps.temporal.workflow.getHandle(booking.workflowId).executeUpdate(cancelUpdate, {
+        // Accepted is enough to answer 202: the compensation runs on (a slow provider can take
+        // minutes) and the client follows the booking. The update id makes a retried request the same update.
+        await deps.temporal.workflow.getHandle(booking.workflowId).startUpdate(cancelUpdate, {
           args: [{}],
           updateId: `cancel-${idempotencyKey}`,
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
         });
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {
