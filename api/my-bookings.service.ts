@@ -1,4 +1,4 @@
-import { QueryOrder } from '@mikro-orm/postgresql';
+import { LockMode, QueryOrder } from '@mikro-orm/postgresql';
 import type { BookingStatus } from '../domain/booking-status.js';
 import type { BookingPatch } from '../domain/booking.schemas.js';
 import { isFareRule, refundMinor } from '../domain/fare-rules.js';
@@ -156,12 +156,13 @@ export function createMyBookingsService(deps: MyBookingsDeps) {
       await findOwn(userId, bookingId);
       const phone = patch.contact ? await deps.cipher.encrypt(userId, patch.contact.phone) : undefined;
       await deps.orm.em.fork().transactional(async (tx) => {
-        const booking = await tx.findOneOrFail(Booking, { id: bookingId, user: userId });
-        if (patch.notes !== undefined) booking.notes = patch.notes === '' ? null : patch.notes;
-        if (patch.contact && phone !== undefined) {
-          booking.contactEmail = patch.contact.email;
-          booking.contactPhone = phone;
-        }
+        // Row first, audit lock second, as the saga's transitions take them (the other order deadlocks with them).
+        await tx.findOneOrFail(Booking, { id: bookingId, user: userId }, { fields: ['id'], lockMode: LockMode.PESSIMISTIC_WRITE });
+        await tx.nativeUpdate(Booking, { id: bookingId }, {
+          ...(patch.notes !== undefined ? { notes: patch.notes === '' ? null : patch.notes } : {}),
+          ...(patch.contact && phone !== undefined ? { contactEmail: patch.contact.email, contactPhone: phone } : {}),
+          updatedAt: new Date(),
+        });
         await appendAudit(tx, deps.auditKey, {
           actor: `user:${userId}`,
           action: 'booking.update',

@@ -1,6 +1,7 @@
 /** What each booking status and failure code means, in words a traveller reads. */
 export const STATUS_WORDS: Record<string, string> = {
-  PENDING: 'We are checking the price and availability.',
+  PENDING: 'We have your booking and are starting on it.',
+  STARTED: 'We are checking the price and availability.',
   HELD: 'Your seats are held; we are taking the payment.',
   AWAITING_PAYMENT: 'Waiting for your bank to confirm the payment.',
   CONFIRMED: 'Confirmed. Have a good trip!',

@@ -57,8 +57,16 @@ export function BookPage() {
     );
   }
 
-  const setPassenger = (index: number, key: keyof PassengerDraft) => (value: string) =>
+  // An edited field's old error goes; the rest stay until the next check.
+  const clearError = (path: string) => errors[path] && setErrors(({ [path]: _, ...rest }) => rest);
+  const setPassenger = (index: number, key: keyof PassengerDraft) => (value: string) => {
+    clearError(`passengers.${index}.${key}`);
     setPassengers(passengers.map((p, i) => (i === index ? { ...p, [key]: key === 'passportCountry' || key === 'nationality' ? value.toUpperCase() : value } : p)));
+  };
+  const setContactField = (key: 'email' | 'phone') => (value: string) => {
+    clearError(`contact.${key}`);
+    setContact({ ...contact, [key]: value });
+  };
 
   async function pay(event: Event) {
     event.preventDefault();
@@ -123,8 +131,8 @@ export function BookPage() {
         <fieldset>
           <legend>Contact</legend>
           <div class="grid">
-            <Field id="contact-email" label="E-mail" type="email" autoComplete="email" value={contact.email} onInput={(email) => setContact({ ...contact, email })} error={errors['contact.email']} required />
-            <Field id="contact-phone" label="Phone" type="tel" autoComplete="tel" hint="International format, such as +447700900123" value={contact.phone} onInput={(phone) => setContact({ ...contact, phone })} error={errors['contact.phone']} required />
+            <Field id="contact-email" label="E-mail" type="email" autoComplete="email" value={contact.email} onInput={setContactField('email')} error={errors['contact.email']} required />
+            <Field id="contact-phone" label="Phone" type="tel" autoComplete="tel" hint="International format, such as +447700900123" value={contact.phone} onInput={setContactField('phone')} error={errors['contact.phone']} required />
           </div>
           <div class="field">
             <label for="notes">Notes (optional)</label>

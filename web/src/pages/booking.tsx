@@ -73,7 +73,7 @@ export function BookingPage(props: { id: string }) {
 
   if (!booking) return <Page title="Booking">{failure ? <Notice kind="error">{failure}</Notice> : <p role="status">Loading…</p>}</Page>;
   const refund = booking.cancellation?.refund;
-  const cancellable = ['PENDING', 'HELD', 'AWAITING_PAYMENT', 'CONFIRMED'].includes(booking.status);
+  const cancellable = ['PENDING', 'STARTED', 'HELD', 'AWAITING_PAYMENT', 'CONFIRMED'].includes(booking.status);
   return (
     <Page title="Booking">
       <p class="status" data-status={booking.status}>
