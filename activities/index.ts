@@ -5,9 +5,10 @@ import { createErasureActivities, type ErasureDeps } from './erasure.activities.
 import { createNotificationActivities, type NotificationDeps } from './notification.activities.js';
 import { createRetentionActivities, type RetentionDeps } from './retention.activities.js';
 import { createStalledWorkActivities, type StalledWorkDeps } from './stalled-work.activities.js';
+import { createReconciliationActivities, type ReconciliationDeps } from './reconciliation.activities.js';
 import { withFailureTypes, type FailureLog } from './failures.js';
 
-export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps & AuditMaintenanceDeps & StalledWorkDeps & { log: FailureLog };
+export type ActivityDeps = BookingActivityDeps & RetentionDeps & NotificationDeps & ErasureDeps & AuditMaintenanceDeps & StalledWorkDeps & ReconciliationDeps & { log: FailureLog };
 
 /** Every activity the worker registers, each behind the one failure boundary (activities/failures.ts). */
 export function createActivities(deps: ActivityDeps) {
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createErasureActivities(deps),
     ...createAuditMaintenanceActivities(deps),
     ...createStalledWorkActivities(deps),
+    ...createReconciliationActivities(deps),
   }, deps.log);
 }
 export type Activities = ReturnType<typeof createActivities>;

@@ -28,7 +28,7 @@ export interface RecordView {
   status: BookingStatus;
   failureCode: string | null;
   items: ReadonlyArray<{ offerId: string; provider: string; state: string }>;
-  payments: ReadonlyArray<{ paymentIntentId: string; status: string }>;
+  payments: ReadonlyArray<{ paymentIntentId: string; status: string; amountMinor: number; currency: string }>;
 }
 
 /** What a provider says about one item's hold (absent: it knows no hold of that reference). */

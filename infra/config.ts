@@ -130,6 +130,8 @@ const schema = z.object({
   STALLED_WORK_EVERY_MS: duration.default(5 * 60_000),
   STALLED_MAIL_AFTER_MS: duration.default(2 * 60_000),
   STALLED_BOOKING_AFTER_MS: duration.default(15 * 60_000),
+  // How often the reconciler compares provider, Stripe, Postgres and workflow (README "The reconciler").
+  RECONCILIATION_EVERY_MS: duration.default(5 * 60_000),
   // After a failed booking, when to look again for holds a provider granted late.
   LATE_SUCCESS_SWEEP_MS: duration.default(2 * 60_000),
 
@@ -259,6 +261,7 @@ function toConfig(env: z.infer<typeof schema>) {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM,
     },
+    reconciliation: { everyMs: env.RECONCILIATION_EVERY_MS },
     stalledWork: {
       everyMs: env.STALLED_WORK_EVERY_MS,
       policy: {

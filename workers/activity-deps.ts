@@ -1,5 +1,6 @@
 import type { ActivityDeps } from '../activities/index.js';
 import type { PaymentGateway, ProviderClient } from '../activities/booking.ports.js';
+import type { SagaInspector } from '../activities/reconciliation.ports.js';
 import type { WorkflowStarter } from '../activities/stalled-work.activities.js';
 import { appendAudit } from '../infra/audit/audit-log.js';
 import { createAuditMaintenance } from '../infra/audit/audit-checkpoints.js';
@@ -11,6 +12,9 @@ import { createErasureStore } from '../infra/db/erasure.store.js';
 import type { Orm } from '../infra/db/orm.js';
 import { createRetentionStore } from '../infra/db/retention.store.js';
 import { createStalledWorkStore } from '../infra/db/stalled-work.store.js';
+import { createReconciliationStore } from '../infra/db/reconciliation.store.js';
+import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
+import { createPaymentLedger } from '../infra/stripe/payment-ledger.js';
 import { createMailDelivery } from '../infra/mail/mail-delivery.js';
 import { createLogger, type Logger } from '../infra/logger.js';
 
@@ -22,7 +26,7 @@ import { createLogger, type Logger } from '../infra/logger.js';
 export function createActivityDeps(
   config: Config,
   orm: Orm,
-  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; workflows: WorkflowStarter; keys: KeyService; log?: Logger },
+  io: { providers: ReadonlyMap<string, ProviderClient>; payments: PaymentGateway; workflows: WorkflowStarter & Partial<SagaInspector>; keys: KeyService; log?: Logger },
 ) {
   const mail = createMailDelivery(orm, config);
   const cipher = createFieldCipher({ keys: io.keys, store: createDataKeyStore(orm) });
@@ -47,6 +51,13 @@ export function createActivityDeps(
     auditMaintenance: createAuditMaintenance(orm, config.audit.hmacKey),
     stalledWork: createStalledWorkStore(orm, { auditKey: config.audit.hmacKey }),
     workflows: io.workflows,
+    reconciliation: createReconciliationStore(orm, { auditKey: config.audit.hmacKey }),
+    ledger: createPaymentLedger(createStripeClient(config.stripe)),
+    // createWorkflowStarter answers both; a hand-made starter (a test's) has no Temporal client to ask.
+    sagas: {
+      inspectSaga: (workflowId) =>
+        io.workflows.inspectSaga ? io.workflows.inspectSaga(workflowId) : Promise.reject(new Error('no Temporal client to inspect sagas with')),
+    },
     log: io.log ?? createLogger(config, 'worker'),
   };
   return { deps, close: mail.close };

@@ -8,7 +8,7 @@ import { checkApplicationRole } from '../infra/db/roles.js';
 import { createProviders } from '../infra/providers/registry.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
-import { ensureAuditCheckpointSchedule, ensureRetentionSchedule, ensureStalledWorkSchedule } from '../infra/temporal/schedules.js';
+import { ensureAuditCheckpointSchedule, ensureReconciliationSchedule, ensureRetentionSchedule, ensureStalledWorkSchedule } from '../infra/temporal/schedules.js';
 import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
 import { temporalConnectionOptions } from '../infra/temporal/connection.js';
 import { createBookingWorker } from './create-worker.js';
@@ -51,6 +51,8 @@ const sweep = await ensureStalledWorkSchedule(client, {
   policy: config.stalledWork.policy,
 });
 log.info({ schedule: sweep }, 'stalled-work sweep schedule');
+const reconciler = await ensureReconciliationSchedule(client, { taskQueue: config.temporal.taskQueue, everyMs: config.reconciliation.everyMs });
+log.info({ schedule: reconciler }, 'reconciliation schedule');
 const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
 const activities = createActivityDeps(config, orm, {
   providers: createProviders(config.providers),

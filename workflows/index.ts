@@ -6,3 +6,4 @@ export { notificationWorkflow } from './notification.workflow.js';
 export { accountDeletionWorkflow } from './account-deletion.workflow.js';
 export { auditCheckpointWorkflow } from './audit-checkpoint.workflow.js';
 export { stalledWorkSweepWorkflow } from './stalled-work.workflow.js';
+export { reconciliationWorkflow } from './reconciliation.workflow.js';

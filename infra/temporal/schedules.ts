@@ -4,6 +4,7 @@ import type { RetentionPolicy } from '../../activities/retention.activities.js';
 import { retentionPurgeWorkflow } from '../../workflows/retention.workflow.js';
 import { auditCheckpointWorkflow } from '../../workflows/audit-checkpoint.workflow.js';
 import { stalledWorkSweepWorkflow, type StalledWorkPolicy } from '../../workflows/stalled-work.workflow.js';
+import { reconciliationWorkflow } from '../../workflows/reconciliation.workflow.js';
 
 interface Every {
   scheduleId: string;
@@ -57,4 +58,13 @@ export function ensureStalledWorkSchedule(
 ) {
   const { scheduleId = 'stalled-work-sweep', taskQueue, everyMs, policy } = options;
   return ensureSchedule(client, { scheduleId, taskQueue, everyMs, workflow: stalledWorkSweepWorkflow, args: [policy] });
+}
+
+/**
+ * The reconciler (every few minutes). On demand: `temporal schedule trigger --schedule-id reconciliation`,
+ * or start reconciliationWorkflow with `{ bookingIds }` for a few bookings.
+ */
+export function ensureReconciliationSchedule(client: Client, options: { scheduleId?: string; taskQueue: string; everyMs: number }) {
+  const { scheduleId = 'reconciliation', taskQueue, everyMs } = options;
+  return ensureSchedule(client, { scheduleId, taskQueue, everyMs, workflow: reconciliationWorkflow, args: [{}] });
 }

@@ -1,9 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SagaInspector } from '../../activities/reconciliation.ports.js';
 import type { WorkflowStarter } from '../../activities/stalled-work.activities.js';
+import { createSagaInspector } from './saga-inspector.js';
 
 /** The activities' view of Temporal: starts by id (a second start is harmless) and looks runs up. */
-export function createWorkflowStarter(client: Client, taskQueue: string): WorkflowStarter {
+export function createWorkflowStarter(client: Client, taskQueue: string): WorkflowStarter & SagaInspector {
   return {
+    ...createSagaInspector(client),
     async startNotification(outboxId) {
       try {
         // The same id the API uses: a delivery the API did start is found, not doubled.

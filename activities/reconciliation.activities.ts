@@ -1,0 +1,105 @@
+import { disagreements, type ChargeView, type HoldView, type Repair } from '../domain/reconciliation.js';
+import { holdReference } from './booking.activities.js';
+import type { BookingRepository, PaymentGateway, ProviderClient } from './booking.ports.js';
+import type { PaymentLedger, ReconciliationStore, SagaInspector } from './reconciliation.ports.js';
+
+export interface ReconciliationDeps {
+  reconciliation: ReconciliationStore;
+  ledger: PaymentLedger;
+  sagas: SagaInspector;
+  providers: ReadonlyMap<string, ProviderClient>;
+  payments: PaymentGateway;
+  bookings: BookingRepository;
+  /** Appends an audit event (infra/audit) in a transaction of its own. */
+  audit: (event: { actor: string; action: string; resource: string; result: string; details?: Record<string, string | number | boolean | null> }) => Promise<void>;
+}
+
+export interface ReconcilePageResult {
+  /** The last booking of the page; none when this was the last page. */
+  next?: string;
+  examined: number;
+  opened: number;
+  closed: number;
+  repaired: number;
+}
+
+const ACTOR = 'system:reconciler';
+
+export function createReconciliationActivities(deps: ReconciliationDeps) {
+  /** Does a safe repair; true when done (or nothing was left to do), false when it must wait for the next run. */
+  async function repair(bookingId: string, workflowId: string, fix: Repair, payments: ReadonlyArray<{ paymentIntentId: string; amountMinor: number; currency: string }>): Promise<boolean> {
+    try {
+      if (fix.action === 'release-hold') {
+        const client = deps.providers.get(fix.provider);
+        if (!client) return false;
+        // Read again just before: only a hold still HELD is released (releaseOrCancel would cancel a ticket).
+        const hold = await client.findHold(holdReference(workflowId, fix.offerId));
+        if (hold?.state !== 'HELD') return hold?.state !== 'CONFIRMED';
+        await client.releaseOrCancel(hold.holdId);
+        await deps.bookings.updateItem(bookingId, fix.offerId, { state: 'RELEASED' });
+        await deps.audit({ actor: ACTOR, action: 'reconciliation.hold_released', resource: `booking:${bookingId}`, result: 'success', details: { offerId: fix.offerId, provider: fix.provider } });
+        return true;
+      }
+      // Voids only what is still uncaptured; a capture that got there first is left for an operator's refund.
+      if ((await deps.payments.void(fix.paymentIntentId, `reconcile:${bookingId}:void:${fix.paymentIntentId}`)) === 'captured') return false;
+      const row = payments.find((p) => p.paymentIntentId === fix.paymentIntentId);
+      if (row) await deps.bookings.recordPayment(bookingId, { paymentIntentId: row.paymentIntentId, status: 'VOIDED', amountMinor: row.amountMinor, currency: row.currency });
+      await deps.audit({ actor: ACTOR, action: 'reconciliation.authorization_voided', resource: `booking:${bookingId}`, result: 'success', details: { paymentIntentId: fix.paymentIntentId } });
+      return true;
+    } catch {
+      // A provider or Stripe fault: the case stays open, and the next run tries again.
+      return false;
+    }
+  }
+
+  async function reconcileBooking(bookingId: string) {
+    const record = await deps.reconciliation.load(bookingId);
+    if (!record) return { opened: 0, closed: 0, repaired: 0 };
+    const saga = await deps.sagas.inspectSaga(record.workflowId);
+    const holds: HoldView[] = await Promise.all(
+      record.items.map(async ({ offerId, provider }) => {
+        const hold = await deps.providers.get(provider)?.findHold(holdReference(record.workflowId, offerId));
+        return { offerId, provider, ...(hold ? { hold: { holdId: hold.holdId, state: hold.state } } : {}) };
+      }),
+    );
+    const charges = (await Promise.all(record.payments.map((p) => deps.ledger.inspect(p.paymentIntentId)))).filter((c): c is ChargeView => c !== undefined);
+
+    let repaired = 0;
+    const findings = [];
+    for (const found of disagreements({ record, holds, charges, saga })) {
+      let done = (found.repairs ?? []).length > 0;
+      for (const fix of found.repairs ?? []) {
+        const ok = await repair(bookingId, record.workflowId, fix, record.payments);
+        if (ok) repaired += 1;
+        done &&= ok;
+      }
+      const how = found.kind === 'ORPHAN_HOLD' ? 'repaired by the reconciler: hold released' : 'repaired by the reconciler: authorization voided';
+      findings.push({ kind: found.kind, evidence: found.evidence, ...(done ? { repaired: how } : {}) });
+    }
+    return { ...(await deps.reconciliation.sync(bookingId, findings)), repaired };
+  }
+
+  return {
+    async beginReconciliation(): Promise<{ since: string | null; startedAt: string }> {
+      return deps.reconciliation.begin();
+    },
+
+    async finishReconciliation(input: { startedAt: string }): Promise<void> {
+      await deps.reconciliation.finish(input.startedAt);
+    },
+
+    /** Compares and repairs one page of bookings; a page is small, so a retry redoes little (each step is idempotent). */
+    async reconcilePage(input: { since: string | null; after?: string; limit: number; bookingIds?: string[] }): Promise<ReconcilePageResult> {
+      const ids = await deps.reconciliation.candidates(input);
+      const result: ReconcilePageResult = { examined: ids.length, opened: 0, closed: 0, repaired: 0 };
+      for (const id of ids) {
+        const outcome = await reconcileBooking(id);
+        result.opened += outcome.opened;
+        result.closed += outcome.closed;
+        result.repaired += outcome.repaired;
+      }
+      if (ids.length === input.limit) result.next = ids.at(-1);
+      return result;
+    },
+  };
+}
