@@ -8,7 +8,8 @@ import { ApiError } from '../problem.js';
 const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be base64');
 const metadataName = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
 const payloadJson = z.strictObject({ metadata: z.record(metadataName, base64).optional(), data: base64.optional() });
-const payloadsBody = z.strictObject({ payloads: z.array(payloadJson).max(1000) }).openapi('Payloads');
+// proto3 JSON omits an empty list: the Temporal CLI posts {} for an event without payloads.
+const payloadsBody = z.strictObject({ payloads: z.array(payloadJson).max(1000).default([]) }).openapi('Payloads');
 
 const toPayload = (p: z.infer<typeof payloadJson>): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),

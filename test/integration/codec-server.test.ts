@@ -83,6 +83,18 @@ describe('codec server', () => {
     expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
+  it('answers an empty Payloads message as the Temporal CLI sends it ({}: proto3 JSON omits an empty list)', async () => {
+    // `temporal workflow show --codec-endpoint` posts {} for an event without payloads and retries a 400 until it times out.
+    const operator = await signIn(stack, { role: 'support' });
+    for (const path of ['/codec/decode', '/codec/encode']) {
+      const response = await fetch(`${stack.apiUrl}${path}`, {
+        method: 'POST', headers: { 'content-type': 'application/json', ...operator.auth }, body: '{}',
+      });
+      expect(response.status, path).toBe(200);
+      expect(await response.json()).toEqual({ payloads: [] });
+    }
+  });
+
   it('declares the 429 in the OpenAPI document', async () => {
     const document = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     for (const path of ['/codec/decode', '/codec/encode']) expect(Object.keys(document.paths[path]!.post!.responses)).toContain('429');
