@@ -72,8 +72,11 @@ export interface PaymentGateway {
    */
   void(paymentIntentId: string, idempotencyKey: string): Promise<'voided' | 'captured'>;
   status(paymentIntentId: string): Promise<string>;
-  /** Refunds part or all of a captured PaymentIntent. */
-  refund(paymentIntentId: string, amountMinor: number, idempotencyKey: string): Promise<void>;
+  /**
+   * Refunds part or all of a captured PaymentIntent, once per key (also after Stripe forgot the key)
+   * and never beyond what is left; answers the PaymentIntent's refunded total afterwards.
+   */
+  refund(paymentIntentId: string, amountMinor: number, idempotencyKey: string): Promise<{ refundedMinor: number }>;
 }
 
 /** A passenger as stored: birth date and passport number are field-encrypted under the booking user's data key. */

@@ -132,9 +132,25 @@ export function createStripeGateway(client: Stripe): PaymentGateway {
         throw transient(error, 'void');
       }
     },
+    // Stripe replays a 500 for the key's 24 hours and then forgets the key: a retry must read what
+    // was refunded, not trust the key. The key rides in the refund's metadata so it is recognised.
     async refund(paymentIntentId, amountMinor, idempotencyKey) {
       try {
-        await client.refunds.create({ payment_intent: paymentIntentId, amount: amountMinor }, { idempotencyKey });
+        const intent = await client.paymentIntents.retrieve(paymentIntentId);
+        const refunds: Stripe.Refund[] = [];
+        for await (const refund of client.refunds.list({ payment_intent: paymentIntentId, limit: 100 })) refunds.push(refund);
+        const live = refunds.filter((r) => r.status !== 'failed' && r.status !== 'canceled');
+        const refundedMinor = live.reduce((sum, r) => sum + r.amount, 0);
+        if (live.some((r) => r.metadata?.idempotency_key === idempotencyKey)) return { refundedMinor };
+        // Never more than was captured and not yet given back (a lost answer under an expired key).
+        const captured = intent.amount_received ?? (intent.status === 'succeeded' ? intent.amount : 0);
+        const amount = Math.min(amountMinor, captured - refundedMinor);
+        if (amount <= 0) return { refundedMinor };
+        await client.refunds.create(
+          { payment_intent: paymentIntentId, amount, metadata: { idempotency_key: idempotencyKey } },
+          { idempotencyKey },
+        );
+        return { refundedMinor: refundedMinor + amount };
       } catch (error) {
         throw transient(error, 'refund');
       }
