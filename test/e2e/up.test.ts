@@ -42,6 +42,11 @@ async function upThenCtrlC(): Promise<string> {
   }
   const health = await fetch(`http://127.0.0.1:${API_PORT}/healthz`);
   expect(health.status).toBe(200);
+  // The web app, built by up and served by the API at /, is the first URL it prints.
+  expect(output).toMatch(/TravelConnect is up[^\n]*\n\[up\] {3}Web app {6}http:\/\/127\.0\.0\.1:\d+\//);
+  const app = await fetch(`http://127.0.0.1:${API_PORT}/`);
+  expect(app.headers.get('content-type')).toContain('text/html');
+  expect(await app.text()).toContain('<div id="app">');
   const search = await fetch(`http://127.0.0.1:${API_PORT}/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-01-10`);
   expect(((await search.json()) as { offers: unknown[] }).offers.length).toBeGreaterThan(0);
   // The worker's SDK metrics are served for Prometheus.
