@@ -1,5 +1,6 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
 import type { Workflow } from '@temporalio/workflow';
+import { canonicalJson } from '../../domain/canonical-json.js';
 import type { RetentionPolicy } from '../../activities/retention.activities.js';
 import { retentionPurgeWorkflow } from '../../workflows/retention.workflow.js';
 import { auditCheckpointWorkflow } from '../../workflows/audit-checkpoint.workflow.js';
@@ -15,25 +16,40 @@ interface Every {
   args: unknown[];
 }
 
-/** Creates an interval Schedule unless one with its id exists; safe on every start of every worker. */
-async function ensureSchedule(client: Client, options: Every): Promise<'created' | 'exists'> {
+/**
+ * Creates an interval Schedule, or brings an existing one to this interval, workflow, task queue
+ * and arguments (a changed setting takes effect at the next worker start); safe on every start of
+ * every worker. Arguments are compared decoded, since encrypted payloads differ on every write.
+ */
+async function ensureSchedule(client: Client, options: Every): Promise<'created' | 'updated' | 'exists'> {
+  const spec = { intervals: [{ every: options.everyMs }] };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: options.workflow,
+    args: options.args,
+    taskQueue: options.taskQueue,
+    workflowId: `${options.scheduleId}-run`,
+  };
   try {
-    await client.schedule.create({
-      scheduleId: options.scheduleId,
-      spec: { intervals: [{ every: options.everyMs }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: options.workflow,
-        args: options.args,
-        taskQueue: options.taskQueue,
-        workflowId: `${options.scheduleId}-run`,
-      },
-    });
+    await client.schedule.create({ scheduleId: options.scheduleId, spec, action });
     return 'created';
   } catch (error) {
-    if (error instanceof ScheduleAlreadyRunning) return 'exists';
-    throw error;
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
+  const handle = client.schedule.getHandle(options.scheduleId);
+  const current = await handle.describe();
+  const same =
+    current.spec.intervals?.length === 1 &&
+    current.spec.intervals[0]?.every === options.everyMs &&
+    !current.spec.calendars?.length &&
+    current.action.workflowType === options.workflow.name &&
+    current.action.taskQueue === options.taskQueue &&
+    current.action.workflowId === action.workflowId &&
+    canonicalJson(current.action.args ?? []) === canonicalJson(options.args);
+  if (same) return 'exists';
+  // Only what this code owns changes: a pause or a note an operator left stays.
+  await handle.update((previous) => ({ ...previous, spec, action }));
+  return 'updated';
 }
 
 /** The retention purge (daily by default). */
