@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TYPES_FILE, apiTypesOf } from '../../web/scripts/api-types.js';
 import { mailTo, TEST_PASSWORD } from '../support/http-account.js';
 import { startOwnStripeFake } from '../support/own-stripe-fake.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, variantApp, type Stack } from '../support/stack.js';
+import { productionEnv } from '../support/production-env.js';
+import { loadConfig } from '../../infra/config.js';
 
 // The reference web client in a real browser (Debian's Chromium) against the whole stack, as a traveller uses it.
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -136,6 +138,18 @@ describe('the web client', () => {
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self' http:\/\/127\.0\.0\.1:\d+;/);
     expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
     expect((await fetch(`${stack.apiUrl}/api/v1/nothing-here`)).headers.get('content-type')).toContain('application/problem+json');
+
+    // Production serves the same pages, with Stripe's own Stripe.js and API in the policy and nothing else.
+    const production = variantApp(stack, { config: loadConfig(productionEnv()), webRoot });
+    const served = await production.request('/bookings');
+    expect(served.status).toBe(200);
+    const csp = served.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self' https://js.stripe.com;");
+    expect(csp).toContain("connect-src 'self' https://api.stripe.com;");
+    expect(csp).not.toMatch(/127\.0\.0\.1|unsafe/);
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await served.text())?.[1];
+    expect((await production.request(asset!)).headers.get('cache-control')).toContain('immutable');
+    expect((await production.request('/assets/..%2F..%2Fpackage.json')).status).toBe(404);
   });
 
   // One traveller through every flow, as one person would use the app (signing up once keeps the test fast).
