@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { KeyServiceUnavailableError, PayloadDecodeError } from '../../infra/temporal/encryption-codec.js';
 import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
 
@@ -30,6 +31,15 @@ function withFewKeys(payloads: Payload[]): Payload[] {
   return payloads;
 }
 
+/** A payload that does not decode is the caller's input (400 at it); KMS out of reach is ours (503). */
+function asProblem(error: unknown): never {
+  if (error instanceof PayloadDecodeError) {
+    throw new ApiError('VALIDATION_FAILED', undefined, [{ path: `payloads.${error.index}`, message: error.reason }]);
+  }
+  if (error instanceof KeyServiceUnavailableError) throw new ApiError('SERVICE_UNAVAILABLE');
+  throw error;
+}
+
 const codecRoute = (path: '/encode' | '/decode', summary: string) =>
   createRoute({
     method: 'post',
@@ -38,7 +48,7 @@ const codecRoute = (path: '/encode' | '/decode', summary: string) =>
     request: { body: { content: { 'application/json': { schema: payloadsBody } }, required: true } },
     responses: {
       200: { description: 'The payloads, transformed', content: { 'application/json': { schema: payloadsBody } } },
-      ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'RATE_LIMITED'),
+      ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
     },
   });
 
@@ -50,7 +60,7 @@ const codecRoute = (path: '/encode' | '/decode', summary: string) =>
 export function codecRoutes(codec: PayloadCodec) {
   return createRouter()
     .openapi(codecRoute('/decode', 'Operators: decrypt workflow payloads for the Web UI'), async (c) => {
-      const decoded = await codec.decode(withFewKeys(c.req.valid('json').payloads.map(toPayload)));
+      const decoded = await codec.decode(withFewKeys(c.req.valid('json').payloads.map(toPayload))).catch(asProblem);
       return c.json({ payloads: decoded.map(toJson) }, 200);
     })
     .openapi(codecRoute('/encode', 'Operators: encrypt payloads the Web UI sends (signals, queries)'), async (c) => {

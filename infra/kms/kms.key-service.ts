@@ -1,6 +1,7 @@
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand, type KMSClientConfig } from '@aws-sdk/client-kms';
 import type { Config } from '../config.js';
 import type { KeyService } from '../crypto/field-cipher.js';
+import { DataKeyRefusedError } from '../crypto/key-errors.js';
 import { isLocalEndpoint } from '../transport-policy.js';
 
 /**
@@ -23,6 +24,17 @@ export interface KmsKeyService extends KeyService {
   destroy(): void;
 }
 
+/**
+ * A client fault about the blob itself (InvalidCiphertext, IncorrectKey, a key that does not exist or
+ * is not ours, a malformed blob) is a refusal; throttling is a client fault too, but passes.
+ */
+function refusal(error: unknown): DataKeyRefusedError | undefined {
+  const fault = error as { name?: unknown; $fault?: unknown };
+  if (fault.$fault !== 'client' || typeof fault.name !== 'string') return undefined;
+  if (/Throttl|LimitExceeded/.test(fault.name)) return undefined;
+  return new DataKeyRefusedError(fault.name);
+}
+
 export function createKmsKeyService(kms: Config['kms']): KmsKeyService {
   const client = new KMSClient(kmsClientConfig(kms));
   return {
@@ -35,7 +47,9 @@ export function createKmsKeyService(kms: Config['kms']): KmsKeyService {
     },
     async decryptDataKey(wrapped, context) {
       // No KeyId: a symmetric blob names its key, so keys wrapped before a rotation still open.
-      const out = await client.send(new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: context }));
+      const out = await client.send(new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: context })).catch((error: unknown) => {
+        throw refusal(error) ?? error;
+      });
       if (!out.Plaintext) throw new Error('KMS returned no plaintext');
       return out.Plaintext;
     },

@@ -1,14 +1,18 @@
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntry } from '../../infra/db/entities.js';
 import { createOrm } from '../../infra/db/orm.js';
+import type { KeyService } from '../../infra/crypto/field-cipher.js';
+import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
 import { createLogger } from '../../infra/logger.js';
+import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
 import { travellerOf } from '../support/booking-client.js';
 import { eventually } from '../support/eventually.js';
 import { httpClient, randomClientIp } from '../support/http-client.js';
 import { signIn } from '../support/sign-in.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, variantApp, type Stack } from '../support/stack.js';
 
 // The internal adversarial review of 2026-12-06 (SECURITY.md, "Reviews"): one regression per finding.
 const DENIAL_WINDOW_MS = 3000;
@@ -203,5 +207,83 @@ describe('one offer once per booking (finding 5)', () => {
     expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 202]);
     const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as { bookingId: string }).bookingId));
     expect(new Set(ids).size).toBe(1);
+  });
+});
+
+describe('codec payloads that do not decrypt are the caller\'s mistake (finding 6)', () => {
+  const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
+  const asJson = (p: Payload) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(p.data) });
+  type PayloadJson = ReturnType<typeof asJson>;
+  const CONTEXT = { purpose: 'temporal-payloads' };
+  const decode = (app: { request: Stack['app']['request'] }, auth: Record<string, string>, payloads: PayloadJson[]) =>
+    app.request('/codec/decode', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ payloads }) });
+
+  /** A payload another process wrote (its own data key, so the reader must unwrap it at KMS). */
+  async function written(value: unknown): Promise<PayloadJson> {
+    const writer = await createEncryptionCodec(stack.keys);
+    return asJson((await writer.encode([defaultPayloadConverter.toPayload(value)]))[0]!);
+  }
+  /** Bytes that are no Payload message, encrypted under a genuine data key. */
+  async function sealedGarbage(ok: PayloadJson): Promise<PayloadJson> {
+    const { plaintext, wrapped } = await stack.keys.generateDataKey(CONTEXT);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', plaintext, iv);
+    const body = Buffer.concat([cipher.update(Buffer.from([0xff, 0xff, 0xff, 0xff])), cipher.final(), cipher.getAuthTag()]);
+    return { metadata: { ...ok.metadata, 'encryption-wrapped-key': b64(wrapped) }, data: b64(Buffer.concat([iv, body])) };
+  }
+
+  it('answers 400 naming the payload for short data, a failed tag, a refused wrapped key and bytes that are no payload', async () => {
+    const operator = await signIn(stack, { role: 'support' });
+    const ok = await written('fine');
+    const data = Buffer.from(ok.data, 'base64');
+    const tampered = Buffer.from(data);
+    tampered[20] = tampered[20]! ^ 1;
+    const cases: Array<[string, PayloadJson]> = [
+      ['data shorter than IV and tag', { ...ok, data: b64(Buffer.from('short')) }],
+      ['no data at all', { metadata: ok.metadata, data: '' }],
+      ['a flipped ciphertext bit', { ...ok, data: b64(tampered) }],
+      ['a wrapped key KMS refuses', { ...ok, metadata: { ...ok.metadata, 'encryption-wrapped-key': b64(randomBytes(184)) } }],
+      ['no wrapped key', { ...ok, metadata: { encoding: ok.metadata.encoding! } }],
+      ['bytes that are no payload', await sealedGarbage(ok)],
+    ];
+    for (const [what, bad] of cases) {
+      const response = await decode(stack.app, operator.auth, [ok, bad]);
+      const text = await response.text();
+      expect(response.status, `${what}: ${text}`).toBe(400);
+      const problem = JSON.parse(text) as { code: string; errors?: Array<{ path: string }> };
+      expect(problem.code).toBe('VALIDATION_FAILED');
+      expect(problem.errors?.map((e) => e.path), what).toEqual(['payloads.1']);
+    }
+  });
+
+  it('asks KMS once about a wrapped key it refused, however often it is sent again', async () => {
+    let decrypts = 0;
+    const counting: KeyService = {
+      generateDataKey: (context) => stack.keys.generateDataKey(context),
+      decryptDataKey: (wrapped, context) => {
+        decrypts += 1;
+        return stack.keys.decryptDataKey(wrapped, context);
+      },
+    };
+    const app = variantApp(stack, { codec: await createEncryptionCodec(counting) });
+    const operator = await signIn(stack, { role: 'support' });
+    const ok = await written('fine');
+    const bogus = { ...ok, metadata: { ...ok.metadata, 'encryption-wrapped-key': b64(randomBytes(184)) } };
+    for (let i = 0; i < 5; i += 1) expect((await decode(app, operator.auth, [bogus])).status).toBe(400);
+    expect(decrypts).toBe(1);
+  });
+
+  it('answers 503 when KMS cannot be reached', async () => {
+    const dead = createKmsKeyService({ ...stack.config.kms, endpoint: 'http://127.0.0.1:9' });
+    try {
+      const keys: KeyService = { generateDataKey: (context) => stack.keys.generateDataKey(context), decryptDataKey: (w, c) => dead.decryptDataKey(w, c) };
+      const app = variantApp(stack, { codec: await createEncryptionCodec(keys) });
+      const operator = await signIn(stack, { role: 'support' });
+      const response = await decode(app, operator.auth, [await written('fine')]);
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { code: string }).code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      dead.destroy();
+    }
   });
 });
