@@ -94,6 +94,11 @@ describe('production profile', () => {
     const submissions = await bookAll(s, orders, ARRIVALS_MS, batchBegan + ARRIVALS_MS + 180_000);
     await faults;
     await eventually(unfinished, (n) => n === 0, { timeoutMs: 300_000, intervalMs: 2_000, what: 'every booking to finish' });
+    // Visibility is written by the history shards' own queue, so a shard that moved hosts catches up
+    // after its sagas closed; the invariants read it (no saga still "Running") once it has.
+    const running = () => s.observer.temporal.workflow.count('ExecutionStatus = "Running" AND WorkflowType = "bookingWorkflow"');
+    await eventually(running, ({ count }) => count === 0, { timeoutMs: 90_000, intervalMs: 2_000, what: 'visibility to show no running saga' })
+      .catch((error: Error) => log(error.message));
     const drained = Date.now();
     const verdict = await checkInvariants(s.observer, submissions);
     process.stdout.write(`\n${formatVerdict({

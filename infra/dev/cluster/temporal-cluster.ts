@@ -61,6 +61,8 @@ export interface ClusterOptions {
   ports: { offset: number } | 'free';
   namespaces: readonly string[];
   log: (line: string) => void;
+  /** The servers' own log level (their logs: `<dir>/logs/<process>.log`). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 const DATABASES = { persistence: 'temporal', visibility: 'temporal_visibility' } as const;
@@ -171,7 +173,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     const ports = { ...firsts, [spec.role]: spec.ports };
     writeFileSync(
       join(configDir, `${spec.name}.yaml`),
-      renderClusterConfig({ shards: options.shards, persistence, visibility, ports, tls, dynamicConfigFile, logLevel: process.env.TEMPORAL_CLUSTER_LOG_LEVEL === 'info' ? 'info' : 'warn' }),
+      renderClusterConfig({ shards: options.shards, persistence, visibility, ports, tls, dynamicConfigFile, logLevel: options.logLevel ?? 'warn' }),
       { mode: 0o600 }, // it holds the database password
     );
     // The worker service serves no gRPC, only the ring; the others answer once their gRPC is up.
