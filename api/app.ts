@@ -21,6 +21,8 @@ import { codecRoutes } from './routes/codec.js';
 import type { PayloadCodec } from '@temporalio/common';
 import { adminRoutes } from './routes/admin.js';
 import { createAdminService } from './admin.service.js';
+import { adminCaseRoutes } from './routes/admin-cases.js';
+import { createCaseService } from './cases.service.js';
 import { devRoutes } from './routes/dev.js';
 import { userRoutes } from './routes/users.js';
 import { createSearchService } from './search.service.js';
@@ -152,6 +154,7 @@ export function createApp(deps: AppDeps) {
   api.route('/users', userRoutes(users));
   api.use('/admin/*', authenticated);
   api.route('/admin', adminRoutes({ users, admin: createAdminService({ orm: deps.orm, auditKey: deps.config.audit.hmacKey }) }));
+  api.route('/admin/cases', adminCaseRoutes({ cases: createCaseService({ orm: deps.orm, temporal: deps.temporal, auditKey: deps.config.audit.hmacKey }) }));
   api.use('/bookings', authenticated, limits.bookingCreate);
   api.use('/bookings/*', authenticated);
   api.use('/bookings/:id', limits.bookingChange);

@@ -16,6 +16,7 @@ import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
 import { createMetrics } from '../infra/metrics.js';
 import { createRedis, redisReady } from '../infra/redis.js';
 import { countBookingsByStatus } from '../infra/db/booking-stats.js';
+import { countOpenCasesByKind } from '../infra/db/reconciliation.store.js';
 import { createApp } from './app.js';
 
 // Composition root of the API process.
@@ -37,7 +38,11 @@ if (!existsSync(`${webRoot}/index.html`)) log.warn({ webRoot }, 'web client not 
 const app = createApp({
   codec,
   redis,
-  metrics: createMetrics({ countBookingsByStatus: () => countBookingsByStatus(orm), cacheMs: config.metrics.cacheMs }),
+  metrics: createMetrics({
+    countBookingsByStatus: () => countBookingsByStatus(orm),
+    countOpenCasesByKind: () => countOpenCasesByKind(orm),
+    cacheMs: config.metrics.cacheMs,
+  }),
   config,
   log,
   orm,

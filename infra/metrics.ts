@@ -25,8 +25,11 @@ export function createMetrics(options: {
   countBookingsByStatus: () => Promise<BookingCounts>;
   /** How long one count of bookings serves every scrape (METRICS_CACHE_MS): scrapes never queue queries. */
   cacheMs: number;
+  /** Open reconciliation cases by kind (every kind, zeros included); no gauge when absent. */
+  countOpenCasesByKind?: () => Promise<Array<{ kind: string; count: number }>>;
 }) {
   const countBookings = cachedFor(options.cacheMs, options.countBookingsByStatus);
+  const countCases = options.countOpenCasesByKind && cachedFor(options.cacheMs, options.countOpenCasesByKind);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
@@ -54,6 +57,19 @@ export function createMetrics(options: {
       for (const { status, count } of counts) this.set({ status }, count);
     },
   });
+  if (countCases) {
+    new Gauge({
+      name: 'reconciliation_cases_open',
+      help: 'Open reconciliation cases by kind: provider, Stripe, Postgres and workflow disagree (at most METRICS_CACHE_MS old)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = await countCases();
+        this.reset();
+        for (const { kind, count } of counts) this.set({ kind }, count);
+      },
+    });
+  }
   return { registry, httpDuration, rateLimited };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ReconciliationStore } from '../../activities/reconciliation.ports.js';
 import { TERMINAL_STATUSES, type BookingStatus } from '../../domain/booking-status.js';
-import { OPERATOR_CLOSES, type CaseKind } from '../../domain/reconciliation.js';
+import { CASE_KINDS, OPERATOR_CLOSES, type CaseKind } from '../../domain/reconciliation.js';
 import { appendAudit } from '../audit/audit-log.js';
 import { Booking, BookingItem, Payment, ReconciliationCase } from './entities.js';
 import type { Orm } from './orm.js';
@@ -110,4 +110,12 @@ export function createReconciliationStore(orm: Orm, options: { auditKey: string 
       });
     },
   };
+}
+
+/** Open cases per kind, every kind listed (a kind with none reads 0, so an alert on it can clear). */
+export async function countOpenCasesByKind(orm: Orm): Promise<Array<{ kind: string; count: number }>> {
+  const rows = await orm.em.getConnection().execute<Array<{ kind: string; count: number }>>(
+    'select kind, count(*)::int as count from reconciliation_cases where resolved_at is null group by kind',
+  );
+  return CASE_KINDS.map((kind) => ({ kind, count: rows.find((row) => row.kind === kind)?.count ?? 0 }));
 }

@@ -25,6 +25,7 @@ import { TEST_NAMESPACE } from './namespace.js';
 import { createMetrics } from '../../infra/metrics.js';
 import { createRedis, redisReady } from '../../infra/redis.js';
 import { countBookingsByStatus } from '../../infra/db/booking-stats.js';
+import { countOpenCasesByKind } from '../../infra/db/reconciliation.store.js';
 import { createActivityDeps } from '../../workers/activity-deps.js';
 import { createWorkflowStarter } from '../../infra/temporal/workflow-starter.js';
 
@@ -110,6 +111,7 @@ export async function startStack(
       bookingCountQueries += 1;
       return countBookingsByStatus(orm);
     },
+    countOpenCasesByKind: () => countOpenCasesByKind(orm),
     cacheMs: config.metrics.cacheMs,
   });
   const auth = createAuthComponents(config, { orm, redis });
