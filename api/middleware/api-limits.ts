@@ -20,12 +20,14 @@ export function createApiLimits(options: { limiter: SlidingWindowLimiter; metric
     // Account creation and reset mail are what attackers spam: with Redis down these refuse.
     signup: limit('signup', 10, DAY, byIp, true),
     passwordReset: limit('password-reset', 3, HOUR, byIp, true),
-    bookingCreate: limitOnly(['POST'], limit('booking-create', 20, DAY, byUser)),
+    // Writes and KMS calls refuse with Redis down too: an outage must not lift the limits that
+    // bound charges, saga starts and KMS cost. Reads (search) stay open.
+    bookingCreate: limitOnly(['POST'], limit('booking-create', 20, DAY, byUser, true)),
     // Cancelling and editing (notes, contact) share one budget per traveller.
-    bookingChange: limitOnly(['POST', 'PATCH'], limit('booking-change', 10, HOUR, byUser)),
+    bookingChange: limitOnly(['POST', 'PATCH'], limit('booking-change', 10, HOUR, byUser, true)),
     search: limit('search', 100, MINUTE, (c) => c.get('userId') ?? `ip:${byIp(c)}`),
     // The Web UI's codec calls, per operator: each may reach KMS, so a script cannot loop on it.
-    codec: limit('codec', 600, MINUTE, byUser),
+    codec: limit('codec', 600, MINUTE, byUser, true),
   };
 }
 

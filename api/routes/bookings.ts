@@ -105,7 +105,7 @@ const createBooking = createRoute({
     200: json(summarySchema, 'The booking this Idempotency-Key already made'),
     ...problems(
       'VALIDATION_FAILED', 'IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'IDEMPOTENCY_KEY_IN_USE',
-      'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE',
+      'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'SERVICE_UNAVAILABLE',
     ),
   },
 });
@@ -156,7 +156,7 @@ const patchBooking = createRoute({
   },
   responses: {
     200: json(viewSchema, 'The booking as changed'),
-    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'),
+    ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'SERVICE_UNAVAILABLE'),
   },
 });
 
@@ -167,7 +167,7 @@ const cancelBooking = createRoute({
   request: { headers: idempotencyHeader, params: idPathParam },
   responses: {
     202: json(summarySchema, 'Cancellation under way or done'),
-    ...problems('IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'NOT_FOUND', 'BOOKING_NOT_CANCELLABLE', 'RATE_LIMITED'),
+    ...problems('IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'NOT_FOUND', 'BOOKING_NOT_CANCELLABLE', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
   },
 });
 

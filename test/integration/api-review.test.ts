@@ -7,6 +7,8 @@ import { createOrm } from '../../infra/db/orm.js';
 import type { KeyService } from '../../infra/crypto/field-cipher.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
 import { createLogger } from '../../infra/logger.js';
+import { createSlidingWindowLimiter } from '../../infra/rate-limit/sliding-window.js';
+import { createRedis } from '../../infra/redis.js';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
 import { travellerOf } from '../support/booking-client.js';
 import { eventually } from '../support/eventually.js';
@@ -284,6 +286,35 @@ describe('codec payloads that do not decrypt are the caller\'s mistake (finding 
       expect(((await response.json()) as { code: string }).code).toBe('SERVICE_UNAVAILABLE');
     } finally {
       dead.destroy();
+    }
+  });
+});
+
+describe('limits on writes fail closed without Redis (finding 7)', () => {
+  it('refuses booking, booking changes and codec calls with 503 when the limiter cannot count; search stays open', async () => {
+    const dead = createRedis({ url: 'redis://127.0.0.1:1', keyPrefix: 'dead:' });
+    try {
+      const app = variantApp(stack, { auth: { ...stack.auth, limiter: createSlidingWindowLimiter(dead) }, codec: await createEncryptionCodec(stack.keys) });
+      const traveller = await signIn(stack);
+      const operator = await signIn(stack, { role: 'support' });
+      const json = { 'content-type': 'application/json' };
+      const book = await app.request('/api/v1/bookings', {
+        method: 'POST', headers: { ...traveller.auth, ...json, 'idempotency-key': randomUUID() },
+        body: JSON.stringify({
+          offers: [{ offerId: 'sandbox:JFK-LHR:1', expectedPrice: { amount: '420.00', currency: 'EUR' } }],
+          passengers: [{ givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: '1985-12-10', passportNumber: 'X1234567', passportCountry: 'GB', nationality: 'GB' }],
+          contact: { email: 'ada@example.com', phone: '+447700900123' },
+          paymentMethodId: 'pm_card_visa',
+        }),
+      });
+      const change = await app.request(`/api/v1/bookings/${randomUUID()}`, { method: 'PATCH', headers: { ...traveller.auth, ...json }, body: JSON.stringify({ notes: 'x' }) });
+      const cancel = await app.request(`/api/v1/bookings/${randomUUID()}/cancel`, { method: 'POST', headers: { ...traveller.auth, 'idempotency-key': randomUUID() } });
+      const codec = await app.request('/codec/decode', { method: 'POST', headers: { ...operator.auth, ...json }, body: JSON.stringify({ payloads: [] }) });
+      expect([book.status, change.status, cancel.status, codec.status]).toEqual([503, 503, 503, 503]);
+      const search = await app.request('/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-03-01', { headers: traveller.auth });
+      expect(search.status).not.toBe(503);
+    } finally {
+      dead.disconnect();
     }
   });
 });
