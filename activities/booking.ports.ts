@@ -127,6 +127,7 @@ export interface BookingRepository {
   loadForCancellation(bookingId: string): Promise<{
     workflowId: string;
     status: string;
+    failureCode?: string;
     currency: string;
     items: Array<{ offerId: string; provider: string; priceMinor: number; fareRule: FareRule; state: string }>;
     paymentIntentId?: string;

@@ -10,6 +10,8 @@ export function createCancellationActivities(deps: BookingActivityDeps) {
       return {
         bookingWorkflowId: booking.workflowId,
         status: booking.status,
+        // A confirmed booking, or one whose earlier cancellation run failed while stuck.
+        cancellable: booking.status === 'CONFIRMED' || (booking.status === 'NEEDS_ATTENTION' && booking.failureCode === 'CANCELLATION_STUCK'),
         currency: booking.currency,
         paymentIntentId: booking.paymentIntentId,
         refundMinor: refund,
@@ -26,6 +28,7 @@ export function createCancellationActivities(deps: BookingActivityDeps) {
     },
 
     async refundPayment(input: { bookingId: string; cancellationId: string; paymentIntentId: string; amountMinor: number }) {
+      // The same key in every run of this booking's cancellation: a run started again never refunds twice.
       await deps.payments.refund(input.paymentIntentId, input.amountMinor, stepKey(input.cancellationId, 'refund'));
       await deps.bookings.recordRefund(input.bookingId, input.paymentIntentId, input.amountMinor);
     },

@@ -158,14 +158,17 @@ export function createBookingService(deps: BookingServiceDeps) {
     async cancel(userId: string, bookingId: string, idempotencyKey: string): Promise<IBooking> {
       const booking = await this.findOwn(userId, bookingId);
       if (booking.status === 'CANCELLED' || booking.status === 'REFUNDED') return booking;
-      if (booking.status === 'CONFIRMED') {
+      const stuckCancelling = booking.status === 'NEEDS_ATTENTION' && booking.failureCode === 'CANCELLATION_STUCK';
+      if (booking.status === 'CONFIRMED' || stuckCancelling) {
         try {
           await deps.temporal.workflow.start(cancellationWorkflow, {
             workflowId: `cancel-${booking.id}`,
             taskQueue: deps.taskQueue,
-            args: [{ bookingId: booking.id }],
+            args: [{ bookingId: booking.id, compensationAlertAttempts: deps.compensationAlertAttempts }],
+            // One run at a time; a run that failed (terminated by an operator, timed out) may run
+            // again, and one that completed never does (its refund key makes a rerun refund once).
             workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
           });
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

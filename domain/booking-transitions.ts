@@ -14,11 +14,12 @@ export const BOOKING_TRANSITIONS = stateMachine<BookingStatus>({
   HELD: ['AWAITING_PAYMENT', 'CONFIRMED', 'FAILED', 'CANCELLED', 'NEEDS_ATTENTION'],
   AWAITING_PAYMENT: ['CONFIRMED', 'FAILED', 'EXPIRED', 'CANCELLED', 'NEEDS_ATTENTION'],
   // An undo keeps failing; the saga then ends where its undo leads, or (a capture retried past
-  // the point of no return) confirmed.
-  NEEDS_ATTENTION: ['FAILED', 'EXPIRED', 'CANCELLED', 'CONFIRMED'],
-  // Terminal, except what the cancellation workflow does to a confirmed booking.
-  CONFIRMED: ['CANCELLED'],
-  CANCELLED: ['REFUNDED'],
+  // the point of no return) confirmed; a stuck cancellation ends cancelled or refunded.
+  NEEDS_ATTENTION: ['FAILED', 'EXPIRED', 'CANCELLED', 'CONFIRMED', 'REFUNDED'],
+  // Terminal, except what the cancellation workflow does to a confirmed booking (NEEDS_ATTENTION:
+  // a provider cancellation or a refund that keeps failing).
+  CONFIRMED: ['CANCELLED', 'NEEDS_ATTENTION'],
+  CANCELLED: ['REFUNDED', 'NEEDS_ATTENTION'],
   FAILED: [],
   EXPIRED: [],
   REFUNDED: [],

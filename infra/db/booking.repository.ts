@@ -93,6 +93,7 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
       return {
         workflowId: booking.workflowId,
         status: booking.status,
+        failureCode: booking.failureCode ?? undefined,
         currency: booking.currency,
         items: booking.items.getItems().map((item) => ({
           offerId: item.offerId,
