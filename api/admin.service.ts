@@ -71,7 +71,7 @@ export function createAdminService(deps: AdminServiceDeps) {
       const em = deps.orm.em.fork();
       const qb = em
         .createQueryBuilder(Booking, 'b')
-        .select(['id', 'user', 'status', 'totalMinor', 'currency', 'failureCode', 'createdAt', 'updatedAt', cursorAt('b')])
+        .select(['id', 'user', 'status', 'totalMinor', 'currency', 'failureCode', 'createdAt', 'updatedAt', cursorAt()])
         .orderBy({ createdAt: QueryOrder.DESC, id: QueryOrder.DESC })
         // One row more than the page says whether there is a next one.
         .limit(query.limit + 1);

@@ -14,8 +14,8 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 // Microseconds, as Postgres holds them: a JavaScript Date would round them to milliseconds,
 // and a cursor a fraction too early or late skips or repeats a row.
-export const cursorAt = (alias: string) =>
-  raw(`to_char(${alias}.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`);
+// Both lists query bookings as `b`: the SQL stays a constant (no string is built into it).
+export const cursorAt = () => raw(`to_char(b.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`);
 
 export const badCursor = () => new ApiError('VALIDATION_FAILED', undefined, [{ path: 'cursor', message: 'invalid cursor' }]);
 export const encodeCursor = (text: string) => Buffer.from(text, 'utf8').toString('base64url');

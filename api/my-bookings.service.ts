@@ -128,7 +128,7 @@ export function createMyBookingsService(deps: MyBookingsDeps) {
       const em = deps.orm.em.fork();
       const qb = em
         .createQueryBuilder(Booking, 'b')
-        .select(['id', 'status', 'totalMinor', 'currency', 'createdAt', cursorAt('b')])
+        .select(['id', 'status', 'totalMinor', 'currency', 'createdAt', cursorAt()])
         .where({ user: userId })
         .orderBy({ createdAt: QueryOrder.DESC, id: QueryOrder.DESC })
         // One row more than the page says whether there is a next one.

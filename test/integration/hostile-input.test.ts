@@ -29,6 +29,7 @@ const LEAKS = [/\n\s*at |\bat \S+ \(|\bat (?:file:|node:|\/)/, /\.ts:/, /node_mo
 
 const passenger = { givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: '1985-12-10', passportNumber: 'X12345678', passportCountry: 'GB', nationality: 'GB' };
 const EXAMPLE_BODIES: Record<string, Record<string, unknown>> = {
+  'patch /api/v1/bookings/{id}': { notes: 'Window seat', contact: { email: 'ada@example.test', phone: '+447700900123' } },
   'post /api/v1/auth/signup': { email: 'ada@example.test', password: TEST_PASSWORD, name: 'Ada Lovelace', phone: '+447700900123' },
   'post /api/v1/auth/verify-email': { token: 'A'.repeat(43), password: TEST_PASSWORD, tokenDelivery: 'body' },
   'post /api/v1/auth/login': { email: 'ada@example.test', password: TEST_PASSWORD, captchaToken: 'token', tokenDelivery: 'body' },
