@@ -151,6 +151,7 @@ export function createApp(deps: AppDeps) {
   api.use('/auth/password-reset/request', limits.passwordReset);
   api.route('/auth', authRoutes({ auth, csrf: parts.csrf, authenticated }));
   api.use('/users/*', authenticated);
+  api.use('/users/me/export', limits.accountExport);
   api.route('/users', userRoutes(users));
   api.use('/admin/*', authenticated);
   api.route('/admin', adminRoutes({ users, admin: createAdminService({ orm: deps.orm, auditKey: deps.config.audit.hmacKey }) }));

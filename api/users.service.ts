@@ -120,7 +120,7 @@ export function createUserService(deps: UserServiceDeps) {
     },
 
     /** GDPR access and portability: everything held about the caller, decrypted. */
-    async exportData(userId: string) {
+    async exportData(userId: string, ctx: { ip: string; userAgent: string }) {
       const em = deps.orm.em.fork();
       const user = await em.findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') });
       const decrypt = (value: string) => deps.cipher.decrypt(userId, value);
@@ -132,7 +132,8 @@ export function createUserService(deps: UserServiceDeps) {
         const ip = a.actor === `user:${userId}` ? (a.ip ?? null) : null;
         auditEvents.push({ occurredAt: a.occurredAt.toISOString(), action: a.action, resource: a.resource, result: a.result, ip });
       }
-      return {
+      // Everything decrypted in one answer: a stolen session's most valuable call, so it is recorded.
+      const exported = {
         exportedAt: new Date().toISOString(),
         profile: {
           id: user.id,
@@ -165,6 +166,10 @@ export function createUserService(deps: UserServiceDeps) {
         sessions: sessions.map((s) => ({ id: s.id, device: s.device, ip: s.ip, createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(), revokedAt: s.revokedAt?.toISOString() ?? null })),
         auditEvents,
       };
+      await em.fork().transactional((tx) => appendAudit(tx, deps.auditKey, {
+        actor: `user:${userId}`, action: 'account.export', resource: `user:${userId}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent,
+      }));
+      return exported;
     },
 
     /** Changes a role; the target's sessions end so the new role applies at once. */

@@ -28,6 +28,8 @@ export function createApiLimits(options: { limiter: SlidingWindowLimiter; metric
     search: limit('search', 100, MINUTE, (c) => c.get('userId') ?? `ip:${byIp(c)}`),
     // The Web UI's codec calls, per operator: each may reach KMS, so a script cannot loop on it.
     codec: limit('codec', 600, MINUTE, byUser, true),
+    // The export decrypts everything held about the caller: a few an hour serve any real need.
+    accountExport: limit('account-export', 5, HOUR, byUser),
   };
 }
 

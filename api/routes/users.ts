@@ -42,7 +42,7 @@ const exportMe = createRoute({
   summary: 'Everything held about the caller, decrypted (GDPR access and portability)',
   responses: {
     200: { description: 'The export', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
-    ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED'),
+    ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED', 'RATE_LIMITED'),
   },
 });
 
@@ -57,5 +57,8 @@ export function userRoutes(users: UserService) {
       clearSessionCookies(c);
       return c.json(scheduled, 202);
     })
-    .openapi(exportMe, async (c) => c.json(await users.exportData(c.get('userId')), 200));
+    .openapi(exportMe, async (c) => {
+      const ctx = { ip: c.get('clientIp'), userAgent: (c.req.header('user-agent') ?? '').slice(0, 200) };
+      return c.json(await users.exportData(c.get('userId'), ctx), 200);
+    });
 }

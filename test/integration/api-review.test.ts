@@ -318,3 +318,23 @@ describe('limits on writes fail closed without Redis (finding 7)', () => {
     }
   });
 });
+
+describe('the account export is audited and limited (finding 8)', () => {
+  it('audits each export with who and where, and answers the sixth in an hour with 429', async () => {
+    const traveller = await signIn(stack);
+    const client = httpClient(stack.apiUrl);
+    const statuses: number[] = [];
+    let refused: Response | undefined;
+    for (let i = 0; i < 6; i += 1) {
+      const response = await client.call('GET', '/api/v1/users/me/export', { headers: { ...traveller.auth, 'user-agent': 'export-test/1.0' } });
+      statuses.push(response.status);
+      if (response.status === 429) refused = response;
+      else await response.body?.cancel();
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const rows = await auditRows({ actor: `user:${traveller.userId}`, action: 'account.export' });
+    expect(rows).toHaveLength(5);
+    expect(rows[0]).toMatchObject({ resource: `user:${traveller.userId}`, result: 'success', ip: client.ip, userAgent: 'export-test/1.0' });
+  });
+});
