@@ -349,6 +349,7 @@ const paths: Path[] = [
   // The daily retention purge and the stalled-work sweep, each triggered on the Schedule the worker created.
   scheduledPath('retention-purge'),
   scheduledPath('stalled-work-sweep'),
+  scheduledPath('reconciliation'),
   {
     // 3-D Secure is asked for and never completed: the saga's timer on the hold's expiry fires.
     name: 'hold-expired',

@@ -46,6 +46,7 @@ const PATHS = [
   'payment-declined-with-late-success-sweep',
   'retention-purge',
   'stalled-work-sweep',
+  'reconciliation',
 ];
 
 function load(file: string): HistoryAndWorkflowId {
