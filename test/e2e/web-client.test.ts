@@ -237,6 +237,16 @@ describe('the web client', () => {
     await pay(page, CARDS.visa);
     await statusOf(page, 'CONFIRMED');
 
+    // A provider that does not answer makes the list partial, and the page says so; hotels are searched the same way.
+    await stack.setFaults({ errorRate: 1 });
+    await page.goto(`${stack.apiUrl}/?kind=flights&origin=JFK&destination=LHR&departureDate=2027-02-02&adults=1&go=1`);
+    await page.getByText(/Partial results: sandbox did not answer/).waitFor();
+    await stack.setFaults({ errorRate: 0 });
+    await page.getByRole('link', { name: 'Hotels' }).click();
+    await page.getByRole('button', { name: 'Search hotels' }).click();
+    await page.locator('.offers li').first().waitFor();
+    await scan(page, 'hotel-results');
+
     await page.getByRole('link', { name: 'Account' }).click();
     await page.getByRole('heading', { name: 'Signed-in devices' }).waitFor();
     await page.getByRole('button', { name: 'Prepare my data export' }).click();
