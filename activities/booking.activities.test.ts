@@ -35,6 +35,7 @@ async function world(options: { kmsDown?: boolean } = {}) {
     pricedItem: unused,
     loadForCancellation: unused,
     recordRefund: unused,
+    recordRefundedTotal: unused,
     loadPassengers: async () => ({ userId: USER, passengers }),
   };
   const received: Array<readonly Passenger[]> = [];

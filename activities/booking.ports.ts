@@ -133,6 +133,11 @@ export interface BookingRepository {
     paymentIntentId?: string;
   }>;
   recordRefund(bookingId: string, paymentIntentId: string, refundedMinor: number): Promise<void>;
+  /**
+   * Records Stripe's refunded total for the payment (never lowering it); REFUNDED once it covers the
+   * payment. Says whether it is fully refunded now (an operator's partial refunds add up).
+   */
+  recordRefundedTotal(bookingId: string, paymentIntentId: string, refundedMinor: number): Promise<{ fully: boolean }>;
   /** The booking's passengers, still encrypted, and whose data key opens them; none once erased. */
   loadPassengers(bookingId: string): Promise<{ userId: string; passengers: StoredPassenger[] }>;
 }

@@ -1,5 +1,6 @@
 import { createBookingActivities, type BookingActivityDeps } from './booking.activities.js';
 import { createCancellationActivities } from './cancellation.activities.js';
+import { createRefundActivities } from './refund.activities.js';
 import { createAuditMaintenanceActivities, type AuditMaintenanceDeps } from './audit-maintenance.activities.js';
 import { createErasureActivities, type ErasureDeps } from './erasure.activities.js';
 import { createNotificationActivities, type NotificationDeps } from './notification.activities.js';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
   return withFailureTypes({
     ...createBookingActivities(deps),
     ...createCancellationActivities(deps),
+    ...createRefundActivities(deps),
     ...createRetentionActivities(deps),
     ...createNotificationActivities(deps),
     ...createErasureActivities(deps),

@@ -1,15 +1,26 @@
 import { QueryOrder } from '@mikro-orm/postgresql';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { BookingStatus } from '../domain/booking-status.js';
-import { fromMinor, type Currency } from '../domain/money.js';
+import { fromMinor, toMinor, type Currency, type Money } from '../domain/money.js';
 import { appendAudit, type AuditEvent } from '../infra/audit/audit-log.js';
-import { AuditEntry, Booking, BookingItem } from '../infra/db/entities.js';
+import { AuditEntry, Booking, BookingItem, Payment } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
+import { refundWorkflow } from '../workflows/refund.workflow.js';
+import { ApiError } from './problem.js';
 import { badCursor, bookingCursor, cursorAt, decodeCursor as decode, encodeCursor as encode, readBookingCursor } from './booking-cursor.js';
 
 /** Operators' read views (api.md "operators"): no PII leaves here, and every read is audited. */
 export interface AdminServiceDeps {
   orm: Orm;
   auditKey: string;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export interface RefundRequest {
+  /** Absent: everything captured and not yet refunded. */
+  amount?: Money;
+  reason: string;
 }
 
 /** Who is reading, for the audit row their read leaves. */
@@ -56,12 +67,59 @@ interface BookingRow {
 }
 
 export function createAdminService(deps: AdminServiceDeps) {
-  async function audited(caller: AdminCaller, event: Pick<AuditEvent, 'action' | 'resource' | 'details'>) {
+  async function audited(caller: AdminCaller, event: Pick<AuditEvent, 'action' | 'resource' | 'details'> & { result?: string }) {
     await deps.orm.em.fork().transactional((tx) =>
       appendAudit(tx, deps.auditKey, {
         actor: `user:${caller.userId}`, result: 'success', ip: caller.ip, userAgent: caller.userAgent, ...event,
       }),
     );
+  }
+
+  /** A request already made under this key: its refund, if it asked for the same amount. */
+  async function earlierRefund(refundId: string, requested: number | null) {
+    const handle = deps.temporal.workflow.getHandle<typeof refundWorkflow>(refundId);
+    try {
+      const described = await handle.describe();
+      if (described.memo?.requested !== requested) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
+      if (described.status.name !== 'COMPLETED') return { status: 'ACCEPTED' as const, amountMinor: requested };
+      return { status: (await handle.result()).status, amountMinor: requested };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async function startRefund(bookingId: string, refundId: string, requested: number | null, requestedCurrency: string | undefined) {
+    const earlier = await earlierRefund(refundId, requested);
+    if (earlier) return earlier;
+    const em = deps.orm.em.fork();
+    if (!(await em.count(Booking, { id: bookingId }))) throw new ApiError('NOT_FOUND');
+    const payment = await em.findOne(Payment, { booking: bookingId, status: { $in: ['CAPTURED', 'REFUNDED'] } }, { orderBy: { createdAt: 'desc' } });
+    if (!payment) throw new ApiError('BOOKING_NOT_REFUNDABLE');
+    if (requested !== null && payment.currency !== requestedCurrency) {
+      throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'amount.currency', message: `must be the booking's currency, ${payment.currency}` }]);
+    }
+    if (requested === 0) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'amount.amount', message: 'must be more than zero' }]);
+    const remaining = payment.amountMinor - payment.refundedMinor;
+    const amountMinor = requested ?? remaining;
+    if (remaining <= 0 || amountMinor > remaining) {
+      throw new ApiError('REFUND_EXCEEDS_CAPTURE', undefined, undefined, { refundable: fromMinor(Math.max(remaining, 0), payment.currency as Currency) });
+    }
+    try {
+      await deps.temporal.workflow.start(refundWorkflow, {
+        workflowId: refundId,
+        taskQueue: deps.taskQueue,
+        args: [{ bookingId, paymentIntentId: payment.paymentIntentId, amountMinor }],
+        memo: { bookingId, requested },
+        // The same key attaches to the same refund; a run that failed may run again (the key makes
+        // it recognise a refund Stripe did make), and one that completed never does.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    return { status: 'ACCEPTED' as const, amountMinor };
   }
 
   return {
@@ -104,6 +162,30 @@ export function createAdminService(deps: AdminServiceDeps) {
         details: { status: query.status ?? null, cursor: query.cursor ?? null, limit: query.limit, returned: result.items.length },
       });
       return result;
+    },
+
+    /**
+     * Starts (or, for the same Idempotency-Key, finds) the refund workflow `refund-<booking>-<key>`;
+     * answers before Stripe is called. Audited whether accepted or refused; the reason's length only.
+     */
+    async refundBooking(caller: AdminCaller, bookingId: string, request: RefundRequest, idempotencyKey: string) {
+      const refundId = `refund-${bookingId}-${idempotencyKey}`;
+      const requested = request.amount === undefined ? null : toMinor(request.amount);
+      const audit = (result: string, amountMinor: number | null) =>
+        audited(caller, {
+          action: 'admin.booking.refund',
+          resource: `booking:${bookingId}`,
+          result,
+          details: { refundId, amountMinor, currency: request.amount?.currency ?? null, reasonLength: request.reason.length },
+        });
+      try {
+        const outcome = await startRefund(bookingId, refundId, requested, request.amount?.currency);
+        await audit('accepted', outcome.amountMinor);
+        return { refundId, status: outcome.status };
+      } catch (error) {
+        if (error instanceof ApiError) await audit(error.code, requested);
+        throw error;
+      }
     },
 
     /** The audit log, newest first, filtered by exact actor, action and resource and a time range [from, to). */

@@ -154,7 +154,7 @@ export function createApp(deps: AppDeps) {
   api.use('/users/me/export', limits.accountExport);
   api.route('/users', userRoutes(users));
   api.use('/admin/*', authenticated);
-  api.route('/admin', adminRoutes({ users, admin: createAdminService({ orm: deps.orm, auditKey: deps.config.audit.hmacKey }) }));
+  api.route('/admin', adminRoutes({ users, admin: createAdminService({ orm: deps.orm, auditKey: deps.config.audit.hmacKey, temporal: deps.temporal, taskQueue }) }));
   api.route('/admin/cases', adminCaseRoutes({ cases: createCaseService({ orm: deps.orm, temporal: deps.temporal, auditKey: deps.config.audit.hmacKey }) }));
   api.use('/bookings', authenticated, limits.bookingCreate);
   api.use('/bookings/*', authenticated);

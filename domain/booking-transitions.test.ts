@@ -47,9 +47,11 @@ describe.each([
 });
 
 describe('terminal states', () => {
-  it('a terminal booking moves only as the cancellation workflow moves it: CONFIRMED → CANCELLED → REFUNDED', () => {
+  it('a terminal booking moves only as the cancellation workflow (CONFIRMED → CANCELLED → REFUNDED, or stuck) and an operator\'s full refund move it', () => {
     const moves = [...TERMINAL_STATUSES].flatMap((from) => BOOKING_TRANSITIONS.successors[from].map((to) => `${from} → ${to}`));
-    expect(moves.sort()).toEqual(['CANCELLED → REFUNDED', 'CONFIRMED → CANCELLED']);
+    expect(moves.sort()).toEqual([
+      'CANCELLED → NEEDS_ATTENTION', 'CANCELLED → REFUNDED', 'CONFIRMED → CANCELLED', 'CONFIRMED → NEEDS_ATTENTION', 'CONFIRMED → REFUNDED',
+    ]);
   });
 
   it('the sweep and a late saga cannot both act: FAILED goes nowhere, and the sweep fails only PENDING', () => {

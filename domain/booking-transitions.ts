@@ -17,8 +17,8 @@ export const BOOKING_TRANSITIONS = stateMachine<BookingStatus>({
   // the point of no return) confirmed; a stuck cancellation ends cancelled or refunded.
   NEEDS_ATTENTION: ['FAILED', 'EXPIRED', 'CANCELLED', 'CONFIRMED', 'REFUNDED'],
   // Terminal, except what the cancellation workflow does to a confirmed booking (NEEDS_ATTENTION:
-  // a provider cancellation or a refund that keeps failing).
-  CONFIRMED: ['CANCELLED', 'NEEDS_ATTENTION'],
+  // a provider cancellation or a refund that keeps failing), and an operator's full refund.
+  CONFIRMED: ['CANCELLED', 'NEEDS_ATTENTION', 'REFUNDED'],
   CANCELLED: ['REFUNDED', 'NEEDS_ATTENTION'],
   FAILED: [],
   EXPIRED: [],

@@ -7,3 +7,4 @@ export { accountDeletionWorkflow } from './account-deletion.workflow.js';
 export { auditCheckpointWorkflow } from './audit-checkpoint.workflow.js';
 export { stalledWorkSweepWorkflow } from './stalled-work.workflow.js';
 export { reconciliationWorkflow } from './reconciliation.workflow.js';
+export { refundWorkflow } from './refund.workflow.js';

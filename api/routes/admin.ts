@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { BOOKING_STATUSES } from '../../domain/booking-status.js';
+import { idempotencyKeySchema } from '../../domain/booking.schemas.js';
 import { roleChangeSchema } from '../../domain/identity/auth.schemas.js';
 import { moneySchema } from '../../domain/money.js';
 import type { AdminService } from '../admin.service.js';
@@ -9,6 +10,7 @@ import type { AppEnv } from '../env.js';
 import { requireRole } from '../middleware/authenticate.js';
 import { createRouter, problems } from '../openapi.js';
 import { idPathParam, resourceIdOf } from '../path-id.js';
+import { ApiError } from '../problem.js';
 import type { UserService } from '../users.service.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -88,6 +90,48 @@ const changeRole = createRoute({
   },
 });
 
+const refundBooking = createRoute({
+  method: 'post',
+  path: '/bookings/{id}/refund',
+  summary: 'Admin: refund a captured booking, in full or in part (audited; support and others get 404)',
+  description:
+    'Answers 202 as soon as the refund workflow `refund-<booking>-<Idempotency-Key>` is started, before Stripe is called; ' +
+    'the same key answers the same refund (its status once finished), never a second one. The payment, then the booking, ' +
+    'show REFUNDED once everything captured is refunded; a partial refund leaves the booking as it was.',
+  request: {
+    headers: z.object({ 'idempotency-key': z.string().optional().openapi({ description: 'Required: a UUID chosen by the client' }) }),
+    params: idPathParam,
+    body: {
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            amount: moneySchema.optional().openapi({ description: 'Absent: everything captured and not yet refunded' }),
+            reason: z.string().min(1).max(500).openapi({ description: 'Why; only its length is audited' }),
+          }),
+        },
+      },
+      required: true,
+    },
+  },
+  responses: {
+    202: json(
+      z.object({ refundId: z.string(), status: z.enum(['ACCEPTED', 'REFUNDED', 'PARTIALLY_REFUNDED']) }),
+      'The refund is under way (or, for a key already used, how it ended)',
+    ),
+    ...problems(
+      'VALIDATION_FAILED', 'IDEMPOTENCY_KEY_MISSING', 'UNAUTHENTICATED', 'CSRF_FAILED', 'NOT_FOUND',
+      'BOOKING_NOT_REFUNDABLE', 'REFUND_EXCEEDS_CAPTURE', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED',
+    ),
+  },
+});
+
+function refundKey(header: string | undefined): string {
+  if (!header) throw new ApiError('IDEMPOTENCY_KEY_MISSING');
+  const parsed = idempotencyKeySchema.safeParse(header);
+  if (!parsed.success) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'Idempotency-Key', message: 'must be a UUID' }]);
+  return parsed.data.toLowerCase();
+}
+
 const callerOf = (c: Context<AppEnv>) => ({
   userId: c.get('userId'),
   ip: c.get('clientIp'),
@@ -100,6 +144,7 @@ export function adminRoutes(deps: { users: UserService; admin: AdminService }) {
   // Before any validation: a traveller must not learn which admin inputs are well formed.
   router.use('*', requireRole('admin', 'support'));
   router.use('/users/*', requireRole('admin'));
+  router.use('/bookings/:id/refund', requireRole('admin'));
   return router
     .openapi(listBookings, async (c) => c.json(await deps.admin.listBookings(callerOf(c), c.req.valid('query')), 200))
     .openapi(searchAudit, async (c) => c.json(await deps.admin.searchAudit(callerOf(c), c.req.valid('query')), 200))
@@ -107,5 +152,10 @@ export function adminRoutes(deps: { users: UserService; admin: AdminService }) {
       const id = resourceIdOf(c.req.valid('param').id);
       const { userId, ...ctx } = callerOf(c);
       return c.json(await deps.users.changeRole(userId, id.toLowerCase(), c.req.valid('json').role, ctx), 200);
+    })
+    .openapi(refundBooking, async (c) => {
+      const key = refundKey(c.req.header('idempotency-key'));
+      const id = resourceIdOf(c.req.valid('param').id);
+      return c.json(await deps.admin.refundBooking(callerOf(c), id, c.req.valid('json'), key), 202);
     });
 }

@@ -124,6 +124,35 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
         });
       });
     },
+    async recordRefundedTotal(bookingId, paymentIntentId, refundedMinor) {
+      return orm.em.fork().transactional(async (em) => {
+        const before = await em.findOneOrFail(
+          Payment,
+          { booking: bookingId, paymentIntentId },
+          { fields: ['status', 'amountMinor', 'refundedMinor', 'currency'], lockMode: LockMode.PESSIMISTIC_WRITE },
+        );
+        // Stripe's total only grows: a retried or late activity never lowers what is recorded.
+        const total = Math.max(before.refundedMinor, refundedMinor);
+        const fully = total >= before.amountMinor;
+        if (total === before.refundedMinor && (!fully || before.status === 'REFUNDED')) return { fully };
+        const to = fully ? 'REFUNDED' : before.status;
+        const changed = await em.nativeUpdate(
+          Payment,
+          // Partly refunded stays where it is (CAPTURED, or a cancellation's partial REFUNDED).
+          { booking: bookingId, paymentIntentId, status: { $in: fully ? [...PAYMENT_TRANSITIONS.predecessorsOf('REFUNDED'), 'REFUNDED'] : ['CAPTURED', 'REFUNDED'] } },
+          { refundedMinor: total, status: to, updatedAt: new Date() },
+        );
+        if (changed === 0) return { fully: false };
+        await appendAudit(em, options.auditKey, {
+          actor: 'system:refund',
+          action: 'payment.refunded',
+          resource: `booking:${bookingId}`,
+          result: to,
+          details: { from: before.status, to, refundedMinor: total, amountMinor: before.amountMinor, currency: before.currency },
+        });
+        return { fully };
+      });
+    },
     async loadPassengers(bookingId) {
       const booking = await orm.em.fork().findOneOrFail(Booking, { id: bookingId }, { fields: ['user', 'passengers'] });
       return { userId: booking.user.id, passengers: booking.passengers };
