@@ -7,6 +7,7 @@ import type { CaseService } from '../cases.service.js';
 import type { AppEnv } from '../env.js';
 import { requireRole } from '../middleware/authenticate.js';
 import { createRouter, problems } from '../openapi.js';
+import { idPathParam } from '../path-id.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
@@ -40,7 +41,7 @@ const resolveCase = createRoute({
   path: '/{id}/resolve',
   summary: 'Admin: resolve a case; for a saga NEEDS_ATTENTION, `undo` first tells the saga that stuck undo was done by hand (audited)',
   request: {
-    params: z.object({ id: z.string().max(100).openapi({ param: { name: 'id', in: 'path' } }) }),
+    params: idPathParam,
     body: {
       content: {
         'application/json': {
