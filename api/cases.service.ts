@@ -68,24 +68,15 @@ export function createCaseService(deps: CaseServiceDeps) {
     /** Cases newest first, by status and kind. */
     async list(caller: AdminCaller, query: CaseListQuery) {
       const after = query.cursor === undefined ? undefined : readCursor(query.cursor);
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (query.status) where.push(query.status === 'open' ? 'resolved_at is null' : 'resolved_at is not null');
-      if (query.kind) {
-        where.push('kind = ?');
-        params.push(query.kind);
-      }
-      if (after) {
-        where.push('(opened_at, id) < (?::timestamptz, ?::uuid)');
-        params.push(after.at, after.id);
-      }
-      params.push(query.limit + 1);
       const rows = await deps.orm.em.getConnection().execute<CaseRow[]>(
         `select id, booking_id, kind, evidence, opened_at, last_seen_at, resolved_at, resolution, resolved_by,
            to_char(opened_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
-         from reconciliation_cases ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
+         from reconciliation_cases
+         where (?::text is null or (?::text = 'open') = (resolved_at is null))
+           and (?::text is null or kind = ?::text)
+           and (?::timestamptz is null or (opened_at, id) < (?::timestamptz, ?::uuid))
          order by opened_at desc, id desc limit ?`,
-        params,
+        [query.status ?? null, query.status ?? null, query.kind ?? null, query.kind ?? null, after?.at ?? null, after?.at ?? null, after?.id ?? null, query.limit + 1],
       );
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);

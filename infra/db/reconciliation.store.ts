@@ -33,26 +33,26 @@ export function createReconciliationStore(orm: Orm, options: { auditKey: string 
     },
 
     async candidates({ since, after, limit, bookingIds }) {
-      const params: unknown[] = [];
-      let where: string;
+      const connection = orm.em.getConnection();
       if (bookingIds) {
-        where = 'b.id = any(?::uuid[])';
-        params.push(`{${bookingIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id)).join(',')}}`);
-      } else {
-        // Touched since the last run; still in flight (a saga may have died meanwhile without touching
-        // the row); or a case still open (to refresh or close it).
-        where = `(b.status not in (${TERMINAL.map(() => '?').join(', ')})
-          or exists (select from reconciliation_cases c where c.booking_id = b.id and c.resolved_at is null)
-          ${since === null ? 'or true' : 'or b.updated_at >= ?::timestamptz'})`;
-        params.push(...TERMINAL);
-        if (since !== null) params.push(since);
+        const ids = `{${bookingIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)).join(',')}}`;
+        const rows = await connection.execute<Array<{ id: string }>>(
+          'select b.id from bookings b where b.id = any(?::uuid[]) and (?::uuid is null or b.id > ?::uuid) order by b.id limit ?',
+          [ids, after ?? null, after ?? null, limit],
+        );
+        return rows.map((row) => row.id);
       }
-      if (after) {
-        where += ' and b.id > ?::uuid';
-        params.push(after);
-      }
-      params.push(limit);
-      const rows = await orm.em.getConnection().execute<Array<{ id: string }>>(`select b.id from bookings b where ${where} order by b.id limit ?`, params);
+      // Touched since the last run (every booking on the first); still in flight (a saga may have died
+      // meanwhile without touching the row); or a case still open (to refresh or close it).
+      const rows = await connection.execute<Array<{ id: string }>>(
+        `select b.id from bookings b
+          where (b.status <> all(?::text[])
+              or exists (select from reconciliation_cases c where c.booking_id = b.id and c.resolved_at is null)
+              or ?::timestamptz is null or b.updated_at >= ?::timestamptz)
+            and (?::uuid is null or b.id > ?::uuid)
+          order by b.id limit ?`,
+        [`{${TERMINAL.join(',')}}`, since, since, after ?? null, after ?? null, limit],
+      );
       return rows.map((row) => row.id);
     },
 

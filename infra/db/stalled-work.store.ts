@@ -22,10 +22,11 @@ export function createStalledWorkStore(orm: Orm, options: { auditKey: string }):
       // boundary row would come back for ever.
       const rows = await orm.em.getConnection().execute<Array<{ id: string; workflow_id: string; created_at: string }>>(
         `select id, workflow_id, created_at::text as created_at from bookings
-          where status = 'PENDING' and created_at < ? ${after ? 'and (created_at, id) > (?::timestamptz, ?::uuid)' : ''}
+          where status = 'PENDING' and created_at < ?
+            and (?::timestamptz is null or (created_at, id) > (?::timestamptz, ?::uuid))
           order by created_at, id
           limit ?`,
-        after ? [before, after.createdAt, after.id, limit] : [before, limit],
+        [before, after?.createdAt ?? null, after?.createdAt ?? null, after?.id ?? null, limit],
       );
       return rows.map((row) => ({ bookingId: row.id, workflowId: row.workflow_id, cursor: { createdAt: row.created_at, id: row.id } }));
     },
