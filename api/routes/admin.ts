@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { BOOKING_STATUSES } from '../../domain/booking-status.js';
 import { idempotencyKeySchema } from '../../domain/booking.schemas.js';
 import { roleChangeSchema } from '../../domain/identity/auth.schemas.js';
+import { freeText } from '../../domain/free-text.js';
 import { moneySchema } from '../../domain/money.js';
 import type { AdminService } from '../admin.service.js';
 import { pageQuery } from '../booking-cursor.js';
@@ -106,7 +107,7 @@ const refundBooking = createRoute({
         'application/json': {
           schema: z.strictObject({
             amount: moneySchema.optional().openapi({ description: 'Absent: everything captured and not yet refunded' }),
-            reason: z.string().min(1).max(500).openapi({ description: 'Why; only its length is audited' }),
+            reason: freeText({ min: 1, max: 500 }).openapi({ description: 'Why; only its length is audited' }),
           }),
         },
       },

@@ -39,6 +39,8 @@ const EXAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   'patch /api/v1/users/me': { name: 'Ada King', phone: '+447700900124' },
   'delete /api/v1/users/me': { password: TEST_PASSWORD },
   'post /api/v1/admin/users/{id}/role': { role: 'support' },
+  'post /api/v1/admin/cases/{id}/resolve': { resolution: 'Released the hold at the supplier by hand.', undo: 'void-payment' },
+  'post /api/v1/admin/bookings/{id}/refund': { amount: { amount: '10.00', currency: 'EUR' }, reason: 'Goodwill after a schedule change.' },
   'post /codec/decode': { payloads: [{ metadata: { encoding: 'YmluYXJ5L2VuY3J5cHRlZA==' }, data: 'AAECAw==' }] },
   'post /codec/encode': { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'IkFkYSI=' }] },
   'post /api/v1/bookings': {
