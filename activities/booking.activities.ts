@@ -80,6 +80,17 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
     });
 
+  /** The payment row after an authorization: waiting for 3-D Secure (or the bank), or authorized. */
+  async function recordAuthorization(input: PaymentInput, authorization: Authorization): Promise<Authorization> {
+    await deps.bookings.recordPayment(input.bookingId, {
+      paymentIntentId: authorization.paymentIntentId,
+      status: authorization.status === 'requires_action' ? 'REQUIRES_ACTION' : 'AUTHORIZED',
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+    });
+    return authorization;
+  }
+
   return {
     async repriceOffers(input: {
       bookingId: string;
@@ -144,14 +155,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
 
     // Sagas started before payment-intent-first still authorize in one call (create and confirm).
     async authorizePayment(input: PaymentInput): Promise<Authorization> {
-      const authorization = await authorize(input);
-      await deps.bookings.recordPayment(input.bookingId, {
-        paymentIntentId: authorization.paymentIntentId,
-        status: authorization.status === 'requires_action' ? 'REQUIRES_ACTION' : 'AUTHORIZED',
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-      });
-      return authorization;
+      return recordAuthorization(input, await authorize(input));
     },
 
     /**
@@ -171,14 +175,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     },
 
     async confirmPaymentIntent(input: PaymentInput & { paymentIntentId: string }): Promise<Authorization> {
-      const authorization = await deps.payments.confirmIntent(input.paymentIntentId, stepKey(input.workflowId, 'confirm-payment-intent'));
-      await deps.bookings.recordPayment(input.bookingId, {
-        paymentIntentId: authorization.paymentIntentId,
-        status: authorization.status === 'requires_action' ? 'REQUIRES_ACTION' : 'AUTHORIZED',
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-      });
-      return authorization;
+      return recordAuthorization(input, await deps.payments.confirmIntent(input.paymentIntentId, stepKey(input.workflowId, 'confirm-payment-intent')));
     },
 
     /**

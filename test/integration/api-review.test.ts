@@ -1,5 +1,4 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntry } from '../../infra/db/entities.js';
@@ -7,6 +6,7 @@ import { createOrm } from '../../infra/db/orm.js';
 import type { KeyService } from '../../infra/crypto/field-cipher.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
 import { createLogger } from '../../infra/logger.js';
+import { recordedLog } from '../support/recorded-log.js';
 import { createSlidingWindowLimiter } from '../../infra/rate-limit/sliding-window.js';
 import { createRedis } from '../../infra/redis.js';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
@@ -18,13 +18,7 @@ import { startStack, variantApp, type Stack } from '../support/stack.js';
 
 // The internal adversarial review of 2026-12-06 (SECURITY.md, "Reviews"): one regression per finding.
 const DENIAL_WINDOW_MS = 3000;
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    done();
-  },
-});
+const { lines, sink } = recordedLog();
 let stack: Stack;
 beforeAll(async () => {
   // The API's real logger, writing to memory, so a test can read every line a request caused.

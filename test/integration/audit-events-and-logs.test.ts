@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntry, Session } from '../../infra/db/entities.js';
 import { createLogger } from '../../infra/logger.js';
+import { recordedLog } from '../support/recorded-log.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { httpClient } from '../support/http-client.js';
 import { mailTo, signUpOverHttp, TEST_PASSWORD, tokenIn } from '../support/http-account.js';
@@ -9,13 +9,7 @@ import { signIn } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 // security.md 27 (what the audit log holds) and 29 (what no log line holds), through HTTP.
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    done();
-  },
-});
+const { lines, sink } = recordedLog();
 let stack: Stack;
 beforeAll(async () => {
   // The API's real logger (same redaction), at debug, writing to memory.

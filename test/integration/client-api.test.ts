@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Booking } from '../../infra/db/entities.js';
 import { createLogger } from '../../infra/logger.js';
+import { recordedLog } from '../support/recorded-log.js';
 import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
 import { createDataKeyStore } from '../../infra/db/data-key.store.js';
 import { json, travellerOf, type BookingJson } from '../support/booking-client.js';
@@ -12,13 +12,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
 
 // api.md "Paying: what a client needs" and the Bookings table: what the web client relies on.
-const lines: string[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    done();
-  },
-});
+const { lines, sink } = recordedLog();
 let stack: Stack;
 let fake: Awaited<ReturnType<typeof startOwnStripeFake>>;
 beforeAll(async () => {
