@@ -80,6 +80,16 @@ export function createBookingActivities(deps: BookingActivityDeps) {
       metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
     });
 
+  // Unconfirmed, under one key: asking again (a retry, or the undo) finds the same PaymentIntent and never holds money.
+  const createIntent = (input: PaymentInput) =>
+    deps.payments.createIntent({
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      paymentMethodId: input.paymentMethodId,
+      idempotencyKey: stepKey(input.workflowId, 'create-payment-intent'),
+      metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
+    });
+
   /** The payment row after an authorization: waiting for 3-D Secure (or the bank), or authorized. */
   async function recordAuthorization(input: PaymentInput, authorization: Authorization): Promise<Authorization> {
     await deps.bookings.recordPayment(input.bookingId, {
@@ -163,13 +173,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
      * every authorization that can exist has a recorded id for its undo to find.
      */
     async createPaymentIntent(input: PaymentInput): Promise<{ paymentIntentId: string }> {
-      const created = await deps.payments.createIntent({
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-        paymentMethodId: input.paymentMethodId,
-        idempotencyKey: stepKey(input.workflowId, 'create-payment-intent'),
-        metadata: { bookingId: input.bookingId, workflowId: input.workflowId },
-      });
+      const created = await createIntent(input);
       await deps.bookings.recordPayment(input.bookingId, { ...created, status: 'CREATED', amountMinor: input.amountMinor, currency: input.currency });
       return created;
     },
@@ -180,13 +184,22 @@ export function createBookingActivities(deps: BookingActivityDeps) {
 
     /**
      * Undoes the authorization by the PaymentIntent's id: the one the saga holds, else the one
-     * recorded for the booking. None means nothing was ever confirmed, so nothing to undo: an undo
-     * never replays the authorization it undoes. A capture can take effect although every try of
-     * it failed to say so: then the undo is a refund.
+     * recorded for the booking. None recorded means nothing was ever confirmed (the id is recorded
+     * before any confirmation), so nothing was authorized: an undo never replays an authorization.
+     * It only asks again for the *unconfirmed* PaymentIntent by its creation key, whose answer may
+     * have been lost, so that one is cancelled too and Stripe and Postgres agree. A capture can take
+     * effect although every try of it failed to say so: then the undo is a refund.
      */
     async voidPayment(input: PaymentInput & { paymentIntentId?: string }): Promise<'VOIDED' | 'REFUNDED' | 'NONE'> {
-      const paymentIntentId = input.paymentIntentId ?? (await deps.bookings.findPaymentIntentId(input.bookingId));
-      if (!paymentIntentId) return 'NONE';
+      let paymentIntentId = input.paymentIntentId ?? (await deps.bookings.findPaymentIntentId(input.bookingId));
+      if (!paymentIntentId) {
+        try {
+          paymentIntentId = (await createIntent(input)).paymentIntentId;
+        } catch (error) {
+          if (error instanceof BookingFailure) return 'NONE'; // refused: nothing was created
+          throw error;
+        }
+      }
       if ((await deps.payments.void(paymentIntentId, stepKey(input.workflowId, 'void'))) === 'captured') {
         await deps.payments.refund(paymentIntentId, input.amountMinor, stepKey(input.workflowId, 'undo-refund'));
         await deps.bookings.recordRefund(input.bookingId, paymentIntentId, input.amountMinor);

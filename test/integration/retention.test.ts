@@ -60,8 +60,15 @@ describe('retention purge', () => {
         policy: { bookingPiiDays: 10, webhookEventDays: 30, authRecordDays: 10, batchSize: 1 },
       }),
     ).toBe('created');
-    // Creating it again at the next start is harmless.
-    expect(await ensureRetentionSchedule(stack.temporal, { scheduleId, taskQueue: stack.taskQueue, everyMs: 60_000, policy: { bookingPiiDays: 1, webhookEventDays: 1, batchSize: 1 } })).toBe('exists');
+    // Creating it again at the next start is harmless (a changed configuration updates it: test/integration/schedules.test.ts).
+    expect(
+      await ensureRetentionSchedule(stack.temporal, {
+        scheduleId,
+        taskQueue: stack.taskQueue,
+        everyMs: 24 * 60 * 60_000,
+        policy: { bookingPiiDays: 10, webhookEventDays: 30, authRecordDays: 10, batchSize: 1 },
+      }),
+    ).toBe('exists');
     const checkpointsBefore = (await conn.execute(`select count(*)::int as n from audit_checkpoints`))[0]?.n ?? 0;
     await stack.temporal.schedule.getHandle(scheduleId).trigger();
 
