@@ -1,0 +1,20 @@
+/**
+ * `npm run test:slow`: the suites that take the most time on this 2-core machine — those that start
+ * whole processes or kill services (fail-closed start-up, `npm run up`, worker kills, the chaos
+ * suite's short run) and the longest end-to-end sagas and abuse walks. `npm test` leaves them out to
+ * stay under its 6-minute budget; `.ci/run` runs them right after it, so CI runs every test.
+ */
+export const SLOW_TESTS = [
+  'test/integration/fail-closed-startup.test.ts',
+  'test/integration/resilience.test.ts',
+  'test/e2e/up.test.ts',
+  'test/chaos/chaos.test.ts',
+  'test/integration/abuse.test.ts',
+  'test/integration/saga-failure-paths.test.ts',
+  'test/integration/booking.saga.test.ts',
+  'test/integration/erasure.test.ts',
+  'test/integration/payment-paths.test.ts',
+  'test/integration/auth-sessions.test.ts',
+  'test/integration/audit-tamper.test.ts',
+  'test/integration/payment-trust.test.ts',
+];
