@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { corsOriginProblems, temporalUiUrlProblems } from './cors-origins.js';
+import { corsOriginProblems, isLoopback, temporalUiUrlProblems } from './cors-origins.js';
 import { DEVELOPMENT_SECRETS, resolveSecrets, type SecretScope } from './secrets.js';
 import { kmsEndpointProblems, LOCAL_KMS_ENDPOINT, LOCAL_STRIPE_URL, localFakeWarnings, temporalTls, transportProblems } from './transport-policy.js';
 
@@ -352,6 +352,11 @@ function browserFacingProblems(env: z.infer<typeof schema>, given: Record<string
     ? ['CORS_ORIGINS: production needs its own list of https origins (the default is for development)']
     : corsOriginProblems(list(env.CORS_ORIGINS), production);
   if (production) problems.push(...temporalUiUrlProblems(given.TEMPORAL_UI_URL === undefined ? undefined : env.TEMPORAL_UI_URL));
+  if (production) {
+    // Where mailed verification and reset links point: the real web origin, never the development default.
+    const app = given.PUBLIC_APP_URL === undefined ? undefined : new URL(env.PUBLIC_APP_URL);
+    if (!app || app.protocol !== 'https:' || isLoopback(app.hostname)) problems.push('PUBLIC_APP_URL: production needs its own https address (mailed links point there)');
+  }
   if (production && given.STRIPE_PUBLISHABLE_KEY === undefined) {
     problems.push('STRIPE_PUBLISHABLE_KEY: required in production (the pk_live_… key browsers pay with, not the Stripe fake\'s default)');
   }

@@ -137,7 +137,13 @@ describe('production', () => {
     ]);
     // Only what it names.
     expect(productionRefusal({ ...fakes, TC_ALLOW_LOCAL_FAKES: 'stripe' })).toMatch(/^Invalid configuration: KMS_ENDPOINT: production refuses[^;]*$/);
-    expect(productionRefusal({ ...fakes, TC_ALLOW_LOCAL_FAKES: 'stripe,kms,redis' })).toMatch(/^Invalid configuration: TC_ALLOW_LOCAL_FAKES: only stripe and kms can be faked \(not redis\)$/);
+    // The suppliers, the CAPTCHA verifier and the mailed links: their development defaults are refused too.
+    expect(productionRefusal({ SANDBOX_PROVIDER_URL: 'http://127.0.0.1:4010' })).toMatch(/^Invalid configuration: SANDBOX_PROVIDER_URL: production refuses http: and loopback URLs/);
+    expect(productionRefusal({ CAPTCHA_VERIFY_URL: '' })).toMatch(/^Invalid configuration: CAPTCHA_VERIFY_URL: production refuses http: and loopback URLs/);
+    expect(productionRefusal({ PUBLIC_APP_URL: 'http://127.0.0.1:3000' })).toMatch(/^Invalid configuration: PUBLIC_APP_URL: production needs its own https address/);
+    // The override lets in fakes on this machine only: plain http to another host stays refused.
+    expect(productionRefusal({ ...fakes, STRIPE_API_URL: 'http://stripe-proxy.internal' })).toMatch(/^Invalid configuration: STRIPE_API_URL: production refuses/);
+    expect(productionRefusal({ ...fakes, TC_ALLOW_LOCAL_FAKES: 'stripe,kms,redis' })).toMatch(/^Invalid configuration: TC_ALLOW_LOCAL_FAKES: only stripe, kms, providers, captcha can be faked \(not redis\)$/);
     // Stores keep their TLS.
     expect(productionRefusal({ ...fakes, REDIS_URL_FILE: file('plain-redis', 'redis://cache.internal:6379/0'), REDIS_TLS_CA_FILE: '' })).toMatch(/REDIS_URL: production needs rediss:/);
     expect(productionRefusal({ ...fakes, TEMPORAL_TLS_CA_FILE: '', TEMPORAL_TLS_CERT_FILE: '', TEMPORAL_TLS_KEY_FILE: '' })).toMatch(/TEMPORAL_TLS: production needs TLS/);

@@ -14,7 +14,13 @@ import type { SecretScope } from './secrets.js';
 export const LOCAL_STRIPE_URL = 'http://127.0.0.1:8420';
 export const LOCAL_KMS_ENDPOINT = 'http://127.0.0.1:4599';
 
-const FAKEABLE = { stripe: 'STRIPE_API_URL', kms: 'KMS_ENDPOINT' } as const;
+const FAKEABLE = {
+  stripe: ['STRIPE_API_URL'],
+  kms: ['KMS_ENDPOINT'],
+  // The sandbox suppliers and the local CAPTCHA verifier (`npm run sandbox` serves all three).
+  providers: ['SANDBOX_PROVIDER_URL', 'HOTEL_PROVIDER_URL'],
+  captcha: ['CAPTCHA_VERIFY_URL'],
+} as const;
 type Fakeable = keyof typeof FAKEABLE;
 
 /** The settings this policy reads (parsed, secrets resolved). */
@@ -33,6 +39,9 @@ export interface TransportSettings {
   TEMPORAL_API_KEY?: string | undefined;
   STRIPE_API_URL?: string | undefined;
   KMS_ENDPOINT?: string | undefined;
+  SANDBOX_PROVIDER_URL?: string | undefined;
+  HOTEL_PROVIDER_URL?: string | undefined;
+  CAPTCHA_VERIFY_URL?: string | undefined;
   TC_ALLOW_LOCAL_FAKES?: string | undefined;
 }
 
@@ -63,6 +72,10 @@ export function temporalTls(env: TransportSettings): TemporalTls | undefined {
   };
 }
 
+/** A fake the override may let in runs on this machine: plain http to another host is never allowed. */
+const onThisMachine = (url: string) => isLoopback(new URL(url).hostname);
+
+/** What the test override lets in: named fakes, and only on this machine (never plain http to another host). */
 function allowedFakes(env: Pick<TransportSettings, 'NODE_ENV' | 'TC_ALLOW_LOCAL_FAKES'>): Set<Fakeable> {
   if (env.NODE_ENV !== 'production' || !env.TC_ALLOW_LOCAL_FAKES) return new Set();
   return new Set(list(env.TC_ALLOW_LOCAL_FAKES).filter((name): name is Fakeable => name in FAKEABLE));
@@ -74,12 +87,13 @@ function allowedFakes(env: Pick<TransportSettings, 'NODE_ENV' | 'TC_ALLOW_LOCAL_
  */
 export function localFakeWarnings(env: TransportSettings): string[] {
   const fakes = allowedFakes(env);
+  const names: Record<Fakeable, string> = { stripe: 'Stripe', kms: 'KMS', providers: 'supplier', captcha: 'CAPTCHA' };
   const warnings: string[] = [];
-  if (fakes.has('stripe') && env.STRIPE_API_URL && isLocalEndpoint(env.STRIPE_API_URL)) {
-    warnings.push(`production is using the local Stripe fake at ${new URL(env.STRIPE_API_URL).origin}: test override TC_ALLOW_LOCAL_FAKES`);
-  }
-  if (fakes.has('kms') && env.KMS_ENDPOINT && isLocalEndpoint(env.KMS_ENDPOINT)) {
-    warnings.push(`production is using the local KMS fake at ${new URL(env.KMS_ENDPOINT).origin}: test override TC_ALLOW_LOCAL_FAKES`);
+  for (const fake of fakes) {
+    for (const setting of FAKEABLE[fake]) {
+      const value = env[setting];
+      if (value && isLocalEndpoint(value)) warnings.push(`production is using the local ${names[fake]} fake at ${new URL(value).origin}: test override TC_ALLOW_LOCAL_FAKES`);
+    }
   }
   return warnings;
 }
@@ -87,7 +101,7 @@ export function localFakeWarnings(env: TransportSettings): string[] {
 /** Everything wrong with how this process would connect, one line per setting, never echoing a URL (they hold passwords). */
 export function transportProblems(env: TransportSettings, scope: SecretScope): string[] {
   const production = env.NODE_ENV === 'production';
-  const problems = [...overrideProblems(env), ...endpointProblems(env)];
+  const problems = [...overrideProblems(env), ...endpointProblems(env, scope)];
   const database = scope === 'migration' ? 'MIGRATION_DATABASE_URL' : 'DATABASE_URL';
   const databaseUrl = env[database];
   if (databaseUrl !== undefined) problems.push(...postgresProblems(database, databaseUrl, env.DATABASE_SSL_CA_FILE, production));
@@ -100,13 +114,26 @@ function overrideProblems(env: TransportSettings): string[] {
   if (!env.TC_ALLOW_LOCAL_FAKES) return [];
   if (env.NODE_ENV !== 'production') return ['TC_ALLOW_LOCAL_FAKES: a test override of production only (NODE_ENV=production)'];
   const unknown = list(env.TC_ALLOW_LOCAL_FAKES).filter((name) => !(name in FAKEABLE));
-  return unknown.length === 0 ? [] : [`TC_ALLOW_LOCAL_FAKES: only ${Object.keys(FAKEABLE).join(' and ')} can be faked (not ${unknown.join(', ')})`];
+  return unknown.length === 0 ? [] : [`TC_ALLOW_LOCAL_FAKES: only ${Object.keys(FAKEABLE).join(', ')} can be faked (not ${unknown.join(', ')})`];
 }
 
-function endpointProblems(env: TransportSettings): string[] {
+function endpointProblems(env: TransportSettings, scope: SecretScope): string[] {
   const problems = kmsEndpointProblems(env);
-  if (env.NODE_ENV === 'production' && env.STRIPE_API_URL && isLocalEndpoint(env.STRIPE_API_URL) && !allowedFakes(env).has('stripe')) {
+  if (env.NODE_ENV !== 'production') return problems;
+  const fakes = allowedFakes(env);
+  if (env.STRIPE_API_URL && isLocalEndpoint(env.STRIPE_API_URL) && !(fakes.has('stripe') && onThisMachine(env.STRIPE_API_URL))) {
     problems.push('STRIPE_API_URL: production refuses http: and loopback URLs (the Stripe fake): unset it for Stripe itself');
+  }
+  // The suppliers and the CAPTCHA verifier have development defaults (the sandbox on loopback): production names its own,
+  // over https. The migration job calls neither.
+  if (scope !== 'application') return problems;
+  for (const [fake, settings] of [['providers', FAKEABLE.providers], ['captcha', FAKEABLE.captcha]] as const) {
+    for (const setting of settings) {
+      const value = env[setting]; // the hotels' is derived from the flights' when unset
+      if (value !== undefined && isLocalEndpoint(value) && !(fakes.has(fake) && onThisMachine(value))) {
+        problems.push(`${setting}: production refuses http: and loopback URLs (the local sandbox, its default)`);
+      }
+    }
   }
   return problems;
 }
@@ -114,7 +141,7 @@ function endpointProblems(env: TransportSettings): string[] {
 /** KMS alone: also checked before the sealed secrets file is opened with it. */
 export function kmsEndpointProblems(env: Pick<TransportSettings, 'NODE_ENV' | 'KMS_ENDPOINT' | 'TC_ALLOW_LOCAL_FAKES'>): string[] {
   if (env.NODE_ENV !== 'production' || !env.KMS_ENDPOINT || !isLocalEndpoint(env.KMS_ENDPOINT)) return [];
-  return allowedFakes(env).has('kms') ? [] : ['KMS_ENDPOINT: production refuses http: and loopback endpoints (local-kms): unset it for AWS KMS'];
+  return allowedFakes(env).has('kms') && onThisMachine(env.KMS_ENDPOINT) ? [] : ['KMS_ENDPOINT: production refuses http: and loopback endpoints (local-kms): unset it for AWS KMS'];
 }
 
 function postgresProblems(name: string, url: string, caFile: string | undefined, production: boolean): string[] {

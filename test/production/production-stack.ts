@@ -116,7 +116,7 @@ async function compose(root: string, dir: string, log: (line: string) => void, s
     TEMPORAL_TLS_CERT_FILE: cluster.client.certFile,
     TEMPORAL_TLS_KEY_FILE: cluster.client.keyFile,
     // The loud test override: production refuses both fakes without it, and logs a warning with it.
-    TC_ALLOW_LOCAL_FAKES: 'stripe,kms',
+    TC_ALLOW_LOCAL_FAKES: 'stripe,kms,providers,captcha',
     STRIPE_API_URL: fakes.stripeUrl,
     STRIPE_SECRET_KEY_FILE: mount('stripe-secret-key', plain.STRIPE_SECRET_KEY),
     STRIPE_WEBHOOK_SECRET_FILE: mount('stripe-webhook-secret', plain.STRIPE_WEBHOOK_SECRET),
