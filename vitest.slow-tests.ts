@@ -17,4 +17,13 @@ export const SLOW_TESTS = [
   'test/integration/auth-sessions.test.ts',
   'test/integration/audit-tamper.test.ts',
   'test/integration/payment-trust.test.ts',
+  // Slow but not security regressions: health under outages, manifests, suppliers, bundles, schedules.
+  'test/integration/health.test.ts',
+  'test/integration/passenger-manifest.test.ts',
+  'infra/scripts/supply-chain.test.ts',
+  'test/integration/hotels.test.ts',
+  'test/integration/worker-bundle.test.ts',
+  'test/integration/search.test.ts',
+  'test/integration/cancel-paths.test.ts',
+  'test/integration/admin-refund.test.ts',
 ];
