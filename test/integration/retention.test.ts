@@ -52,23 +52,15 @@ describe('retention purge', () => {
       [`evt_old_${scheduleId}`, `evt_new_${scheduleId}`],
     );
 
-    expect(
-      await ensureRetentionSchedule(stack.temporal, {
-        scheduleId,
-        taskQueue: stack.taskQueue,
-        everyMs: 24 * 60 * 60_000,
-        policy: { bookingPiiDays: 10, webhookEventDays: 30, authRecordDays: 10, batchSize: 1 },
-      }),
-    ).toBe('created');
+    const schedule = {
+      scheduleId,
+      taskQueue: stack.taskQueue,
+      everyMs: 24 * 60 * 60_000,
+      policy: { bookingPiiDays: 10, webhookEventDays: 30, authRecordDays: 10, batchSize: 1 },
+    };
+    expect(await ensureRetentionSchedule(stack.temporal, schedule)).toBe('created');
     // Creating it again at the next start is harmless (a changed configuration updates it: test/integration/schedules.test.ts).
-    expect(
-      await ensureRetentionSchedule(stack.temporal, {
-        scheduleId,
-        taskQueue: stack.taskQueue,
-        everyMs: 24 * 60 * 60_000,
-        policy: { bookingPiiDays: 10, webhookEventDays: 30, authRecordDays: 10, batchSize: 1 },
-      }),
-    ).toBe('exists');
+    expect(await ensureRetentionSchedule(stack.temporal, schedule)).toBe('exists');
     const checkpointsBefore = (await conn.execute(`select count(*)::int as n from audit_checkpoints`))[0]?.n ?? 0;
     await stack.temporal.schedule.getHandle(scheduleId).trigger();
 
