@@ -4,6 +4,7 @@ import { Booking, OutboxMessage } from '../../infra/db/entities.js';
 import { enqueueMail } from '../../infra/mail/outbox.js';
 import { ensureStalledWorkSchedule } from '../../infra/temporal/schedules.js';
 import { stalledWorkSweepWorkflow, type StalledWorkPolicy } from '../../workflows/stalled-work.workflow.js';
+import { pendingBookingRow } from '../support/booking-rows.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { eventually } from '../support/eventually.js';
 import { signIn } from '../support/sign-in.js';
@@ -29,19 +30,7 @@ const age = (table: 'outbox' | 'bookings', id: string, interval: string) =>
 /** A booking row as the API commits it, whose saga was (or was not) started afterwards. */
 async function pendingBooking(userId: string, workflowId = `booking-${userId}-${randomUUID()}`) {
   const em = stack.orm.em.fork();
-  const row = em.create(Booking, {
-    id: randomUUID(),
-    user: userId,
-    workflowId,
-    idempotencyKey: randomUUID(),
-    requestHash: '0'.repeat(64),
-    status: 'PENDING',
-    totalMinor: 12_300,
-    currency: 'EUR',
-    passengers: [],
-    contactEmail: 'stalled@example.test',
-    contactPhone: 'not-a-ciphertext',
-  });
+  const row = pendingBookingRow(em, userId, workflowId);
   await em.flush();
   return row;
 }

@@ -14,6 +14,7 @@ import { stalledWorkSweepWorkflow } from '../../workflows/stalled-work.workflow.
 import { json, travellerOf } from '../support/booking-client.js';
 import { eventually } from '../support/eventually.js';
 import { probesOf } from '../support/probes.js';
+import { pendingBookingRow } from '../support/booking-rows.js';
 import { startStack, variantApp, type Stack } from '../support/stack.js';
 
 // Every status change is conditional on the row's current status (domain/booking-transitions.ts):
@@ -162,19 +163,7 @@ describe('a walked-away activity attempt writing after the saga moved on', () =>
   async function bookingRow() {
     const traveller = await travellerOf(stack);
     const em = stack.orm.em.fork();
-    const booking = em.create(Booking, {
-      id: randomUUID(),
-      user: traveller.userId,
-      workflowId: `booking-${traveller.userId}-${randomUUID()}`,
-      idempotencyKey: randomUUID(),
-      requestHash: '0'.repeat(64),
-      status: 'PENDING',
-      totalMinor: 12_300,
-      currency: 'EUR',
-      passengers: [],
-      contactEmail: 'walked-away@example.test',
-      contactPhone: 'not-a-ciphertext',
-    });
+    const booking = pendingBookingRow(em, traveller.userId);
     em.create(BookingItem, { id: randomUUID(), booking, offerId: 'sandbox:SBX-1', provider: 'sandbox', kind: 'flight', priceMinor: 12_300, currency: 'EUR', state: 'PENDING' });
     await em.flush();
     return booking.id;

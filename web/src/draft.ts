@@ -1,14 +1,8 @@
-import type { components } from './api/client';
+import type { components, paths } from './api/client';
 
 export type Offer = components['schemas']['Offer'];
-export interface PassengerDraft {
-  givenName: string;
-  familyName: string;
-  dateOfBirth: string;
-  passportNumber: string;
-  passportCountry: string;
-  nationality: string;
-}
+/** A traveller as POST /bookings takes one (from the contract, so a field change breaks the build here). */
+export type PassengerDraft = NonNullable<paths['/api/v1/bookings']['post']['requestBody']>['content']['application/json']['passengers'][number];
 
 /**
  * The booking being made, kept in memory only (never in storage: it holds passport numbers), so that

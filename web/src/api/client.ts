@@ -4,7 +4,7 @@ import type { components, paths } from './schema';
 export type Booking = components['schemas']['Booking'];
 export type Problem = components['schemas']['Problem'];
 export type Money = Booking['price'];
-export type { components };
+export type { components, paths };
 
 const CSRF_COOKIE = '__Host-tc_csrf';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
