@@ -5,10 +5,10 @@ import type { AppEnv } from '../env.js';
 
 // The API's own paths: the app never answers for them, so their 404s stay problem+json.
 const RESERVED = ['/api', '/docs', '/codec', '/openapi.json', '/healthz', '/readyz', '/metrics'];
+// What a build may publish; a source map (.map) is not, even if a build left one in the directory.
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
-  map: 'application/json; charset=utf-8',
   svg: 'image/svg+xml',
   png: 'image/png',
   ico: 'image/x-icon',
