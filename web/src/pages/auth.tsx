@@ -1,11 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, problemText } from '../api/client';
 import { navigate, useLocation } from '../router';
+import { safeNext } from '../safe-next';
 import { signedIn } from '../session';
 import { Field, Notice, Page } from '../ui';
-
-/** Only paths of this app: an open redirect through ?next= would send a user anywhere. */
-const safeNext = (next: string | null) => (next && /^\/(?!\/)/.test(next) && !next.startsWith('/login') ? next : '/');
 
 export function SignUpPage() {
   const [form, setForm] = useState({ name: '', email: '', password: '' });
@@ -65,7 +63,7 @@ export function LoginPage() {
     const { data, error } = await api.POST('/api/v1/auth/login', { body: { ...form, tokenDelivery: 'cookie' } });
     if (!data) return setFailure(problemText(error));
     signedIn(data);
-    navigate(safeNext(url.searchParams.get('next')), { replace: true });
+    navigate(safeNext(url.searchParams.get('next'), window.location.origin), { replace: true });
   }
   return (
     <Page title="Log in">
