@@ -210,7 +210,7 @@ export function createApp(deps: AppDeps) {
   app.route('/docs', docsRoutes({ specUrl: '/openapi.json', title: 'TravelConnect API' }));
   // Last: the web client answers only for paths nothing above claimed (same origin as the API: cookies, CSP).
   if (deps.webRoot) {
-    const csp = webAppCsp({ jsUrl: deps.config.stripe.jsUrl, apiUrl: deps.config.stripe.apiUrl, production: deps.config.isProduction });
+    const csp = webAppCsp({ jsUrl: deps.config.stripe.jsUrl, apiUrl: deps.config.stripe.apiUrl });
     app.use(webApp({ dir: deps.webRoot, csp }));
   }
   return app;

@@ -357,6 +357,10 @@ function browserFacingProblems(env: z.infer<typeof schema>, given: Record<string
     const app = given.PUBLIC_APP_URL === undefined ? undefined : new URL(env.PUBLIC_APP_URL);
     if (!app || app.protocol !== 'https:' || isLoopback(app.hostname)) problems.push('PUBLIC_APP_URL: production needs its own https address (mailed links point there)');
   }
+  // Browsers run it with the card fields inside; the app's CSP lets in Stripe's own, or else whatever origin this names.
+  if (production && env.STRIPE_JS_URL !== undefined && !isStripeJs(env.STRIPE_JS_URL)) {
+    problems.push('STRIPE_JS_URL: production loads Stripe.js from https://js.stripe.com (unset it, or name a URL there)');
+  }
   if (production && given.STRIPE_PUBLISHABLE_KEY === undefined) {
     problems.push('STRIPE_PUBLISHABLE_KEY: required in production (the pk_live_… key browsers pay with, not the Stripe fake\'s default)');
   }
@@ -364,6 +368,12 @@ function browserFacingProblems(env: z.infer<typeof schema>, given: Record<string
     problems.push("TRUSTED_PROXIES: required in production when BEHIND_PROXY=true (the proxies whose X-Forwarded-For counts)");
   }
   return problems;
+}
+
+/** Stripe's own Stripe.js (https://js.stripe.com/v3/ and its other versions). */
+function isStripeJs(value: string): boolean {
+  const url = new URL(value);
+  return url.protocol === 'https:' && url.host === 'js.stripe.com' && !url.username && !url.password;
 }
 
 /** The owner's connection settings (MIGRATION_DATABASE_URL), for migrations and the tools that create databases. */

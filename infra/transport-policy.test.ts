@@ -129,6 +129,17 @@ describe('production', () => {
     expect(kmsSettings({ NODE_ENV: 'development' }).endpoint).toBe('http://127.0.0.1:4599');
   });
 
+  it("has browsers load Stripe.js from Stripe itself: any other STRIPE_JS_URL is refused", () => {
+    expect(loadConfig(productionEnv()).stripe.jsUrl).toBe('https://js.stripe.com/v3/');
+    expect(loadConfig(productionEnv({ STRIPE_JS_URL: 'https://js.stripe.com/v3/' })).stripe.jsUrl).toBe('https://js.stripe.com/v3/');
+    for (const url of ['http://127.0.0.1:8420/js.stripe.com/v3/', 'http://js.stripe.com/v3/', 'https://js.stripe.com.evil.example/v3/', 'https://cdn.example/stripe/v3/']) {
+      expect(productionRefusal({ STRIPE_JS_URL: url }), url).toMatch(/^Invalid configuration: STRIPE_JS_URL: production loads Stripe.js from https:\/\/js\.stripe\.com[^;]*$/);
+    }
+    // Not even with the test override that lets in the Stripe fake's API: the app's CSP would name the fake.
+    expect(productionRefusal({ TC_ALLOW_LOCAL_FAKES: 'stripe', STRIPE_API_URL: 'http://127.0.0.1:8420', STRIPE_JS_URL: 'http://127.0.0.1:8420/js.stripe.com/v3/' }))
+      .toMatch(/^Invalid configuration: STRIPE_JS_URL: /);
+  });
+
   it('lets a production-profile test use the named local fakes, one warning each, and never relaxes TLS to a store', () => {
     const fakes = { TC_ALLOW_LOCAL_FAKES: 'stripe,kms', STRIPE_API_URL: 'http://127.0.0.1:8420', KMS_ENDPOINT: 'http://127.0.0.1:4599' };
     expect(loadConfig(productionEnv(fakes)).localFakeWarnings).toEqual([

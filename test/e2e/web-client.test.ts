@@ -144,7 +144,8 @@ describe('the web client', () => {
     const served = await production.request('/bookings');
     expect(served.status).toBe(200);
     const csp = served.headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("script-src 'self' https://js.stripe.com;");
+    expect(csp).toContain("script-src 'self' https://js.stripe.com https://*.js.stripe.com;");
+    expect(csp).toContain("frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;");
     expect(csp).toContain("connect-src 'self' https://api.stripe.com;");
     expect(csp).not.toMatch(/127\.0\.0\.1|unsafe/);
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await served.text())?.[1];

@@ -94,6 +94,10 @@ describe('start-up in production: connections', () => {
     expectRefusalNaming(ENTRY_POINTS.worker, productionProcessEnv({ STRIPE_API_URL: 'http://127.0.0.1:8420' }), 'STRIPE_API_URL');
   });
 
+  it("refuses a Stripe.js that is not Stripe's own, naming STRIPE_JS_URL", () => {
+    expectRefusalNaming(ENTRY_POINTS.api, productionProcessEnv({ STRIPE_JS_URL: 'http://127.0.0.1:8420/js.stripe.com/v3/' }), 'STRIPE_JS_URL');
+  });
+
   it('with TC_ALLOW_LOCAL_FAKES, gets past its configuration on the named fakes and logs one WARN line each', () => {
     const fakes = { TC_ALLOW_LOCAL_FAKES: 'stripe,kms', STRIPE_API_URL: 'http://127.0.0.1:8420', KMS_ENDPOINT: 'http://127.0.0.1:4599' };
     // Postgres at a closed port: the process stops there, after its start-up warnings.
