@@ -160,6 +160,7 @@ const schema = z.object({
   CAPTCHA_SECRET: z.string().min(1).default(DEVELOPMENT_SECRETS.CAPTCHA_SECRET),
   // Outgoing mail: `dev-sink` keeps messages for GET /api/v1/dev/outbox (not in production).
   MAIL_TRANSPORT: z.enum(['smtp', 'dev-sink']).optional(),
+  // A secret (its user and password ride in it); production needs TLS (smtps:, or smtp: with ?requireTLS=true).
   SMTP_URL: url(['smtp:', 'smtps:']).default(DEVELOPMENT_SECRETS.SMTP_URL),
   MAIL_FROM: z.string().min(3).default('TravelConnect <no-reply@travelconnect.local>'),
   // Right to erasure: how long a deleted account can still be restored by signing in.

@@ -107,6 +107,37 @@ describe('production', () => {
     expect(SECRET_VARIABLES).toEqual(expect.arrayContaining(['REDIS_URL', 'TEMPORAL_API_KEY']));
   });
 
+  it('refuses Redis without an ACL user and its password, naming REDIS_URL and never echoing it', () => {
+    for (const credentials of ['', `:${PASSWORD}@`, 'app@', `app:@`]) {
+      const line = productionRefusal({ REDIS_URL_FILE: file('redis-no-auth', `rediss://${credentials}cache.internal:6380/0`) });
+      expect(line, credentials).toMatch(/^Invalid configuration: REDIS_URL: production needs an ACL user and its password[^;]*$/);
+      expect(line).not.toContain(PASSWORD);
+    }
+    expect(loadConfig(productionEnv({ REDIS_URL_FILE: file('redis-auth', `rediss://app:${PASSWORD}@cache.internal:6380/0`) })).redis.url)
+      .toContain('rediss://app:');
+  });
+
+  it('refuses mail without required TLS (smtps:, or smtp: with requireTLS=true), naming SMTP_URL and never echoing it', () => {
+    const smtp = (url: string) => ({ SMTP_URL_FILE: file('smtp-url', url) });
+    for (const url of [
+      `smtp://mailer:${PASSWORD}@smtp.internal:587`,
+      `smtp://mailer:${PASSWORD}@smtp.internal:587?requireTLS=false`,
+      // nodemailer skips STARTTLS on ignoreTLS whatever requireTLS says, and trusts any certificate on rejectUnauthorized=false.
+      `smtp://mailer:${PASSWORD}@smtp.internal:587?requireTLS=true&ignoreTLS=true`,
+      `smtps://mailer:${PASSWORD}@smtp.internal:465?tls.rejectUnauthorized=false`,
+      // A repeated parameter is a list to nodemailer, and a list is truthy.
+      `smtp://mailer:${PASSWORD}@smtp.internal:587?requireTLS=true&ignoreTLS=false&ignoreTLS=true`,
+    ]) {
+      const line = productionRefusal(smtp(url));
+      expect(line, url).toMatch(/^Invalid configuration: SMTP_URL: production needs verified TLS to the mail server[^;]*$/);
+      expect(line).not.toContain(PASSWORD);
+    }
+    expect(loadConfig(productionEnv(smtp(`smtp://mailer:${PASSWORD}@smtp.internal:587?requireTLS=true`))).mail.smtpUrl).toContain('requireTLS=true');
+    expect(loadConfig(productionEnv(smtp(`smtps://mailer:${PASSWORD}@smtp.internal:465`))).mail.smtpUrl).toMatch(/^smtps:/);
+    // Development keeps its plaintext sink and relay.
+    expect(development({ SMTP_URL: 'smtp://127.0.0.1:2525' }).mail.smtpUrl).toBe('smtp://127.0.0.1:2525');
+  });
+
   it('refuses Temporal without TLS, and a plain TEMPORAL_API_KEY', () => {
     const plaintext = { TEMPORAL_TLS_CA_FILE: '', TEMPORAL_TLS_CERT_FILE: '', TEMPORAL_TLS_KEY_FILE: '' };
     expect(productionRefusal(plaintext)).toMatch(/^Invalid configuration: TEMPORAL_TLS: production needs TLS to Temporal[^;]*$/);

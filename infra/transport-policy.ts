@@ -42,6 +42,7 @@ export interface TransportSettings {
   SANDBOX_PROVIDER_URL?: string | undefined;
   HOTEL_PROVIDER_URL?: string | undefined;
   CAPTCHA_VERIFY_URL?: string | undefined;
+  SMTP_URL?: string | undefined;
   TC_ALLOW_LOCAL_FAKES?: string | undefined;
 }
 
@@ -106,7 +107,7 @@ export function transportProblems(env: TransportSettings, scope: SecretScope): s
   const databaseUrl = env[database];
   if (databaseUrl !== undefined) problems.push(...postgresProblems(database, databaseUrl, env.DATABASE_SSL_CA_FILE, production));
   // The migration job talks to Postgres only.
-  if (scope === 'application') problems.push(...redisProblems(env, production), ...temporalProblems(env, production));
+  if (scope === 'application') problems.push(...redisProblems(env, production), ...temporalProblems(env, production), ...smtpProblems(env, production));
   return problems;
 }
 
@@ -163,8 +164,13 @@ function postgresProblems(name: string, url: string, caFile: string | undefined,
 }
 
 function redisProblems(env: TransportSettings, production: boolean): string[] {
-  const tls = new URL(env.REDIS_URL).protocol === 'rediss:';
+  const url = new URL(env.REDIS_URL);
+  const tls = url.protocol === 'rediss:';
   if (production && !tls) return ['REDIS_URL: production needs rediss: (TLS), redis: is plaintext'];
+  // Without both, the connection is Redis's default user: whoever reaches the port.
+  if (production && (!url.username || !url.password)) {
+    return ['REDIS_URL: production needs an ACL user and its password in it (rediss://user:password@host:port/db)'];
+  }
   const problems: string[] = [];
   if (env.REDIS_TLS_CA_FILE !== undefined) {
     problems.push(...pemProblems('REDIS_TLS_CA_FILE', env.REDIS_TLS_CA_FILE));
@@ -190,6 +196,26 @@ function temporalProblems(env: TransportSettings, production: boolean): string[]
     if (path !== undefined) problems.push(...pemProblems(name, path));
   }
   return problems;
+}
+
+/**
+ * Mail carries sign-in and reset links. nodemailer reads its TLS from the URL: smtps: is TLS from the
+ * start; smtp: upgrades with STARTTLS only when the server offers it, unless requireTLS=true; ignoreTLS
+ * skips the upgrade, and tls.rejectUnauthorized=false accepts any certificate.
+ */
+function smtpProblems(env: TransportSettings, production: boolean): string[] {
+  if (!production || env.SMTP_URL === undefined) return [];
+  const url = new URL(env.SMTP_URL);
+  // nodemailer reads a repeated parameter as a list, which is truthy: only one value counts as that value.
+  const only = (key: string) => {
+    const values = url.searchParams.getAll(key);
+    return values.length > 1 ? 'repeated' : values[0];
+  };
+  const tls = url.protocol === 'smtps:' || only('requireTLS') === 'true';
+  const weakened = !['false', undefined].includes(only('ignoreTLS')) || !['true', undefined].includes(only('tls.rejectUnauthorized'));
+  return tls && !weakened
+    ? []
+    : ['SMTP_URL: production needs verified TLS to the mail server (smtps:, or smtp: with ?requireTLS=true, and neither ignoreTLS nor tls.rejectUnauthorized=false)'];
 }
 
 /** A file a TLS setting names must be there and hold PEM; checked at start-up so a bad mount is one clear line. */

@@ -82,6 +82,21 @@ describe('start-up in production: connections', () => {
     expect(line).not.toContain(PASSWORD);
   });
 
+  it('refuses Redis over TLS without an ACL user and password, naming REDIS_URL and not echoing it', () => {
+    const line = expectRefusalNaming(ENTRY_POINTS.worker, productionProcessEnv({
+      REDIS_URL_FILE: mount('anonymous-redis', 'rediss://cache.internal:6380/0'),
+    }), 'REDIS_URL');
+    expect(line).toContain('REDIS_URL: production needs an ACL user and its password');
+  });
+
+  it('refuses mail over smtp: without required TLS, naming SMTP_URL and not echoing it', () => {
+    const line = expectRefusalNaming(ENTRY_POINTS.api, productionProcessEnv({
+      SMTP_URL_FILE: mount('plain-smtp', `smtp://mailer:${PASSWORD}@smtp.internal:587`),
+    }), 'SMTP_URL');
+    expect(line).toContain('SMTP_URL: production needs verified TLS to the mail server');
+    expect(line).not.toContain(PASSWORD);
+  });
+
   it('refuses Temporal without TLS, naming TEMPORAL_TLS', () => {
     expect(expectRefusalNaming(ENTRY_POINTS.worker, productionProcessEnv(noTemporalTls), 'TEMPORAL_TLS')).toContain('production needs TLS to Temporal');
   });
