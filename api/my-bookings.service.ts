@@ -8,12 +8,13 @@ import type { FieldCipher } from '../infra/crypto/field-cipher.js';
 import { Booking, BookingItem, type IBooking } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
 import type { Logger } from '../infra/logger.js';
+import type { PaymentChallenge } from '../infra/stripe/payment-challenges.js';
 import { bookingCursor, cursorAt, readBookingCursor } from './booking-cursor.js';
 import { ApiError } from './problem.js';
 
-/** Reads a PaymentIntent's client secret, only while Stripe asks the customer to authenticate. */
+/** Reads a PaymentIntent's challenge (kind and client secret), only while Stripe asks the customer to authenticate. */
 export interface PaymentChallenges {
-  clientSecretWhileActionRequired(paymentIntentId: string): Promise<string | null>;
+  challengeOf(paymentIntentId: string): Promise<PaymentChallenge | null>;
 }
 
 export interface MyBookingsDeps {
@@ -55,7 +56,7 @@ function refundIfCancelled(booking: IBooking) {
 }
 
 /** The traveller's own view of a booking (api.md "Bookings"): passports masked, no ciphertext. */
-export function bookingView(booking: IBooking, clientSecret: string | null) {
+export function bookingView(booking: IBooking, challenge: PaymentChallenge | null) {
   const currency = booking.currency as Currency;
   const payment = booking.payments.getItems().at(-1);
   const cancellation = refundIfCancelled(booking);
@@ -82,7 +83,7 @@ export function bookingView(booking: IBooking, clientSecret: string | null) {
         status: payment.status,
         amount: fromMinor(payment.amountMinor, payment.currency as Currency),
         refunded: fromMinor(payment.refundedMinor, payment.currency as Currency),
-        ...(clientSecret ? { nextAction: { type: 'use_stripe_sdk' as const, clientSecret } } : {}),
+        ...(challenge ? { nextAction: { type: challenge.type, clientSecret: challenge.clientSecret } } : {}),
       }
       : null,
     ...(cancellation ? { cancellation } : {}),
@@ -101,14 +102,14 @@ export function createMyBookingsService(deps: MyBookingsDeps) {
   }
 
   /**
-   * The client secret goes to the owner only while the booking waits for 3-D Secure and Stripe
-   * still asks for it; Stripe is asked each time, so a finished challenge stops showing it.
+   * The challenge goes to the owner only while the booking waits for 3-D Secure: its payment row
+   * says so (the saga records it) and Stripe still asks for it, so a finished challenge stops showing.
    */
-  async function clientSecretOf(booking: IBooking): Promise<string | null> {
+  async function challengeOf(booking: IBooking): Promise<PaymentChallenge | null> {
     const payment = booking.payments.getItems().at(-1);
-    if (booking.status !== 'AWAITING_PAYMENT' || !payment) return null;
+    if (booking.status !== 'AWAITING_PAYMENT' || payment?.status !== 'REQUIRES_ACTION') return null;
     try {
-      return await deps.challenges.clientSecretWhileActionRequired(payment.paymentIntentId);
+      return await deps.challenges.challengeOf(payment.paymentIntentId);
     } catch (error) {
       // The booking still reads; the client polls and sees the challenge once Stripe answers.
       deps.log.warn({ bookingId: booking.id, err: { type: (error as { type?: string })?.type } }, 'payment challenge unavailable');
@@ -119,7 +120,7 @@ export function createMyBookingsService(deps: MyBookingsDeps) {
   return {
     async view(userId: string, bookingId: string) {
       const booking = await findOwn(userId, bookingId);
-      return bookingView(booking, await clientSecretOf(booking));
+      return bookingView(booking, await challengeOf(booking));
     },
 
     /** The caller's bookings, newest first, one keyset page at a time. */
@@ -174,7 +175,7 @@ export function createMyBookingsService(deps: MyBookingsDeps) {
         });
       });
       const booking = await findOwn(userId, bookingId);
-      return bookingView(booking, await clientSecretOf(booking));
+      return bookingView(booking, await challengeOf(booking));
     },
   };
 }

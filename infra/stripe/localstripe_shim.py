@@ -86,6 +86,43 @@ def _create_charge(self, on_failure_now):
 
 PaymentIntent._create_charge = _create_charge
 
+# Stripe (API 2023-08-16 and later) gives a PaymentIntent that does not name its payment method
+# types the payment methods enabled in the Dashboard, some of which redirect, and refuses to confirm
+# it without a return_url. localstripe knows none of this, so an integration that forgot it passed
+# every test here and failed every payment at Stripe. Match Stripe at the API version our SDK pins
+# (2026-10-28): `allowed_payment_method_types` names them (`payment_method_types` is gone and refused
+# as unknown), `automatic_payment_methods[allow_redirects]=never` rules out redirects; only such a
+# PaymentIntent confirms without a return_url.
+_STRIPE_RETURN_URL_REQUIRED = (
+    'This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because '
+    'some of these payment methods might redirect your customer off of your website, you must '
+    'provide a `return_url`. If you do not want to accept redirect-based payment methods, set '
+    '`automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` '
+    'to `never` when creating Setup Intents and Payment Intents.')
+_localstripe_intent_init = PaymentIntent.__init__
+_localstripe_confirm = PaymentIntent._confirm
+
+
+def _intent_init(self, *args, payment_method_types=None, allowed_payment_method_types=None,
+                 automatic_payment_methods=None, **kwargs):
+    if payment_method_types is not None:
+        raise UserError(400, 'Received unknown parameter: payment_method_types')
+    automatic = automatic_payment_methods or {}
+    _localstripe_intent_init(self, *args, payment_method_types=allowed_payment_method_types, **kwargs)
+    self._tc_confirms_without_return_url = (
+        allowed_payment_method_types is not None or automatic.get('allow_redirects') == 'never')
+
+
+def _confirm_needs_return_url(self, on_failure_now):
+    # Invoices and subscriptions confirm their own PaymentIntents inside localstripe: cards only.
+    if not getattr(self, '_tc_confirms_without_return_url', False) and self.invoice is None:
+        raise UserError(400, _STRIPE_RETURN_URL_REQUIRED)
+    return _localstripe_confirm(self, on_failure_now)
+
+
+PaymentIntent.__init__ = _intent_init
+PaymentIntent._confirm = _confirm_needs_return_url
+
 # Test hook (see the module docstring): `pm_card_processing` is a Visa card
 # whose charge localstripe creates but leaves pending, so its PaymentIntent
 # reads `processing`; settle() later authorizes it as the bank would.

@@ -70,6 +70,15 @@ function transient(error: unknown, what: string): Error {
   return new Error(`stripe ${what} failed: ${e?.type ?? 'error'} ${e?.statusCode ?? ''} ${e?.code ?? ''}`.trim());
 }
 
+/**
+ * Cards only, named on every PaymentIntent. Without it Stripe (API 2023-08-16 and later) takes the
+ * payment methods enabled in the Dashboard, some of which redirect, and refuses a confirmation that
+ * gives no return_url: every payment would fail as PAYMENT_METHOD_INVALID. (The API version this SDK
+ * pins calls it allowed_payment_method_types; the older payment_method_types is refused.) A card's
+ * 3-D Secure then comes back as a `use_stripe_sdk` next action, which the client completes with Stripe.js.
+ */
+const CARDS_ONLY: Pick<Stripe.PaymentIntentCreateParams, 'allowed_payment_method_types'> = { allowed_payment_method_types: ['card'] };
+
 /** PaymentGateway on Stripe PaymentIntents with manual capture. */
 export function createStripeGateway(client: Stripe): PaymentGateway {
   return {
@@ -80,6 +89,7 @@ export function createStripeGateway(client: Stripe): PaymentGateway {
             amount: amountMinor,
             currency: currency.toLowerCase(),
             payment_method: paymentMethodId,
+            ...CARDS_ONLY,
             capture_method: 'manual',
             confirm: true,
             metadata,
@@ -95,7 +105,7 @@ export function createStripeGateway(client: Stripe): PaymentGateway {
     async createIntent({ amountMinor, currency, paymentMethodId, idempotencyKey, metadata }) {
       try {
         const intent = await client.paymentIntents.create(
-          { amount: amountMinor, currency: currency.toLowerCase(), payment_method: paymentMethodId, capture_method: 'manual', metadata },
+          { amount: amountMinor, currency: currency.toLowerCase(), payment_method: paymentMethodId, ...CARDS_ONLY, capture_method: 'manual', metadata },
           { idempotencyKey },
         );
         return { paymentIntentId: intent.id };

@@ -76,6 +76,31 @@ describe('payment.nextAction (3-D Secure)', () => {
     expect(lines.join('\n')).not.toContain('_secret_');
   });
 
+  it('asks Stripe about a pending challenge once however often the owner polls, and never for a settled booking', async () => {
+    const { traveller, bookingId } = await awaitingChallenge();
+    const { intent } = await probesOf(stack).paymentOf(bookingId);
+    const stripeReadsOfIt = async () =>
+      (await probesOf(stack).stripeRequests()).filter((r) => r.method === 'GET' && r.path === `/v1/payment_intents/${intent.id}`).length;
+
+    const before = await stripeReadsOfIt();
+    const polls = await Promise.all(Array.from({ length: 30 }, () => traveller.get(bookingId).then(json)));
+    for (const poll of polls) expect(poll.payment.nextAction).toEqual({ type: 'use_stripe_sdk', clientSecret: intent.client_secret });
+    // Thirty reads, in parallel and within a few seconds, cost the platform one Stripe call at most
+    // (none when the wait for AWAITING_PAYMENT just asked).
+    expect((await stripeReadsOfIt()) - before).toBeLessThanOrEqual(1);
+
+    // A booking that no longer waits for the customer costs none at all.
+    const plain = await travellerOf(stack);
+    const { bookingId: confirmedId } = await json(await plain.book(await plain.bookingBody()));
+    const confirmed = await plain.settled(confirmedId);
+    const { intent: paid } = await probesOf(stack).paymentOf(confirmedId);
+    const readsOfPaid = async () =>
+      (await probesOf(stack).stripeRequests()).filter((r) => r.method === 'GET' && r.path === `/v1/payment_intents/${paid.id}`).length;
+    const settledReads = await readsOfPaid();
+    for (let i = 0; i < 5; i += 1) expect((await json(await plain.get(confirmedId))).status).toBe(confirmed.status);
+    expect(await readsOfPaid()).toBe(settledReads);
+  });
+
   it('offers no challenge for a card that needs none', async () => {
     const traveller = await travellerOf(stack);
     const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
@@ -197,6 +222,19 @@ describe('the Stripe fake, as a browser uses it', () => {
     });
     expect(refund.status).toBe(401);
     expect((await fetch(`${fake.url}/v1/payment_methods`, { method: 'POST', headers: asForm, body: form(card('4242424242424242')) })).status).toBe(401);
+  });
+
+  it('refuses, as Stripe does, to confirm a PaymentIntent that names no payment method types and gives no return_url', async () => {
+    const { client } = stripeFake();
+    const base = { amount: 1000, currency: 'eur', payment_method: 'pm_card_visa', capture_method: 'manual' as const };
+    const refused = await client.paymentIntents.create({ ...base, confirm: true }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ type: 'StripeInvalidRequestError', statusCode: 400 });
+    expect((refused as Error).message).toContain('return_url');
+    const unnamed = await client.paymentIntents.create(base);
+    await expect(client.paymentIntents.confirm(unnamed.id)).rejects.toMatchObject({ type: 'StripeInvalidRequestError' });
+    // Cards named: confirmed and authorized, as the booking saga's gateway asks for it.
+    const named = await client.paymentIntents.create({ ...base, allowed_payment_method_types: ['card'] });
+    expect((await client.paymentIntents.confirm(named.id)).status).toBe('requires_capture');
   });
 
   it('serves a Stripe.js that creates PaymentMethods and runs the challenge', async () => {

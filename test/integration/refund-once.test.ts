@@ -16,7 +16,7 @@ const clientOf = () => createStripeClient(loadConfig({ ...process.env, NODE_ENV:
 
 async function capturedIntent(amount: number) {
   const client = clientOf();
-  const intent = await client.paymentIntents.create({ amount, currency: 'eur', payment_method: 'pm_card_visa', capture_method: 'manual', confirm: true });
+  const intent = await client.paymentIntents.create({ amount, currency: 'eur', payment_method: 'pm_card_visa', allowed_payment_method_types: ['card'], capture_method: 'manual', confirm: true });
   await client.paymentIntents.capture(intent.id);
   return intent.id;
 }
