@@ -1,65 +1,44 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TYPES_FILE, apiTypesOf } from '../../web/scripts/api-types.js';
-import { mailTo, TEST_PASSWORD } from '../support/http-account.js';
-import { startOwnStripeFake } from '../support/own-stripe-fake.js';
-import { startStack, variantApp, type Stack } from '../support/stack.js';
+import { TEST_PASSWORD } from '../support/http-account.js';
+import { variantApp, type Stack } from '../support/stack.js';
 import { productionEnv } from '../support/production-env.js';
 import { loadConfig } from '../../infra/config.js';
+import { CARDS, fillTraveller, newPage as newPhonePage, pay, searchAndChoose, signUpAndVerify, startWebStack, statusOf } from '../support/web-client.js';
 
 // The reference web client in a real browser (Debian's Chromium) against the whole stack, as a traveller uses it.
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const AXE = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
-// Phone-sized: every page is used (and scanned) the way most travellers see it.
-const PHONE = { width: 390, height: 844 };
 // `SCREENSHOTS=1 npx vitest run test/e2e` refreshes docs/screenshots/; a normal run takes none.
 const SCREENSHOTS = process.env.SCREENSHOTS === '1' ? join(root, 'docs', 'screenshots') : undefined;
-const CARDS = { threeDSecure: '4000002760003184', declined: '4000000000000002', visa: '4242424242424242' };
 
-let fake: Awaited<ReturnType<typeof startOwnStripeFake>>;
+let web: Awaited<ReturnType<typeof startWebStack>>;
 let stack: Stack;
-let browser: Browser;
 let webRoot: string;
 const violations: string[] = [];
 const cspReports: string[] = [];
 
 beforeAll(async () => {
-  webRoot = mkdtempSync(join(tmpdir(), 'tc-web-'));
-  const [stripeFake] = await Promise.all([
-    startOwnStripeFake(),
-    build({ configFile: join(root, 'web', 'vite.config.ts'), logLevel: 'warn', build: { outDir: webRoot, sourcemap: false } }),
-  ]);
-  fake = stripeFake;
-  stack = await startStack({ env: fake.env, webRoot });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    // Playwright gives every launch a fresh, empty user-data-dir of its own.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  web = await startWebStack();
+  ({ stack, webRoot } = web);
   if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  await fake?.stop();
-  if (webRoot) rmSync(webRoot, { recursive: true, force: true });
+  await web?.stop();
 });
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: PHONE });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('console', (message) => {
+  const opened = await newPhonePage(web.browser);
+  opened.page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspReports.push(message.text());
   });
-  return { context, page };
+  return opened;
 }
 
 /** axe-core in the page (evaluated, not injected: the app's CSP refuses inline scripts); serious and critical only. */
@@ -76,54 +55,6 @@ async function scan(page: Page, name: string) {
   });
   violations.push(...found.map((v) => `${name}: ${v}`));
   if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
-
-const statusOf = (page: Page, status: string, timeout = 30_000) => page.locator(`[data-status="${status}"]`).waitFor({ timeout });
-
-async function signUpAndVerify(page: Page) {
-  const email = `traveller-${randomUUID()}@example.test`;
-  await page.goto(`${stack.apiUrl}/signup`);
-  await scan(page, 'signup');
-  await page.getByLabel('Your name').fill('Ada Lovelace');
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByText(`We sent a link to ${email}`).waitFor();
-  // The link points at PUBLIC_APP_URL; this stack serves the same app on its own port.
-  const link = new URL((await mailTo(stack.apiUrl, email, /confirm/i)).links[0]!);
-  expect(link.pathname).toBe('/verify-email');
-  await page.goto(`${stack.apiUrl}${link.pathname}${link.search}`);
-  await scan(page, 'verify-email');
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Confirm and log in' }).click();
-  await page.getByRole('link', { name: 'My bookings' }).waitFor();
-  return email;
-}
-
-async function searchAndChoose(page: Page) {
-  await page.getByRole('link', { name: 'Search', exact: true }).click();
-  await page.getByRole('button', { name: 'Search flights' }).click();
-  await page.locator('.offers li').first().waitFor();
-  await scan(page, 'search-results');
-  await page.locator('.offers li').first().getByRole('button', { name: /^Choose/ }).click();
-  await page.getByRole('heading', { name: 'Travellers and payment' }).waitFor();
-}
-
-async function fillTraveller(page: Page) {
-  await page.getByLabel('Given name').fill('Ada');
-  await page.getByLabel('Family name').fill('Lovelace');
-  await page.getByLabel('Date of birth').fill('1985-12-10');
-  await page.getByLabel('Passport number').fill('X1234567');
-  await page.getByLabel('Passport country (2 letters)').fill('gb');
-  await page.getByLabel('Nationality (2 letters)').fill('GB');
-  await page.getByLabel('Phone').fill('+447700900123');
-}
-
-async function pay(page: Page, card: string) {
-  await page.getByLabel('Card number').fill(card);
-  await page.getByLabel('Expiry (MM / YY)').fill('12 / 30');
-  await page.getByLabel('CVC').fill('123');
-  await page.getByRole('button', { name: /^Pay / }).click();
 }
 
 describe('the web client', () => {
@@ -149,7 +80,12 @@ describe('the web client', () => {
     expect(csp).toContain("connect-src 'self' https://api.stripe.com;");
     expect(csp).not.toMatch(/127\.0\.0\.1|unsafe/);
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(await served.text())?.[1];
-    expect((await production.request(asset!)).headers.get('cache-control')).toContain('immutable');
+    const script = await production.request(asset!);
+    expect(script.headers.get('cache-control')).toContain('immutable');
+    // The production build (web/vite.config.ts, as this file built it) publishes no source maps, and none is served.
+    expect(readdirSync(join(webRoot, 'assets')).filter((name) => name.endsWith('.map'))).toEqual([]);
+    expect(await script.text()).not.toContain('sourceMappingURL');
+    expect((await production.request(`${asset!}.map`)).status).toBe(404);
     expect((await production.request('/assets/..%2F..%2Fpackage.json')).status).toBe(404);
   });
 
@@ -160,8 +96,8 @@ describe('the web client', () => {
 
   it('signs up, books with 3-D Secure, follows it to CONFIRMED, lists it, and cancels with the refund shown first', async () => {
     ({ context, page } = await newPage());
-    email = await signUpAndVerify(page);
-    await searchAndChoose(page);
+    email = await signUpAndVerify(stack, page, scan);
+    await searchAndChoose(page, scan);
     await fillTraveller(page);
     // The contract's field rules, in the browser before anything is sent.
     await page.getByLabel('Phone').fill('07700 900123');
