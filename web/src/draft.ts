@@ -4,17 +4,36 @@ export type Offer = components['schemas']['Offer'];
 /** A traveller as POST /bookings takes one (from the contract, so a field change breaks the build here). */
 export type PassengerDraft = NonNullable<paths['/api/v1/bookings']['post']['requestBody']>['content']['application/json']['passengers'][number];
 
-/**
- * The booking being made, kept in memory only (never in storage: it holds passport numbers), so that
- * paying again with another card or signing in again mid-flow does not ask for the travellers twice.
- */
-export const draft: {
+interface Draft {
+  /** Whose it is: the user signed in when it was started, or the first to sign in after. */
+  owner?: string;
   offer?: Offer;
   travellers: number;
   passengers: PassengerDraft[];
   contact: { email: string; phone: string };
   notes: string;
-} = { travellers: 1, passengers: [], contact: { email: '', phone: '' }, notes: '' };
+}
+
+const empty = (): Draft => ({ travellers: 1, passengers: [], contact: { email: '', phone: '' }, notes: '' });
+
+/**
+ * The booking being made, kept in memory only (never in storage: it holds passport numbers), so that
+ * paying again with another card or signing in again mid-flow does not ask for the travellers twice.
+ */
+export const draft: Draft = empty();
+
+/** Drops the booking being made: at logout, or when someone else signs in on this browser. */
+export function forgetDraft() {
+  delete draft.owner;
+  delete draft.offer;
+  Object.assign(draft, empty());
+}
+
+/** The draft is its owner's alone: a session that lapsed keeps it for the same user, another user never sees it. */
+export function claimDraft(userId: string) {
+  if (draft.owner !== undefined && draft.owner !== userId) forgetDraft();
+  draft.owner = userId;
+}
 
 export const emptyPassenger = (): PassengerDraft => ({
   givenName: '', familyName: '', dateOfBirth: '', passportNumber: '', passportCountry: '', nationality: '',

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, authHooks, type components } from './api/client';
+import { claimDraft, forgetDraft } from './draft';
 import { here, navigate } from './router';
 
 // What sign-in answers carry; GET /users/me has more, of which the app needs no more.
@@ -28,6 +29,7 @@ function schedule(expiresAt: string) {
 export function signedIn(result: SignedIn) {
   user = result.user;
   known = true;
+  claimDraft(result.user.id);
   schedule(result.accessTokenExpiresAt);
   changed();
 }
@@ -48,18 +50,22 @@ export function refresh(): Promise<boolean> {
   return refreshing;
 }
 
-export function signedOut(options: { backHere?: boolean } = {}) {
+/**
+ * The session is over. It lapsed: the user signs in again and comes back here, their draft kept.
+ * The user ended it (logging out, deleting the account): the draft goes, passports and all.
+ */
+export function signedOut(how: 'lapsed' | 'ended') {
   clearTimeout(timer);
-  const was = user !== null;
   user = null;
   known = true;
+  if (how === 'ended') forgetDraft();
   changed();
-  if (options.backHere ?? was) navigate(`/login?next=${encodeURIComponent(here())}`);
+  if (how === 'lapsed') navigate(`/login?next=${encodeURIComponent(here())}`);
 }
 
 authHooks.refresh = refresh;
 // A session that ends mid-flow sends the user to sign in, and back here afterwards.
-authHooks.signedOut = () => signedOut({ backHere: true });
+authHooks.signedOut = () => signedOut('lapsed');
 
 /** Who is signed in (null: nobody; undefined: not known yet). */
 export function useUser(): Profile | null | undefined {
@@ -88,7 +94,9 @@ export async function restoreSession() {
 }
 
 export async function logOut() {
+  // First: whatever the logout call meets, the next person at this browser does not see the travellers.
+  forgetDraft();
   await api.POST('/api/v1/auth/logout');
-  signedOut({ backHere: false });
+  signedOut('ended');
   navigate('/');
 }

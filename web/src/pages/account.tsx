@@ -41,7 +41,7 @@ export function AccountPage() {
     event.preventDefault();
     const { data, error } = await api.DELETE('/api/v1/users/me', { body: { password } });
     if (!data) return setFailure(problemText(error));
-    signedOut({ backHere: false });
+    signedOut('ended');
     navigate(`/deleted?until=${encodeURIComponent(data.deletionScheduledFor)}`);
   }
 

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUpOverHttp } from '../support/http-account.js';
+import { CARDS, fillTraveller, logIn, newPage, pay, searchAndChoose, startWebStack } from '../support/web-client.js';
+
+// The web client when things go wrong around it: people sharing a browser, answers lost on the way,
+// tokens lapsing, a connection dropping while a booking is followed (SECURITY.md, review of 2026-12-06).
+let web: Awaited<ReturnType<typeof startWebStack>>;
+
+beforeAll(async () => {
+  web = await startWebStack();
+}, 120_000);
+
+afterAll(async () => {
+  await web?.stop();
+});
+
+/** A verified account (made over HTTP: these tests are not about signing up), signed in on a new page. */
+async function signedInPage() {
+  const account = await signUpOverHttp(web.stack.apiUrl);
+  const { context, page } = await newPage(web.browser);
+  await page.goto(`${web.stack.apiUrl}/login`);
+  await logIn(page, account.email);
+  await page.getByRole('link', { name: 'My bookings' }).waitFor();
+  return { account, context, page };
+}
+
+
+describe('the web client, when things go wrong around it', () => {
+  it('forgets the travellers at logout and when someone else signs in on the same browser', async () => {
+    const { account, context, page } = await signedInPage();
+    const other = await signUpOverHttp(web.stack.apiUrl);
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('link', { name: 'Log in' }).click();
+    await logIn(page, account.email);
+    await page.getByRole('link', { name: 'My bookings' }).waitFor();
+    await searchAndChoose(page);
+    expect(await page.getByLabel('Passport number').inputValue(), 'the passport typed before the logout').toBe('');
+
+    // A session that ends mid-flow keeps them for its own user (web-client.test.ts), not for another one.
+    await fillTraveller(page);
+    await context.clearCookies();
+    await pay(page, CARDS.visa);
+    await logIn(page, other.email);
+    await page.getByText('Choose an offer first').waitFor();
+    expect(await page.getByLabel('Passport number').count()).toBe(0);
+    await context.close();
+  });
+
+  it('after logging in, goes to a path of this app only', async () => {
+    const account = await signUpOverHttp(web.stack.apiUrl);
+    const { context, page } = await newPage(web.browser);
+    // Each of these would leave the app's origin if taken as a URL: `\` is `/` to a browser, tabs are dropped.
+    for (const next of ['//evil.example/x', '/\\evil.example/x', '/\t/evil.example/x', 'https://evil.example/x']) {
+      await page.goto(`${web.stack.apiUrl}/login?next=${encodeURIComponent(next)}`);
+      await logIn(page, account.email);
+      await page.getByRole('heading', { name: 'Search' }).waitFor();
+      expect(page.url(), next).toBe(`${web.stack.apiUrl}/`);
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('link', { name: 'Log in' }).waitFor();
+    }
+    await page.goto(`${web.stack.apiUrl}/login?next=${encodeURIComponent('/bookings?status=CONFIRMED')}`);
+    await logIn(page, account.email);
+    await page.getByRole('heading', { name: 'My bookings' }).waitFor();
+    expect(page.url()).toBe(`${web.stack.apiUrl}/bookings?status=CONFIRMED`);
+    await context.close();
+  });
+
+});
