@@ -55,7 +55,11 @@ export const flightSearchSchema = z.strictObject({
   origin: z.string().regex(/^[A-Z]{3}$/, 'must be an IATA airport code'),
   destination: z.string().regex(/^[A-Z]{3}$/, 'must be an IATA airport code'),
   departureDate: isoDate,
-  returnDate: isoDate.optional(),
+  // api.md's own example sends `returnDate=` for a one-way search: empty is the same as absent.
+  returnDate: isoDate
+    .or(z.literal(''))
+    .optional()
+    .transform((date) => date || undefined),
   adults: z.coerce.number().int().min(1).max(9).default(1),
   cabin: z.enum(['economy', 'premium', 'business', 'first']).default('economy'),
 });
