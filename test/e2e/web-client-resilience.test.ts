@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpOverHttp } from '../support/http-account.js';
-import { CARDS, fillTraveller, logIn, newPage, pay, searchAndChoose, startWebStack } from '../support/web-client.js';
+import { CARDS, fillTraveller, logIn, newPage, pay, searchAndChoose, startWebStack, statusOf } from '../support/web-client.js';
 
 // The web client when things go wrong around it: people sharing a browser, answers lost on the way,
 // tokens lapsing, a connection dropping while a booking is followed (SECURITY.md, review of 2026-12-06).
@@ -24,6 +24,11 @@ async function signedInPage() {
   return { account, context, page };
 }
 
+async function bookingsOf(account: { auth: Record<string, string> }): Promise<string[]> {
+  const response = await fetch(`${web.stack.apiUrl}/api/v1/bookings`, { headers: account.auth });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { items: Array<{ bookingId: string }> }).items.map((item) => item.bookingId);
+}
 
 describe('the web client, when things go wrong around it', () => {
   it('forgets the travellers at logout and when someone else signs in on the same browser', async () => {
@@ -45,6 +50,18 @@ describe('the web client, when things go wrong around it', () => {
     await logIn(page, other.email);
     await page.getByText('Choose an offer first').waitFor();
     expect(await page.getByLabel('Passport number').count()).toBe(0);
+    await context.close();
+  });
+
+  it('retries a state-changing call once its lapsed access token is refreshed', async () => {
+    const { account, context, page } = await signedInPage();
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    // The access token's cookie lapses (its max-age is the token's lifetime); the refresh cookie is still there.
+    await context.clearCookies({ name: '__Host-tc_access' });
+    await pay(page, CARDS.visa);
+    await statusOf(page, 'CONFIRMED');
+    expect(await bookingsOf(account)).toHaveLength(1);
     await context.close();
   });
 

@@ -30,17 +30,27 @@ const csrf: Middleware = {
 
 /** Retries a call once after a refresh when the access token has lapsed; a second 401 signs the user out. */
 function retryAfterRefresh(): Middleware {
+  // Sending a request reads its body, once: the retry is a copy taken before the first try went out.
+  const unsent = new WeakMap<Request, Request>();
   return {
+    onRequest({ request }) {
+      unsent.set(request, request.clone());
+      return request;
+    },
     async onResponse({ request, response, options }) {
-      if (response.status !== 401 || new URL(request.url).pathname.startsWith('/api/v1/auth/')) return response;
+      const retry = unsent.get(request);
+      unsent.delete(request);
+      if (response.status !== 401 || !retry || new URL(request.url).pathname.startsWith('/api/v1/auth/')) return response;
       if (!(await authHooks.refresh())) {
         authHooks.signedOut();
         return response;
       }
-      const retry = new Request(request, { headers: new Headers(request.headers) });
+      // The refresh turned the CSRF token too.
       const token = cookie(CSRF_COOKIE);
       if (!SAFE.has(retry.method) && token) retry.headers.set('x-csrf-token', token);
-      const again = await options.fetch(retry);
+      // Called as a plain function: as a method of `options`, the browser's fetch throws "Illegal invocation".
+      const send = options.fetch;
+      const again = await send(retry);
       if (again.status === 401) authHooks.signedOut();
       return again;
     },
