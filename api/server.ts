@@ -27,7 +27,7 @@ const orm = await createOrm(config.database);
 // Production refuses to run as the owner or a superuser: the API must not be able to change the schema or the audit log.
 await checkApplicationRole(orm, config, log);
 const keys = createKmsKeyService(config.kms);
-const codec = await createEncryptionCodec(keys);
+const codec = await createEncryptionCodec(keys, { refusePlaintext: config.isProduction });
 const temporal = await createTemporalClient(config.temporal, encryptedDataConverter(codec));
 const redis = createRedis(config.redis, (error) => log.warn({ err: error.message }, 'redis connection error'));
 // Without Redis, limits fail open or closed and sessions fall back to Postgres; start anyway, but say so.

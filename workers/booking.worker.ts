@@ -30,7 +30,7 @@ const orm = await createOrm(config.database);
 // Production refuses to run as the owner or a superuser, as the API does.
 await checkApplicationRole(orm, config, log);
 const keys = createKmsKeyService(config.kms);
-const dataConverter = encryptedDataConverter(await createEncryptionCodec(keys));
+const dataConverter = encryptedDataConverter(await createEncryptionCodec(keys, { refusePlaintext: config.isProduction }));
 // The workflows upsert these; a namespace without them would fail every booking.
 const operator = await Connection.connect(temporalConnectionOptions(config.temporal));
 const registered = await ensureSearchAttributes(operator, config.temporal.namespace);

@@ -25,4 +25,12 @@ describe('encryption codec', () => {
     data[20]! ^= 1;
     await expect(codec.decode([{ ...sealed!, data }])).rejects.toThrow();
   });
+
+  it('refuses, in production, a payload no key of ours sealed, and still opens its own', async () => {
+    const codec = await createEncryptionCodec(fakeKms().service, { refusePlaintext: true });
+    await expect(codec.decode([payload('{"status":"requires_capture"}')])).rejects.toThrow(/payload 0: is not encrypted/);
+    const [sealed] = await codec.encode([payload('ours')]);
+    await expect(codec.decode([sealed!, payload('theirs')])).rejects.toThrow(/payload 1: is not encrypted/);
+    expect(text((await codec.decode([sealed!]))[0]!.data)).toBe('ours');
+  });
 });

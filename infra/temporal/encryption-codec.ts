@@ -40,7 +40,18 @@ export class KeyServiceUnavailableError extends Error {
  * KMS (worker, client, codec server, replay) can decrypt; the Temporal server and its
  * database only ever see ciphertext.
  */
-export async function createEncryptionCodec(keys: KeyService): Promise<PayloadCodec> {
+export async function createEncryptionCodec(
+  keys: KeyService,
+  options: {
+    /**
+     * Production: a payload that is not ours (plaintext, or another codec's) is refused, not passed
+     * through. Anyone who can reach Temporal could otherwise hand a saga a signal or an input in the
+     * clear that no key of ours ever sealed. Development passes them, so histories recorded before
+     * encryption and the CLI's plain signals still read.
+     */
+    refusePlaintext?: boolean;
+  } = {},
+): Promise<PayloadCodec> {
   const fresh = await keys.generateDataKey(CONTEXT);
   const wrapped = Buffer.from(fresh.wrapped);
   const keyId = wrappedKeyId(wrapped);
@@ -83,8 +94,11 @@ export async function createEncryptionCodec(keys: KeyService): Promise<PayloadCo
 
   async function decodeOne(payload: Payload, index: number): Promise<Payload> {
     const metadata = payload.metadata ?? {};
-    // Payloads written before encryption (or by another codec) pass through untouched.
-    if (!metadata.encoding || Buffer.from(metadata.encoding).toString() !== ENCRYPTED_ENCODING) return payload;
+    // Payloads written before encryption (or by another codec) pass through untouched, outside production.
+    if (!metadata.encoding || Buffer.from(metadata.encoding).toString() !== ENCRYPTED_ENCODING) {
+      if (options.refusePlaintext) throw new PayloadDecodeError(index, 'is not encrypted');
+      return payload;
+    }
     const raw = Buffer.from(payload.data ?? []);
     if (raw.length < IV_BYTES + TAG_BYTES) throw new PayloadDecodeError(index, 'data shorter than IV and tag');
     const wrappedKey = metadata['encryption-wrapped-key'];
