@@ -8,6 +8,12 @@ import { ApiError } from '../problem.js';
 import { bearerToken } from '../middleware/bearer-token.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
+/**
+ * /readyz is public and each answer costs a query to Postgres, Redis and Temporal: one answer
+ * serves every probe for this long (requests meanwhile share it), so a flood of probes costs the
+ * dependencies one round a second.
+ */
+const READINESS_TTL_MS = 1_000;
 
 async function within(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
@@ -54,17 +60,24 @@ const metrics = createRoute({
 /** Liveness, readiness (every dependency, named when down) and Prometheus metrics (for the holder of the metrics token). */
 export function healthRoutes(deps: { orm: Orm; redis: Redis; temporal: Client; metrics: Metrics; metricsToken: string }) {
   const router = createRouter();
+  type Checks = { postgres: 'ok' | 'down'; redis: 'ok' | 'down'; temporal: 'ok' | 'down' };
+  let latest: { at: number; checks: Promise<Checks> } | undefined;
+  const readiness = (): Promise<Checks> => {
+    if (latest && Date.now() - latest.at < READINESS_TTL_MS) return latest.checks;
+    const checks = Promise.all([
+      within(() => deps.orm.em.getConnection().execute('select 1')),
+      within(() => deps.redis.ping()),
+      within(() => deps.temporal.workflowService.getSystemInfo({})),
+    ]).then(([postgres, redis, temporal]) => ({ postgres, redis, temporal }));
+    latest = { at: Date.now(), checks };
+    return checks;
+  };
   // On the public port: without the token a scrape is refused before any metric is collected.
   router.use('/metrics', bearerToken({ token: deps.metricsToken, realm: 'metrics' }));
   return router
     .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyz, async (c) => {
-      const [postgres, redis, temporal] = await Promise.all([
-        within(() => deps.orm.em.getConnection().execute('select 1')),
-        within(() => deps.redis.ping()),
-        within(() => deps.temporal.workflowService.getSystemInfo({})),
-      ]);
-      const checks = { postgres, redis, temporal };
+      const checks = await readiness();
       const down = Object.entries(checks).filter(([, state]) => state === 'down').map(([name]) => name);
       if (down.length > 0) throw new ApiError('SERVICE_UNAVAILABLE', `Not ready: ${down.join(', ')} unreachable.`, undefined, { checks });
       return c.json({ status: 'ready' as const, checks }, 200);
