@@ -53,6 +53,38 @@ describe('the web client, when things go wrong around it', () => {
     await context.close();
   });
 
+  it('pays again under the same Idempotency-Key when the answer to the first try was lost: one booking', async () => {
+    const { account, context, page } = await signedInPage();
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    // The first POST /bookings reaches the API, which books; its answer never reaches the page.
+    const keys: string[] = [];
+    let lost!: () => void;
+    const answerLost = new Promise<void>((resolve) => {
+      lost = resolve;
+    });
+    await page.route('**/api/v1/bookings', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (keys.length > 1) return route.fallback();
+      expect((await route.fetch()).status()).toBe(202);
+      await route.abort('connectionreset');
+      lost();
+    });
+    await pay(page, CARDS.visa);
+    await answerLost;
+    // The traveller sees the button again and pays again, as anyone would.
+    await page.locator('button[type="submit"]:not([disabled])').waitFor();
+    const told = await page.getByRole('alert').filter({ hasText: /answer/i }).count();
+    await page.getByRole('button', { name: /^Pay / }).click();
+    await statusOf(page, 'CONFIRMED');
+    expect(await bookingsOf(account)).toHaveLength(1);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(told, 'the page says the answer was lost').toBe(1);
+    await context.close();
+  });
+
   it('retries a state-changing call once its lapsed access token is refreshed', async () => {
     const { account, context, page } = await signedInPage();
     await searchAndChoose(page);

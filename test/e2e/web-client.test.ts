@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TYPES_FILE, apiTypesOf } from '../../web/scripts/api-types.js';
 import { TEST_PASSWORD } from '../support/http-account.js';
@@ -135,6 +135,11 @@ describe('the web client', () => {
   });
 
   it('shows a declined card and pays again with another without asking for the travellers twice', async () => {
+    const keys: string[] = [];
+    const sent = (request: Request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/v1/bookings') keys.push(request.headers()['idempotency-key'] ?? '');
+    };
+    page.on('request', sent);
     await searchAndChoose(page);
     await fillTraveller(page);
     await pay(page, CARDS.declined);
@@ -146,6 +151,10 @@ describe('the web client', () => {
     expect(await page.getByLabel('Passport number').inputValue()).toBe('X1234567');
     await pay(page, CARDS.visa);
     await statusOf(page, 'CONFIRMED');
+    page.off('request', sent);
+    // The declined payment was answered: paying again is a new payment, under a new Idempotency-Key.
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).not.toBe(keys[0]);
   });
 
   it('ends a refused 3-D Secure challenge in a clear failure', async () => {

@@ -4,6 +4,18 @@ export type Offer = components['schemas']['Offer'];
 /** A traveller as POST /bookings takes one (from the contract, so a field change breaks the build here). */
 export type PassengerDraft = NonNullable<paths['/api/v1/bookings']['post']['requestBody']>['content']['application/json']['passengers'][number];
 
+/**
+ * A payment sent without a definitive answer (the answer was lost, or the session lapsed on the way):
+ * paying again for the same thing with the same card sends it again as it was, under the same
+ * Idempotency-Key, so the API answers with the booking it may have made instead of making a second.
+ */
+export interface PendingPayment {
+  /** The request and the card (brand, last 4 digits, expiry) it was for. */
+  attempt: string;
+  idempotencyKey: string;
+  paymentMethodId: string;
+}
+
 interface Draft {
   /** Whose it is: the user signed in when it was started, or the first to sign in after. */
   owner?: string;
@@ -12,6 +24,7 @@ interface Draft {
   passengers: PassengerDraft[];
   contact: { email: string; phone: string };
   notes: string;
+  payment?: PendingPayment;
 }
 
 const empty = (): Draft => ({ travellers: 1, passengers: [], contact: { email: '', phone: '' }, notes: '' });
@@ -26,6 +39,7 @@ export const draft: Draft = empty();
 export function forgetDraft() {
   delete draft.owner;
   delete draft.offer;
+  delete draft.payment;
   Object.assign(draft, empty());
 }
 

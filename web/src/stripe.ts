@@ -11,9 +11,13 @@ export interface CardElement {
   destroy(): void;
   on(event: 'change', handler: (event: { complete: boolean; error?: StripeError }) => void): void;
 }
+export interface PaymentMethod {
+  id: string;
+  card?: { brand?: string; last4?: string; exp_month?: number; exp_year?: number };
+}
 export interface StripeJs {
   elements(): { create(type: 'card'): CardElement };
-  createPaymentMethod(options: { type: 'card'; card: CardElement; billing_details?: { name?: string; email?: string } }): Promise<{ paymentMethod?: { id: string }; error?: StripeError }>;
+  createPaymentMethod(options: { type: 'card'; card: CardElement; billing_details?: { name?: string; email?: string } }): Promise<{ paymentMethod?: PaymentMethod; error?: StripeError }>;
   handleNextAction(options: { clientSecret: string }): Promise<{ paymentIntent?: { status: string }; error?: StripeError }>;
 }
 declare global {

@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { createBookingSchema } from '../../../domain/booking.schemas';
 import { api, money, newKey, problemText } from '../api/client';
-import { draft, type PassengerDraft } from '../draft';
+import { draft, type PassengerDraft, type PendingPayment } from '../draft';
 import { navigate } from '../router';
 import { useUser } from '../session';
-import { loadStripe, type CardElement, type StripeJs } from '../stripe';
+import { loadStripe, type CardElement, type PaymentMethod, type StripeJs } from '../stripe';
 import { errorsByPath, Field, Notice, Page } from '../ui';
 
 const PASSENGER_FIELDS: Array<[keyof PassengerDraft, string, string | undefined, string | undefined]> = [
@@ -15,6 +15,19 @@ const PASSENGER_FIELDS: Array<[keyof PassengerDraft, string, string | undefined,
   ['passportCountry', 'Passport country (2 letters)', 'off', undefined],
   ['nationality', 'Nationality (2 letters)', 'off', undefined],
 ];
+
+// Answers after which paying again is a new payment: the API booked (2xx) or refused it for good (4xx).
+// After no answer, a 5xx, a lapsed session (401), a key still in use (409) or a rate limit, it is the same one.
+const settled = (status: number) => status < 500 && ![401, 408, 409, 429].includes(status);
+const AGAIN = 'Pay again: it is sent as the same payment, so you are not charged twice.';
+
+/** The pending payment to send again, if this is the same request with the same card; else a new one. */
+function paymentFor(request: object, paymentMethod: PaymentMethod): PendingPayment {
+  const { brand, last4, exp_month, exp_year } = paymentMethod.card ?? {};
+  const attempt = JSON.stringify([request, brand, last4, exp_month, exp_year]);
+  if (draft.payment?.attempt === attempt) return draft.payment;
+  return { attempt, idempotencyKey: newKey(), paymentMethodId: paymentMethod.id };
+}
 
 /** Travellers, contact and card, checked with the contract's own field rules before anything is sent. */
 export function BookPage() {
@@ -91,12 +104,16 @@ export function BookPage() {
       // The card goes to Stripe alone; this API only ever sees the PaymentMethod's id.
       const { paymentMethod, error } = await stripe.current.js.createPaymentMethod({ type: 'card', card: stripe.current.card });
       if (!paymentMethod) return setFailure(error?.message ?? 'The card was not accepted.');
-      const { data, error: refused } = await api.POST('/api/v1/bookings', {
-        params: { header: { 'idempotency-key': newKey() } },
-        body: { ...request, paymentMethodId: paymentMethod.id },
-      });
-      if (!data) return setFailure(problemText(refused));
-      navigate(`/bookings/${data.bookingId}`);
+      const payment = paymentFor(request, paymentMethod);
+      draft.payment = payment;
+      const answer = await api.POST('/api/v1/bookings', {
+        params: { header: { 'idempotency-key': payment.idempotencyKey } },
+        body: { ...request, paymentMethodId: payment.paymentMethodId },
+      }).catch(() => null);
+      if (!answer) return setFailure(`The answer to your payment did not reach us. ${AGAIN}`);
+      if (settled(answer.response.status)) delete draft.payment;
+      if (!answer.data) return setFailure(answer.response.status >= 500 ? `${problemText(answer.error)} ${AGAIN}` : problemText(answer.error));
+      navigate(`/bookings/${answer.data.bookingId}`);
     } finally {
       setBusy(false);
     }
