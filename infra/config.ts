@@ -162,6 +162,8 @@ const schema = z.object({
   MAIL_TRANSPORT: z.enum(['smtp', 'dev-sink']).optional(),
   // A secret (its user and password ride in it); production needs TLS (smtps:, or smtp: with ?requireTLS=true).
   SMTP_URL: url(['smtp:', 'smtps:']).default(DEVELOPMENT_SECRETS.SMTP_URL),
+  // The CA that signed the mail server's certificate; unset, the system's CAs.
+  SMTP_TLS_CA_FILE: z.string().min(1).optional(),
   MAIL_FROM: z.string().min(3).default('TravelConnect <no-reply@travelconnect.local>'),
   // Right to erasure: how long a deleted account can still be restored by signing in.
   ACCOUNT_DELETION_GRACE_MS: duration.default(30 * 24 * 3600_000),
@@ -260,6 +262,7 @@ function toConfig(env: z.infer<typeof schema>) {
     mail: {
       transport: env.MAIL_TRANSPORT ?? (nodeEnv === 'production' ? 'smtp' : 'dev-sink'),
       smtpUrl: env.SMTP_URL,
+      ...(env.SMTP_TLS_CA_FILE ? { caFile: env.SMTP_TLS_CA_FILE } : {}),
       from: env.MAIL_FROM,
     },
     reconciliation: { everyMs: env.RECONCILIATION_EVERY_MS },

@@ -43,6 +43,7 @@ export interface TransportSettings {
   HOTEL_PROVIDER_URL?: string | undefined;
   CAPTCHA_VERIFY_URL?: string | undefined;
   SMTP_URL?: string | undefined;
+  SMTP_TLS_CA_FILE?: string | undefined;
   TC_ALLOW_LOCAL_FAKES?: string | undefined;
 }
 
@@ -204,7 +205,8 @@ function temporalProblems(env: TransportSettings, production: boolean): string[]
  * skips the upgrade, and tls.rejectUnauthorized=false accepts any certificate.
  */
 function smtpProblems(env: TransportSettings, production: boolean): string[] {
-  if (!production || env.SMTP_URL === undefined) return [];
+  const problems = env.SMTP_TLS_CA_FILE === undefined ? [] : pemProblems('SMTP_TLS_CA_FILE', env.SMTP_TLS_CA_FILE);
+  if (!production || env.SMTP_URL === undefined) return problems;
   const url = new URL(env.SMTP_URL);
   // nodemailer reads a repeated parameter as a list, which is truthy: only one value counts as that value.
   const only = (key: string) => {
@@ -213,9 +215,10 @@ function smtpProblems(env: TransportSettings, production: boolean): string[] {
   };
   const tls = url.protocol === 'smtps:' || only('requireTLS') === 'true';
   const weakened = !['false', undefined].includes(only('ignoreTLS')) || !['true', undefined].includes(only('tls.rejectUnauthorized'));
-  return tls && !weakened
-    ? []
-    : ['SMTP_URL: production needs verified TLS to the mail server (smtps:, or smtp: with ?requireTLS=true, and neither ignoreTLS nor tls.rejectUnauthorized=false)'];
+  if (!tls || weakened) {
+    problems.push('SMTP_URL: production needs verified TLS to the mail server (smtps:, or smtp: with ?requireTLS=true, and neither ignoreTLS nor tls.rejectUnauthorized=false)');
+  }
+  return problems;
 }
 
 /** A file a TLS setting names must be there and hold PEM; checked at start-up so a bad mount is one clear line. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import type { Config } from '../config.js';
 
@@ -16,7 +17,8 @@ export interface MailTransport {
 
 export function createMailTransport(mail: Config['mail']): MailTransport {
   if (mail.transport === 'dev-sink') return { name: 'dev-sink', async send() {}, close() {} };
-  const smtp = createTransport(mail.smtpUrl);
+  // The URL's own tls.* parameters, if any, come on top (production refuses the ones that weaken it).
+  const smtp = createTransport({ url: mail.smtpUrl, ...(mail.caFile ? { tls: { ca: readFileSync(mail.caFile, 'utf8') } } : {}) });
   return {
     name: 'smtp',
     async send(message) {

@@ -71,7 +71,7 @@ async function compose(root: string, dir: string, log: (line: string) => void, s
     root,
     dir: join(dir, 'temporal'),
     pki,
-    store: { host: '127.0.0.1', port: postgres.port, user: 'temporal', password: passwords.temporal, tls: { caFile: pki.caFile, serverName: 'localhost' } },
+    store: { host: 'localhost', port: postgres.port, user: 'temporal', password: passwords.temporal, tls: { caFile: pki.caFile, serverName: 'localhost' } },
     shards: 4,
     instances: { history: 2, matching: 2 },
     ports: 'free',
@@ -130,8 +130,8 @@ async function compose(root: string, dir: string, log: (line: string) => void, s
     JWT_SIGNING_KEYS_FILE: mount('jwt-signing-keys', `prod-1:${randomBytes(32).toString('base64url')}`),
     AUTH_HMAC_KEY_FILE: mount('auth-hmac-key', secret(32)),
     SMTP_URL_FILE: mount('smtp-url', smtp.url),
-    // The machine trusts the company CA (the SMTP relay's certificate is issued by it).
-    NODE_EXTRA_CA_CERTS: pki.caFile,
+    // Each client trusts the CA its own setting names, and nothing machine-wide (no NODE_EXTRA_CA_CERTS).
+    SMTP_TLS_CA_FILE: pki.caFile,
     METRICS_TOKEN_FILE: mount('metrics-token', plain.METRICS_TOKEN),
     CORS_ORIGINS: 'https://app.travelconnect.example',
     TEMPORAL_UI_URL: 'https://temporal-ui.travelconnect.example',

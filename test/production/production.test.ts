@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
 import { Booking } from '../../infra/db/entities.js';
+import { localPki } from '../../infra/dev/cluster/pki.js';
 import { rawExchange } from '../../infra/dev/process.js';
 import { eventually } from '../support/eventually.js';
 import { checkInvariants } from '../chaos/invariants.js';
@@ -14,6 +15,7 @@ import { formatVerdict } from './figures.js';
 import { bookAll, prepareTravellers, type ProductionOrder } from './production-load.js';
 import { startProductionStack, type ProductionStack } from './production-stack.js';
 import { operatorToken, temporalCli } from './operator.js';
+import { startApiAgainst, type Distrust } from './untrusted-store.js';
 
 /**
  * `npm run test:production`: the production profile (see production-stack.ts) books through both
@@ -62,6 +64,48 @@ describe('production profile', () => {
     ).rejects.toThrow();
     // The fakes are in only through the override, and each production process says so.
     for (const api of s.apis) expect(readFileSync(api.logFile, 'utf8')).toMatch(/production is using the local (Stripe|KMS) fake.*TC_ALLOW_LOCAL_FAKES/);
+  });
+
+  it('trusts only the CA each client is configured with, and only for the name it connects to', async () => {
+    const s = stack!;
+    // No process of the profile is told to trust the test CA machine-wide: each client's own CA setting is all it has.
+    expect(s.env.NODE_EXTRA_CA_CERTS).toBeUndefined();
+    const other = await localPki(join(dir, 'other-ca'));
+    const mounted = (path: string | undefined) => readFileSync(path!, 'utf8').trim();
+    const remount = (name: string, value: string) => {
+      const path = join(dir, 'secrets', name);
+      writeFileSync(path, `${value}\n`, { mode: 0o600 });
+      return path;
+    };
+    const databaseUrl = mounted(s.env.DATABASE_URL_FILE);
+    const redisUrl = mounted(s.env.REDIS_URL_FILE);
+    const byIp = (url: string) => url.replace('@localhost:', '@127.0.0.1:');
+    // Another CA configured while the machine's own store trusts the real one: a client that added its
+    // CA file to the system's CAs, rather than trusting it alone, would accept the store.
+    const otherCa = { NODE_EXTRA_CA_CERTS: s.pki.caFile };
+    const cases: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
+      ['Postgres signed by another CA', { ...otherCa, DATABASE_SSL_CA_FILE: other.caFile }, SIGNED_ELSEWHERE],
+      ['Postgres reached by an address its certificate does not carry', { DATABASE_URL_FILE: remount('database-url-by-ip', byIp(databaseUrl)) }, OTHER_NAME],
+      ['Redis signed by another CA', { ...otherCa, REDIS_TLS_CA_FILE: other.caFile }, SIGNED_ELSEWHERE],
+      ['Redis reached by an address its certificate does not carry', { REDIS_URL_FILE: remount('redis-url-by-ip', byIp(redisUrl)) }, OTHER_NAME],
+      // grpc-js names no cause, only its deadline: these differ from the profile's own APIs, which connect, by the CA or the name alone.
+      ['Temporal signed by another CA', { ...otherCa, TEMPORAL_TLS_CA_FILE: other.caFile }, NO_CONNECTION],
+      ['Temporal under a name its certificate does not carry', { TEMPORAL_TLS_SERVER_NAME: 'temporal.travelconnect.example' }, NO_CONNECTION],
+    ];
+    const secrets = [new URL(databaseUrl).password, new URL(redisUrl).password, decodeURIComponent(new URL(redisUrl).password), 'PRIVATE KEY'];
+    const outcomes: Array<[string, Distrust]> = [];
+    // Three at a time: each is a whole API process on a 2-core machine.
+    for (let i = 0; i < cases.length; i += 3) {
+      outcomes.push(...await Promise.all(cases.slice(i, i + 3).map(async ([name, overrides]) => [name, await startApiAgainst(root, { ...s.env, ...overrides })] as [string, Distrust])));
+    }
+    const told = (o: Distrust) => (o.exitCode !== undefined ? `exit ${o.exitCode}` : o.readyz === 200 ? 'READY' : `never ready (readyz ${o.readyz})`);
+    log(`untrusted stores: ${outcomes.map(([name, o]) => `${name}: ${told(o)}`).join('; ')}`);
+    const wrong = outcomes.flatMap(([name, outcome], index) => [
+      ...(outcome.readyz === 200 || outcome.exitCode === 0 ? [`${name}: ${told(outcome)}`] : []),
+      ...(cases[index]![2].test(outcome.output) ? [] : [`${name}: no refusal of the store in its output:\n${outcome.output.slice(-2000)}`]),
+      ...(secrets.some((secret) => outcome.output.includes(secret)) ? [`${name}: printed a secret`] : []),
+    ]);
+    expect(wrong).toEqual([]);
   });
 
   it(`books ${BOOKINGS} trips through both APIs while a history service, a matching service and a worker are killed`, { timeout: 900_000 }, async () => {
@@ -177,6 +221,11 @@ function payloadsIn(value: unknown, path = '', found: WirePayload[] = []): WireP
   }
   return found;
 }
+
+/** What Node's TLS says when a chain ends at a CA it was not given, and when the certificate names another host. */
+const SIGNED_ELSEWHERE = /self[- ]signed certificate in certificate chain|unable to (verify|get local issuer)|SELF_SIGNED_CERT_IN_CHAIN/i;
+const OTHER_NAME = /does not match certificate's altnames|ERR_TLS_CERT_ALTNAME_INVALID/i;
+const NO_CONNECTION = /Failed to connect before the deadline/;
 
 const decodeB64 = (value: string | undefined) => (value ? Buffer.from(value, 'base64').toString('utf8') : '');
 

@@ -11,7 +11,7 @@ import type { Mail } from '../support/http-account.js';
  * the worker delivered them with nodemailer exactly as it would to a real relay.
  */
 export interface SmtpCatcher {
-  /** smtps://127.0.0.1:port (the worker trusts the test's CA through NODE_EXTRA_CA_CERTS). */
+  /** smtps://localhost:port (the worker trusts the test's CA through SMTP_TLS_CA_FILE). */
   url: string;
   /** The newest message to `to` whose subject matches, waiting for it. */
   mailTo(to: string, subject: RegExp, timeoutMs?: number): Promise<Mail>;
@@ -97,7 +97,7 @@ export async function startSmtpCatcher(cert: IssuedCert): Promise<SmtpCatcher> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `smtps://127.0.0.1:${port}`,
+    url: `smtps://localhost:${port}`,
     async mailTo(to, subject, timeoutMs = 60_000) {
       const mine = () => messages.filter((m) => m.to === to.toLowerCase() && subject.test(m.subject));
       await eventually(async () => mine().length, (n) => n > 0, { timeoutMs, what: `mail "${subject.source}" to ${to}` });

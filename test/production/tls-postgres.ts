@@ -14,7 +14,7 @@ export interface TlsPostgres {
   port: number;
   /** Runs SQL as the superuser over the socket; throws with psql's error. */
   superuser(sql: string, database?: string): Promise<string>;
-  /** postgresql://user:password@127.0.0.1:port/database?sslmode=verify-full */
+  /** postgresql://user:password@localhost:port/database?sslmode=verify-full: by a name its certificate carries */
   url(user: string, password: string, database: string): string;
   stop(): Promise<void>;
 }
@@ -88,7 +88,7 @@ export async function startTlsPostgres(dir: string, pki: LocalPki, port: number)
       return result.stdout.trim();
     },
     url: (user, password, database) =>
-      `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}?sslmode=verify-full`,
+      `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@localhost:${port}/${database}?sslmode=verify-full`,
     async stop() {
       unregister();
       await asPostgres(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);

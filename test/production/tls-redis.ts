@@ -11,7 +11,7 @@ import { killOnExit } from '../chaos/fault-targets.js';
  */
 export interface TlsRedis {
   port: number;
-  /** rediss://user:password@127.0.0.1:port/0 */
+  /** rediss://user:password@localhost:port/0: by a name its certificate carries */
   url: string;
   stop(): Promise<void>;
 }
@@ -19,7 +19,7 @@ export interface TlsRedis {
 /** PING over TLS as the given user: what the server answers (`+PONG` once it serves commands). */
 function pingOverTls(port: number, caFile: string, user: string, password: string): Promise<string> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(caFile) }, () => {
+    const socket = connect({ host: 'localhost', port, ca: readFileSync(caFile) }, () => {
       socket.write(`AUTH ${user} ${password}\r\nPING\r\n`);
     });
     let reply = '';
@@ -65,7 +65,7 @@ export async function startTlsRedis(dir: string, pki: LocalPki, port: number, us
   });
   return {
     port,
-    url: `rediss://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/0`,
+    url: `rediss://${encodeURIComponent(user)}:${encodeURIComponent(password)}@localhost:${port}/0`,
     async stop() {
       unregister();
       await stopChild(spawned.child, 5_000);

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { run } from '../process.js';
 
@@ -13,8 +14,10 @@ export interface LocalPki {
   dir: string;
   caFile: string;
   /**
-   * Issues (or reuses) `name`'s certificate for the DNS names in `names` and 127.0.0.1, good for
-   * TLS servers and clients alike (mTLS). Files are `<name>.pem` and `<name>.key`, the key 0600.
+   * Issues (or reuses) `name`'s certificate for exactly `names` (host names, or IP addresses written
+   * as such), good for TLS servers and clients alike (mTLS). Files are `<name>.pem` and `<name>.key`,
+   * the key 0600. Nothing is added: a client that reaches the server by an address the certificate
+   * does not list must refuse it.
    */
   issue(name: string, names: readonly string[]): Promise<IssuedCert>;
 }
@@ -51,7 +54,7 @@ export async function localPki(dir: string): Promise<LocalPki> {
       const csr = join(dir, `${name}.csr`);
       const ext = join(dir, `${name}.ext`);
       await openssl(['req', ...NEW_KEY, '-keyout', keyFile, '-out', csr, '-subj', `/CN=${name}`]);
-      const alt = [...names.map((n) => `DNS:${n}`), 'IP:127.0.0.1'].join(',');
+      const alt = names.map((n) => (isIP(n) === 0 ? `DNS:${n}` : `IP:${n}`)).join(',');
       writeFileSync(ext, [
         'basicConstraints=CA:FALSE',
         'keyUsage=critical,digitalSignature,keyEncipherment',
