@@ -97,6 +97,24 @@ describe('the web client, when things go wrong around it', () => {
     await context.close();
   });
 
+  it('keeps following a booking through failed polls, saying it is reconnecting', async () => {
+    const { context, page } = await signedInPage();
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    let failing = 3;
+    await page.route(/\/api\/v1\/bookings\/[0-9a-f-]{36}$/, async (route) => {
+      if (failing <= 0) return route.fallback();
+      failing -= 1;
+      await route.abort('internetdisconnected');
+    });
+    await pay(page, CARDS.visa);
+    await page.getByRole('status').filter({ hasText: /reconnecting/i }).waitFor();
+    await statusOf(page, 'CONFIRMED');
+    expect(failing).toBe(0);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: /reconnecting/i }).count()).toBe(0);
+    await context.close();
+  });
+
   it('after logging in, goes to a path of this app only', async () => {
     const account = await signUpOverHttp(web.stack.apiUrl);
     const { context, page } = await newPage(web.browser);

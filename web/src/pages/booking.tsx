@@ -9,6 +9,10 @@ import { CARD_FAILURES, FAILURE_WORDS, FARE_RULE_WORDS, STATUS_WORDS, TERMINAL }
 // Polling backs off from 1 s to 5 s while the saga works; a finished booking is not polled.
 const FIRST_POLL_MS = 1_000;
 const MAX_POLL_MS = 5_000;
+// A poll that gets no answer (offline, the API restarting) is tried again, backing off to 30 s.
+const MAX_RECONNECT_MS = 30_000;
+// Answers that will not change however often they are asked: the booking is not there for this user.
+const GONE = new Set([403, 404]);
 
 /** One booking, followed live: the bank's challenge when it asks, failures in words, cancellation with its refund. */
 export function BookingPage(props: { id: string }) {
@@ -18,6 +22,7 @@ export function BookingPage(props: { id: string }) {
   const [confirmingCancel, setConfirmingCancel] = useState(false);
   const [cancelling, setCancelling] = useState(false);
   const [poke, setPoke] = useState(0);
+  const [reconnecting, setReconnecting] = useState(false);
   const challenged = useRef(new Set<string>());
   // A confirmed booking being cancelled stays CONFIRMED until the cancellation has run: keep following it.
   const cancelRequested = useRef(false);
@@ -26,23 +31,34 @@ export function BookingPage(props: { id: string }) {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let delay = FIRST_POLL_MS;
+    const next = (cap: number) => {
+      timer = setTimeout(() => void poll(), delay);
+      delay = Math.min(cap, delay * 1.5);
+    };
     async function poll() {
-      const { data, error, response } = await api.GET('/api/v1/bookings/{id}', { params: { path: { id: props.id } } });
+      const answer = await api.GET('/api/v1/bookings/{id}', { params: { path: { id: props.id } } }).catch(() => null);
       if (stopped) return;
-      if (!data) {
-        if (response.status !== 401) setFailure(problemText(error));
-        return;
+      // A lapsed session: the session layer sends the user to log in (and back here), which ends this page.
+      if (answer?.response.status === 401) return;
+      if (answer && GONE.has(answer.response.status)) {
+        setReconnecting(false);
+        return setFailure(problemText(answer.error));
       }
+      if (!answer?.data) {
+        // No answer, or the API's own trouble: keep following, the booking goes on at the server regardless.
+        setReconnecting(true);
+        return next(MAX_RECONNECT_MS);
+      }
+      const data = answer.data;
+      setReconnecting(false);
+      delay = Math.min(delay, MAX_POLL_MS);
       setBooking(data);
       const secret = data.payment?.nextAction?.clientSecret;
       if (secret && !challenged.current.has(secret)) {
         challenged.current.add(secret);
         void runChallenge(secret);
       }
-      if (!TERMINAL.has(data.status) || (cancelRequested.current && data.status === 'CONFIRMED')) {
-        timer = setTimeout(() => void poll(), delay);
-        delay = Math.min(MAX_POLL_MS, delay * 1.5);
-      }
+      if (!TERMINAL.has(data.status) || (cancelRequested.current && data.status === 'CONFIRMED')) next(MAX_POLL_MS);
     }
     void poll();
     return () => {
@@ -71,7 +87,8 @@ export function BookingPage(props: { id: string }) {
     setPoke((n) => n + 1);
   }
 
-  if (!booking) return <Page title="Booking">{failure ? <Notice kind="error">{failure}</Notice> : <p role="status">Loading…</p>}</Page>;
+  const lost = reconnecting && <Notice kind="info">The connection was lost: reconnecting…</Notice>;
+  if (!booking) return <Page title="Booking">{failure ? <Notice kind="error">{failure}</Notice> : lost || <p role="status">Loading…</p>}</Page>;
   const refund = booking.cancellation?.refund;
   const cancellable = ['PENDING', 'STARTED', 'HELD', 'AWAITING_PAYMENT', 'CONFIRMED'].includes(booking.status);
   return (
@@ -87,6 +104,7 @@ export function BookingPage(props: { id: string }) {
           <> Nothing was refunded under the fare rules.</>
         )}
       </Notice>
+      {lost}
       {challenge && <Notice kind="info">{challenge}</Notice>}
       {failure && <Notice kind="error">{failure}</Notice>}
       {booking.failure && CARD_FAILURES.has(booking.failure.code) && draft.offer && (
