@@ -10,8 +10,8 @@ export interface KeyService {
 /** Where each user's wrapped data key lives (the users table). */
 export interface DataKeyStore {
   load(userId: string): Promise<string | null>;
-  /** Stores the key unless one exists already; returns the key that won. */
-  saveIfAbsent(userId: string, wrapped: string): Promise<string>;
+  /** Stores the key unless one exists already; returns the key that won, or null when the account may have none (erased). */
+  saveIfAbsent(userId: string, wrapped: string): Promise<string | null>;
 }
 
 export interface FieldCipherOptions {
@@ -88,6 +88,7 @@ export function createFieldCipher(options: FieldCipherOptions) {
     const fresh = await options.keys.generateDataKey(context(userId));
     const wrapped = Buffer.from(fresh.wrapped).toString('base64');
     const winner = await options.store.saveIfAbsent(userId, wrapped);
+    if (winner === null) throw new DataKeyDestroyedError();
     if (winner === wrapped) return remember(userId, Buffer.from(fresh.plaintext));
     // Another request created the user's key first: use theirs.
     return remember(userId, Buffer.from(await options.keys.decryptDataKey(Buffer.from(winner, 'base64'), context(userId))));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../infra/audit/audit-log.js';
-import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
+import { createFieldCipher, DataKeyDestroyedError } from '../../infra/crypto/field-cipher.js';
 import { createDataKeyStore } from '../../infra/db/data-key.store.js';
 import { Booking, Session, User } from '../../infra/db/entities.js';
 import { json, travellerOf } from '../support/booking-client.js';
@@ -104,6 +104,9 @@ describe('export and erasure', () => {
     // Crypto-shredded: the ciphertext kept from before no longer decrypts, with a fresh key cache.
     const cipher = createFieldCipher({ keys: stack.keys, store: createDataKeyStore(stack.orm) });
     await expect(cipher.decrypt(account.userId, keptCiphertext)).rejects.toThrow();
+    // Nor does anything written for it later (a late retry of a step, say) get a fresh key to outlive the erasure.
+    await expect(cipher.encrypt(account.userId, 'written after the erasure')).rejects.toThrow(DataKeyDestroyedError);
+    expect((await stack.orm.em.fork().findOneOrFail(User, { id: account.userId })).wrappedDataKey).toBeNull();
     // And nobody signs in to it any more.
     expect((await client.call('POST', '/api/v1/auth/login', { body: { email: account.email, password: TEST_PASSWORD } })).status).toBe(401);
   });
