@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpOverHttp } from '../support/http-account.js';
 import { CARDS, fillTraveller, logIn, newPage, pay, searchAndChoose, startWebStack, statusOf } from '../support/web-client.js';
@@ -29,6 +30,12 @@ async function bookingsOf(account: { auth: Record<string, string> }): Promise<st
   expect(response.status).toBe(200);
   return ((await response.json()) as { items: Array<{ bookingId: string }> }).items.map((item) => item.bookingId);
 }
+
+/** What has the keyboard focus, as a screen reader would announce where it is. */
+const focused = (page: Page) => page.evaluate(() => {
+  const element = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string | null } | null } }).document.activeElement;
+  return element ? `${element.tagName.toLowerCase()}: ${element.textContent ?? ''}` : 'nothing';
+});
 
 describe('the web client, when things go wrong around it', () => {
   it('forgets the travellers at logout and when someone else signs in on the same browser', async () => {
@@ -134,4 +141,16 @@ describe('the web client, when things go wrong around it', () => {
     await context.close();
   });
 
+  it('moves the focus to the new page\'s heading when the page changes', async () => {
+    const { context, page } = await signedInPage();
+    await page.getByRole('link', { name: 'My bookings' }).click();
+    await page.getByRole('heading', { name: 'My bookings' }).waitFor();
+    await expect.poll(() => focused(page)).toBe('h1: My bookings');
+    await searchAndChoose(page);
+    await expect.poll(() => focused(page)).toBe('h1: Travellers and payment');
+    // The browser's Back button is a change of page too.
+    await page.goBack();
+    await expect.poll(() => focused(page)).toBe('h1: Search');
+    await context.close();
+  });
 });

@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 import { AccountPage, DeletedPage } from './pages/account';
 import { LoginPage, PasswordResetPage, SignUpPage, VerifyEmailPage } from './pages/auth';
 import { BookPage } from './pages/book';
@@ -32,6 +33,16 @@ function App() {
   const url = useLocation();
   const user = useUser();
   const needsUser = !PUBLIC.has(url.pathname);
+  // A new page (not a new query on the same one) takes the focus to its heading, so a screen reader
+  // announces where the user is and the keyboard starts from there; the first page keeps the browser's.
+  const firstPage = useRef(true);
+  useEffect(() => {
+    if (firstPage.current) {
+      firstPage.current = false;
+      return;
+    }
+    document.getElementById('page-title')?.focus();
+  }, [url.pathname]);
   if (user === null && needsUser) {
     queueMicrotask(() => navigate(`/login?next=${encodeURIComponent(here())}`, { replace: true }));
   }

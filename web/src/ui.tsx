@@ -52,7 +52,7 @@ export function Page(props: { title: string; children: ComponentChildren }) {
   document.title = `${props.title} · TravelConnect`;
   return (
     <section aria-labelledby="page-title">
-      <h1 id="page-title">{props.title}</h1>
+      <h1 id="page-title" tabIndex={-1}>{props.title}</h1>
       {props.children}
     </section>
   );
