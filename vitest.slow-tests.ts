@@ -17,6 +17,8 @@ export const SLOW_TESTS = [
   'test/integration/auth-sessions.test.ts',
   'test/integration/audit-tamper.test.ts',
   'test/integration/payment-trust.test.ts',
+  // A second browser stack (about 45 s): the web client's draft, idempotency, token-lapse and polling behaviour.
+  'test/e2e/web-client-resilience.test.ts',
   // Slow but not security regressions: health under outages, manifests, suppliers, bundles, schedules.
   'test/integration/health.test.ts',
   'test/integration/passenger-manifest.test.ts',
