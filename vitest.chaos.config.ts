@@ -7,6 +7,6 @@ export default defineConfig({
     ...base.test,
     include: ['test/chaos/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/.git/**'],
-    env: { CHAOS_BOOKINGS: process.env.CHAOS_BOOKINGS ?? '200' },
+    env: { CHAOS_BOOKINGS: process.env.CHAOS_BOOKINGS ?? '1000' },
   },
 });

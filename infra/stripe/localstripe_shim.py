@@ -456,8 +456,12 @@ def main():
                         help='file that keeps the fake\'s state across restarts')
     parser.add_argument('--from-scratch', action='store_true',
                         help='ignore the saved store')
+    parser.add_argument('--log-requests', type=int, default=MAX_LOGGED_REQUESTS,
+                        help='how many requests /_tc/requests keeps (the newest)')
     args = parser.parse_args()
     store_file = args.store
+    global requests_seen
+    requests_seen = collections.deque(maxlen=args.log_requests)
 
     if not args.from_scratch:
         try:

@@ -9,7 +9,7 @@ import { Booking } from '../../infra/db/entities.js';
 import { workflowsPath } from '../../infra/temporal/connection.js';
 import { eventually } from '../support/eventually.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { startFaultTargets, type FaultTargets } from './fault-targets.js';
+import { startFaultTargets, STRIPE_REQUESTS_LOGGED, type FaultTargets } from './fault-targets.js';
 import { checkInvariants } from './invariants.js';
 import { prepareOrders, submit, type Order } from './load.js';
 import { seededRandom, unleash, type ChaosPlan } from './monkey.js';
@@ -18,18 +18,31 @@ import { createWorkerPool, type WorkerPool } from './worker-pool.js';
 
 /**
  * A batch of bookings under load while worker processes are SIGKILLed, Temporal and Redis are
- * restarted, the provider fails and times out and Stripe is unreachable; then every invariant of
- * the saga is checked. Some travellers cancel on the way. `npm test` runs a short batch;
- * `npm run test:chaos` sets CHAOS_BOOKINGS=200.
+ * restarted, the provider fails and times out, Stripe is unreachable for longer than the saga's
+ * forward retries last, operators cancel and terminate running sagas and Stripe's webhooks arrive
+ * twice and out of order. Travellers pay with good, declined and unknown payment methods and with
+ * 3-D Secure cards, whose challenge some complete and some walk away from; some cancel on the way.
+ * Then the reconciler runs over the batch, and every invariant of the saga is checked.
+ * `npm run test:slow` runs a short batch; `npm run test:chaos` sets CHAOS_BOOKINGS=1000.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const BOOKINGS = Number(process.env.CHAOS_BOOKINGS ?? 40);
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const WORKERS = 2;
-const DECLINED_EVERY = 4; // a quarter of the travellers pay with a card that is declined
-const CANCEL_EVERY = Number(process.env.CHAOS_CANCEL_EVERY ?? 10); // and one in ten of the others cancels soon after booking
+const MIX = {
+  declinedEvery: 4, // a quarter of the travellers pay with a card that is declined
+  unknownMethodEvery: 10, // one in ten sends a payment method id Stripe does not know
+  threeDSecureEvery: 8, // one in eight pays with a 3-D Secure card (half of them never complete it)
+  cancelEvery: Number(process.env.CHAOS_CANCEL_EVERY ?? 10), // one in ten of those with a good card cancels soon after booking
+};
 const big = BOOKINGS >= 100;
-const windowMs = Math.min(90_000, Math.max(30_000, BOOKINGS * 300));
+// About five bookings a second arrive, so a large batch spreads over a longer window.
+const windowMs = Math.min(240_000, Math.max(30_000, BOOKINGS * 300));
+/** The saga's forward tries (SAGA_FORWARD_ATTEMPTS): with Stripe frozen each waits the SDK's 10 s. */
+const FORWARD_ATTEMPTS = 3;
+const forwardBudgetMs = FORWARD_ATTEMPTS * 10_000 + 1_500;
+/** Holds last this long, so a 3-D Secure challenge nobody completes ends (EXPIRED) within the run. */
+const HOLD_TTL_MS = big ? 90_000 : 60_000;
 // Travellers keep arriving through most of the faults, so outages meet new bookings as well as running sagas.
 const arrivalsMs = 0.8 * windowMs;
 const plan: ChaosPlan = {
@@ -37,14 +50,19 @@ const plan: ChaosPlan = {
   workerKills: big ? 6 : 3,
   temporalRestarts: big ? 2 : 1,
   redisRestarts: big ? 2 : 1,
-  stripeOutages: 1,
-  stripeOutageMs: Number(process.env.CHAOS_STRIPE_OUTAGE_MS ?? (big ? 20_000 : 8_000)),
+  stripeOutages: big ? 2 : 1,
+  // Longer than the forward retries last: sagas in a Stripe step then fail and undo (never authorizing later).
+  stripeOutageMs: Number(process.env.CHAOS_STRIPE_OUTAGE_MS ?? forwardBudgetMs + 10_000),
   // Time-outs hang 5 s, longer than the worker's 2 s provider time-out, then take effect anyway.
   providerFaults: { errorRate: 0.3, timeoutRate: 0.05, timeoutMs: 5_000, latencyMs: 50 },
+  operatorCancels: big ? Math.ceil(BOOKINGS / 100) : 2,
+  operatorTerminates: big ? Math.ceil(BOOKINGS / 100) : 2,
+  webhookReplays: big ? 10 : 3,
 };
 // After a failure the saga looks for late holds once more; that must come after the provider's late successes.
 const LATE_SUCCESS_SWEEP_MS = plan.providerFaults.timeoutMs + 5_000;
-const drainMs = big ? 240_000 : 60_000;
+// The slowest booking ends with its hold: a 3-D Secure challenge nobody completes waits for it.
+const drainMs = (big ? 240_000 : 60_000) + HOLD_TTL_MS;
 
 let dir: string;
 let targets: FaultTargets | undefined;
@@ -62,7 +80,13 @@ beforeAll(async () => {
   const bundlePath = join(dir, 'workflow-bundle.js');
   stack = await startStack({
     inProcessWorker: false,
-    env: { ...targets.env, LATE_SUCCESS_SWEEP_MS: String(LATE_SUCCESS_SWEEP_MS), WORKFLOW_BUNDLE_PATH: bundlePath },
+    holdTtlMs: HOLD_TTL_MS,
+    env: {
+      ...targets.env,
+      LATE_SUCCESS_SWEEP_MS: String(LATE_SUCCESS_SWEEP_MS),
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      SAGA_FORWARD_ATTEMPTS: String(FORWARD_ATTEMPTS),
+    },
   });
   // Built once (after startStack has installed the SDK runtime): restarted workers load it instead of bundling again.
   writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') })).code);
@@ -85,7 +109,7 @@ describe('chaos', () => {
     { timeout: plan.windowMs + drainMs + 120_000 },
     async () => {
       const s = stack!;
-      const orders: Order[] = await prepareOrders(s, BOOKINGS, DECLINED_EVERY, CANCEL_EVERY);
+      const orders: Order[] = await prepareOrders(s, BOOKINGS, MIX);
       const userIds = orders.map((o) => o.traveller.userId);
       const unfinished = () => s.orm.em.fork().count(Booking, { user: { $in: userIds }, status: { $nin: [...TERMINAL_STATUSES] } });
       const setupSeconds = Math.round((Date.now() - setupBegan) / 1000);
@@ -115,8 +139,17 @@ describe('chaos', () => {
       );
       clearInterval(progress);
       const drainSeconds = Math.round((Date.now() - drainBegan) / 1000);
+      // The reconciler's pass over the batch: what terminated sagas left is repaired or opened as a case.
+      const reconcileBegan = Date.now();
+      const reconciled = await s.temporal.workflow.execute('reconciliationWorkflow', {
+        taskQueue: s.taskQueue,
+        workflowId: `chaos-reconcile-${SEED}-${Date.now()}`,
+        args: [{ bookingIds: submissions.flatMap((x) => (x.bookingId ? [x.bookingId] : [])) }],
+      });
+      log(`reconciler: ${JSON.stringify(reconciled)}`);
+      const reconcileSeconds = Math.round((Date.now() - reconcileBegan) / 1000);
       const checksBegan = Date.now();
-      const verdict = await checkInvariants(s, submissions);
+      const verdict = await checkInvariants(s, submissions, { terminatedSagas: new Set(faults.terminatedSagas), stripeLogCapacity: STRIPE_REQUESTS_LOGGED });
 
       const report: ChaosReport = {
         seed: SEED,
@@ -129,7 +162,7 @@ describe('chaos', () => {
         workerStarts: pool!.stats,
         timeline,
         verdict,
-        seconds: { setup: setupSeconds, chaos: chaosSeconds, drain: drainSeconds, checks: Math.round((Date.now() - checksBegan) / 1000) },
+        seconds: { setup: setupSeconds, chaos: chaosSeconds, drain: drainSeconds, reconcile: reconcileSeconds, checks: Math.round((Date.now() - checksBegan) / 1000) },
       };
       process.stdout.write(`\n${formatReport(report)}\n`);
       const reports = join(root, '.data', 'chaos');
@@ -145,6 +178,10 @@ describe('chaos', () => {
         redisRestarts: plan.redisRestarts,
         stripeOutages: plan.stripeOutages,
       });
+      expect(faults.cancelledSagas.length + faults.terminatedSagas.length).toBeGreaterThan(0);
+      expect(faults.webhooksReplayed).toBeGreaterThan(0);
+      expect(verdict.outcomes.FAILED ?? 0).toBeGreaterThan(0);
+      expect(verdict.failureCodes.PAYMENT_METHOD_INVALID ?? 0).toBeGreaterThan(0);
       expect(Math.max(...faults.bookingsInFlightAtKills)).toBeGreaterThan(0);
       expect(faults.provider.injectedErrors).toBeGreaterThan(0);
       expect(faults.provider.injectedTimeouts).toBeGreaterThan(0);

@@ -31,6 +31,9 @@ export function killOnExit(kill: () => void): () => void {
   };
 }
 
+/** How many requests the suite's Stripe fake keeps in its log: a 1,000-booking run makes about 15,000. */
+export const STRIPE_REQUESTS_LOGGED = 200_000;
+
 /** One server process of ours: started, killed and started again on the same port and state. */
 export interface OwnedServer {
   readonly name: string;
@@ -135,7 +138,8 @@ export async function startFaultTargets(root: string, dir: string): Promise<Faul
     logDir: dir,
     command: join(root, '.tools', 'venv', 'bin', 'python'),
     // --store: a restarted fake keeps its PaymentIntents.
-    args: [join(root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(stripePort), '--store', join(dir, 'stripe.pickle')],
+    // Every request of a large batch stays in the log, so the checks can count each capture.
+    args: [join(root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(stripePort), '--store', join(dir, 'stripe.pickle'), '--log-requests', String(STRIPE_REQUESTS_LOGGED)],
     ready: async () => (await fetch(`${stripeUrl}/_tc/requests`).catch(() => null))?.status === 200,
     timeoutMs: 30_000,
   });

@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { ReconciliationCase } from '../../infra/db/entities.js';
 import { TERMINAL_STATUSES, type BookingStatus } from '../../domain/booking-status.js';
 import { isFareRule, refundMinor } from '../../domain/fare-rules.js';
 import { verifyAudit } from '../../infra/audit/audit-log.js';
@@ -21,6 +22,8 @@ export const INVARIANTS = [
   'no authorization left open without a CONFIRMED booking',
   'no PaymentIntent captured twice',
   'a declined card never confirms, a good one is never declined',
+  'an unknown payment method or an abandoned 3-D Secure challenge never confirms',
+  'every terminated saga is an open case, and left no hold or authorization open',
   'an accepted cancellation is honoured and refunds once what the fare rule allows',
   'the audit chain verifies and ends at each booking’s status',
 ] as const;
@@ -46,6 +49,8 @@ interface Case {
   /** The cancellation workflow's outcome, for a booking cancelled after confirmation. */
   cancellation?: CancellationResult;
   paid: boolean;
+  /** Its saga was terminated: a ticket and its capture may stand without a CONFIRMED status (the operator's case says so). */
+  terminated?: boolean;
 }
 
 // What each Payment row's status must be at Stripe (a refund leaves the PaymentIntent succeeded).
@@ -72,17 +77,31 @@ const countBy = (values: Iterable<string>) => {
 /**
  * Reads Temporal, the provider, the Stripe fake, Postgres and the audit log independently and
  * reports every disagreement. Bookings may fail under faults; they may not be inconsistent.
+ *
+ * A saga an operator terminated (`terminatedSagas`, workflow ids) never finishes: its booking keeps
+ * the status it had, and the reconciler's pass (run before this) must have released its holds,
+ * voided its authorizations and opened a SAGA_TERMINATED case for an operator. Those bookings are
+ * held to that instead of to a final status; money and seats are checked for them as for any other.
  */
-export async function checkInvariants(stack: InvariantStack, submissions: readonly Submission[]): Promise<Verdict> {
+export async function checkInvariants(
+  stack: InvariantStack,
+  submissions: readonly Submission[],
+  options: {
+    terminatedSagas?: ReadonlySet<string>;
+    /** How many requests the Stripe fake's log keeps (its --log-requests; 5,000 unless started with more). */
+    stripeLogCapacity?: number;
+  } = {},
+): Promise<Verdict> {
   const violations: Verdict['violations'] = [];
   const violate: Violate = (invariant, detail) => violations.push({ invariant, detail });
   const probes = probesOf(stack);
+  const terminated = options.terminatedSagas ?? new Set<string>();
 
   // Postgres: every booking our travellers made, whether or not their client heard of it; read
   // again once every saga and cancellation has finished, so no check races a workflow still writing.
   const userIds = submissions.map((s) => s.order.traveller.userId);
   const load = () => stack.orm.em.fork().find(Booking, { user: { $in: userIds } }, { populate: ['items', 'payments'] });
-  const finished = await settleWorkflows(stack, await load(), submissions, violate);
+  const finished = await settleWorkflows(stack, (await load()).filter((b) => !terminated.has(b.workflowId)), submissions, violate);
   const bookings = await load();
   const byId = new Map(bookings.map((b) => [b.id, b]));
   for (const s of submissions) {
@@ -93,12 +112,13 @@ export async function checkInvariants(stack: InvariantStack, submissions: readon
     if (count > 1) violate('every order made exactly one booking', `user ${user} has ${count} bookings for one order`);
   }
   for (const b of bookings) {
-    if (!TERMINAL_STATUSES.has(b.status as BookingStatus)) violate('every booking terminal', `${b.id} is ${b.status}`);
+    if (!TERMINAL_STATUSES.has(b.status as BookingStatus) && !terminated.has(b.workflowId)) violate('every booking terminal', `${b.id} is ${b.status}`);
   }
+  await checkTerminated(stack, bookings.filter((b) => terminated.has(b.workflowId)), violate);
 
-  const cases = sagasAgree(bookings, finished, violate);
+  const cases = sagasAgree(bookings, finished, terminated, violate);
   checkHolds(await probes.holds(), cases, violate);
-  await checkPayments(probes, cases, violate);
+  await checkPayments(probes, cases, options.stripeLogCapacity ?? 5_000, violate);
   checkTravellers(submissions, byId, violate);
 
   // The audit log: the chain is intact, and its last word on each booking is the booking's status.
@@ -174,8 +194,10 @@ async function settleWorkflows(
 }
 
 /** Temporal: each saga ended in the state Postgres shows, unless a cancellation after confirmation moved it on since. */
-function sagasAgree(bookings: IBooking[], finished: Map<string, Finished>, violate: Violate): Case[] {
+function sagasAgree(bookings: IBooking[], finished: Map<string, Finished>, terminated: ReadonlySet<string>, violate: Violate): Case[] {
   return bookings.map((b) => {
+    // A terminated saga has no result; its booking is judged by what it left (checkTerminated).
+    if (terminated.has(b.workflowId)) return { booking: b, paid: b.status === 'CONFIRMED', terminated: true };
     const { saga, cancellation } = finished.get(b.id) ?? {};
     const afterConfirmation = cancellation?.status === 'CANCELLED' || cancellation?.status === 'REFUNDED';
     const expected = afterConfirmation ? 'CONFIRMED' : b.status;
@@ -193,17 +215,22 @@ type Holds = Awaited<ReturnType<Probes['holds']>>;
 function checkHolds(holds: Holds, cases: Case[], violate: Violate) {
   const byReference = new Map(holds.map((h) => [h.reference, h]));
   const byWorkflowId = new Map(cases.map((c) => [c.booking.workflowId, c.booking]));
+  const terminatedIds = new Set(cases.filter((c) => c.terminated).map((c) => c.booking.id));
   for (const hold of holds) {
     const booking = byWorkflowId.get(hold.reference.split(':hold:')[0]!);
     if (!booking) {
       violate('no hold left active without a CONFIRMED booking', `hold ${hold.hold_id} (${hold.state}) belongs to no booking`);
+    } else if (hold.state === 'CONFIRMED' && booking.status !== 'CONFIRMED' && terminatedIds.has(booking.id)) {
+      // A ticket its terminated saga issued: paid for or an open case (checkTerminated), not a lost seat.
     } else if ((hold.state === 'HELD' || hold.state === 'CONFIRMED') && booking.status !== 'CONFIRMED') {
       violate('no hold left active without a CONFIRMED booking', `hold ${hold.hold_id} is ${hold.state}, booking ${booking.id} ${booking.status}`);
     } else if (hold.state === 'HELD') {
       violate('no hold left active without a CONFIRMED booking', `hold ${hold.hold_id} of confirmed booking ${booking.id} was never ticketed`);
     }
   }
-  for (const { booking: b, cancellation, paid } of cases) {
+  for (const { booking: b, cancellation, paid, terminated } of cases) {
+    // Postgres stopped where the terminated saga did; the provider's side is checked above.
+    if (terminated) continue;
     for (const item of b.items) {
       const hold = byReference.get(`${b.workflowId}:hold:${item.offerId}`);
       const seen = `provider ${hold?.hold_id}/${hold?.state}/${hold?.confirmation_code}, Postgres ${item.holdId}/${item.state}/${item.confirmationCode}`;
@@ -223,7 +250,7 @@ function checkHolds(holds: Holds, cases: Case[], violate: Violate) {
 }
 
 /** PaymentIntents and refunds at the Stripe fake (found by the booking id in the metadata) against Postgres. */
-async function checkPayments(probes: Probes, cases: Case[], violate: Violate) {
+async function checkPayments(probes: Probes, cases: Case[], stripeLogCapacity: number, violate: Violate) {
   const intents = await probes.paymentIntents();
   const refunds = await probes.refunds();
   const byId = new Map(cases.map((c) => [c.booking.id, c]));
@@ -235,7 +262,7 @@ async function checkPayments(probes: Probes, cases: Case[], violate: Violate) {
       continue;
     }
     intentsOf.set(found.booking.id, [...(intentsOf.get(found.booking.id) ?? []), intent]);
-    if (intent.status === 'requires_capture') {
+    if (intent.status === 'requires_capture' && !found.terminated) {
       violate('no authorization left open without a CONFIRMED booking', `${intent.id} of ${found.booking.status} booking ${found.booking.id}`);
     }
   }
@@ -246,10 +273,12 @@ async function checkPayments(probes: Probes, cases: Case[], violate: Violate) {
     refundsOf.set(pi, [...(refundsOf.get(pi) ?? []), refund]);
   }
 
-  for (const { booking: b, cancellation, paid } of cases) {
+  for (const { booking: b, cancellation, paid, terminated } of cases) {
     const mine = intentsOf.get(b.id) ?? [];
     const payments = b.payments.getItems();
     if (mine.length > 1) violate('at most one PaymentIntent per booking', `${b.id}: ${mine.map((i) => `${i.id}/${i.status}`).join(', ')}`);
+    // What a terminated saga left is checked against the provider's tickets in checkTerminated.
+    if (terminated) continue;
     for (const payment of payments) {
       const intent = intentById.get(payment.paymentIntentId);
       if (!intent || intent.status !== STRIPE_STATUS_OF[payment.status] || intent.amount !== payment.amountMinor) {
@@ -284,7 +313,7 @@ async function checkPayments(probes: Probes, cases: Case[], violate: Violate) {
 
   // The fake's own log: a capture that took effect more than once is a double charge.
   const log = await probes.stripeRequests();
-  if (log.length >= 5_000) violate('no PaymentIntent captured twice', `the Stripe fake's request log is full (${log.length}); captures cannot be counted`);
+  if (log.length >= stripeLogCapacity) violate('no PaymentIntent captured twice', `the Stripe fake's request log is full (${log.length}); captures cannot be counted`);
   const captures = countBy(
     log.filter((r) => r.method === 'POST' && /^\/v1\/payment_intents\/[^/]+\/capture$/.test(r.path) && r.status === 200 && !r.replayed).map((r) => r.path),
   );
@@ -304,6 +333,12 @@ function checkTravellers(submissions: readonly Submission[], byId: Map<string, I
     if (s.order.card === 'pm_card_visa' && b.failureCode === 'PAYMENT_DECLINED') {
       violate('a declined card never confirms, a good one is never declined', `${b.id} declined with a good card`);
     }
+    if ((s.order.card === 'pm_unknown' || s.order.challenge === 'abandon') && (b.status === 'CONFIRMED' || b.status === 'REFUNDED')) {
+      violate('an unknown payment method or an abandoned 3-D Secure challenge never confirms', `${b.id} (${s.order.card}) is ${b.status}`);
+    }
+    if (s.order.card === 'pm_unknown' && b.failureCode === 'PAYMENT_DECLINED') {
+      violate('an unknown payment method or an abandoned 3-D Secure challenge never confirms', `${b.id}: an unknown payment method was taken for a declined card`);
+    }
     if (!s.cancel) continue;
     const honoured = b.status === 'CANCELLED' || b.status === 'REFUNDED';
     // 202: cancelled before confirmation, or a cancellation started after it; 409: too late, the saga went on.
@@ -313,6 +348,39 @@ function checkTravellers(submissions: readonly Submission[], byId: Map<string, I
         'an accepted cancellation is honoured and refunds once what the fare rule allows',
         `${b.id}: cancel answered ${s.cancel.status}, booking ${b.status}; tries: ${s.cancel.answers.join(' | ')}`,
       );
+    }
+  }
+}
+
+/**
+ * Each booking whose saga an operator terminated, after the reconciler's pass: a SAGA_TERMINATED
+ * case is open for it; no hold of it is still HELD and no authorization of it still open unless
+ * a ticket was issued (then it pays for that ticket); a ticket without a capture, or a capture
+ * without a ticket, has its own open case. Money is never taken twice nor kept without a ticket.
+ */
+async function checkTerminated(stack: InvariantStack, bookings: IBooking[], violate: Violate) {
+  if (bookings.length === 0) return;
+  const invariant = 'every terminated saga is an open case, and left no hold or authorization open';
+  const open = await stack.orm.em.fork().find(ReconciliationCase, { booking: { $in: bookings.map((b) => b.id) }, resolvedAt: null });
+  const kindsOf = new Map<string, Set<string>>();
+  for (const c of open) kindsOf.set(c.booking.id, (kindsOf.get(c.booking.id) ?? new Set()).add(c.kind));
+  const holds = await probesOf(stack).holds();
+  for (const b of bookings) {
+    const kinds = kindsOf.get(b.id) ?? new Set<string>();
+    if (!kinds.has('SAGA_TERMINATED')) violate(invariant, `${b.id} (${b.status}): no open SAGA_TERMINATED case`);
+    const mine = holds.filter((h) => h.reference.startsWith(`${b.workflowId}:hold:`));
+    for (const hold of mine.filter((h) => h.state === 'HELD')) violate(invariant, `${b.id}: hold ${hold.hold_id} still HELD after the reconciler`);
+    const tickets = mine.filter((h) => h.state === 'CONFIRMED');
+    const intents = await Promise.all(b.payments.getItems().map((p) => stack.stripe.paymentIntents.retrieve(p.paymentIntentId)));
+    const authorized = intents.filter((i) => i.status === 'requires_capture');
+    const captured = intents.filter((i) => i.status === 'succeeded');
+    if (captured.length > 1) violate(invariant, `${b.id}: ${captured.length} PaymentIntents captured`);
+    if (tickets.length === 0 && authorized.length > 0) violate(invariant, `${b.id}: authorization ${authorized[0]!.id} open without a ticket`);
+    if (tickets.length > 0 && captured.length === 0 && !kinds.has('TICKET_WITHOUT_CAPTURE')) {
+      violate(invariant, `${b.id}: ${tickets.length} ticket(s) without a capture and no TICKET_WITHOUT_CAPTURE case`);
+    }
+    if (tickets.length === 0 && captured.length > 0 && !kinds.has('CAPTURE_WITHOUT_TICKET')) {
+      violate(invariant, `${b.id}: captured without a ticket and no CAPTURE_WITHOUT_TICKET case`);
     }
   }
 }

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Stack } from '../support/stack.js';
 import { json, travellerOf } from '../support/booking-client.js';
+import { threeDSecureCard } from '../support/three-d-secure.js';
 
-export type Card = 'pm_card_visa' | 'pm_card_visa_chargeDeclined';
+/**
+ * What a traveller pays with: a good card, one that is declined, a payment method id Stripe has
+ * never heard of (anyone can send one), or a card that asks for 3-D Secure.
+ */
+export type Card = 'pm_card_visa' | 'pm_card_visa_chargeDeclined' | 'pm_unknown' | 'three_d_secure';
 type Traveller = Awaited<ReturnType<typeof travellerOf>>;
 
 /** One traveller's booking: what they will POST, with which key and which card. */
@@ -11,8 +16,18 @@ export interface Order {
   body: Awaited<ReturnType<Traveller['bookingBody']>>;
   idempotencyKey: string;
   card: Card;
+  /** A 3-D Secure card's traveller completes the bank's challenge in the browser, or walks away from it. */
+  challenge?: 'complete' | 'abandon';
   /** Some travellers change their mind: they cancel this long after the API accepted the booking. */
   cancelAfterMs?: number;
+}
+
+/** Which traveller pays how: every n-th order (by index) of each kind; the rest pay with a good card. */
+export interface OrderMix {
+  declinedEvery: number;
+  cancelEvery: number;
+  unknownMethodEvery?: number;
+  threeDSecureEvery?: number;
 }
 
 /** How the API answered an order, after the client's retries. */
@@ -28,6 +43,8 @@ export interface Submission {
   recordedBeforeFailure: boolean;
   /** A 4xx other than 429: the API refused the booking outright. */
   refused?: string;
+  /** For a traveller who completes 3-D Secure: whether the challenge was offered and answered. */
+  challenge?: string;
   /** How the API answered the traveller's cancellation, if they asked for one (202, or 409 when too late). */
   cancel?: { status: number; attempts: number; problem?: string; answers: string[] };
 }
@@ -36,11 +53,21 @@ export interface Submission {
 const ROUTES = [['JFK', 'LHR'], ['LHR', 'JFK'], ['CDG', 'FCO'], ['FCO', 'CDG'], ['AMS', 'MAD'], ['MAD', 'AMS']] as const;
 const DAYS = 360;
 
+const every = (index: number, n: number | undefined, phase: number) => n !== undefined && index % n === phase % n;
+
+function cardOf(index: number, mix: OrderMix): Card {
+  if (index % mix.declinedEvery === mix.declinedEvery - 1) return 'pm_card_visa_chargeDeclined';
+  if (every(index, mix.unknownMethodEvery, 1)) return 'pm_unknown';
+  if (every(index, mix.threeDSecureEvery, 2)) return 'three_d_secure';
+  return 'pm_card_visa';
+}
+
 /**
- * Signs `count` travellers in and has each pick an offer; every `declinedEvery`-th pays with a card
- * that is declined, and every `cancelEvery`-th of the others cancels within four seconds of booking.
+ * Signs `count` travellers in and has each pick an offer and a way to pay (`mix`); every
+ * `cancelEvery`-th of those with a good card cancels within four seconds of booking, and every
+ * other 3-D Secure traveller never completes the challenge.
  */
-export async function prepareOrders(stack: Stack, count: number, declinedEvery: number, cancelEvery: number): Promise<Order[]> {
+export async function prepareOrders(stack: Stack, count: number, mix: OrderMix): Promise<Order[]> {
   const orders: Order[] = [];
   // A few at a time: searches and sign-ins are quick, but not free on a small machine.
   for (let start = 0; start < count; start += 8) {
@@ -48,11 +75,22 @@ export async function prepareOrders(stack: Stack, count: number, declinedEvery: 
       const index = start + offset;
       const [origin, destination] = ROUTES[Math.floor(index / DAYS) % ROUTES.length]!;
       const departureDate = new Date(Date.UTC(2027, 0, 1) + (index % DAYS) * 86_400_000).toISOString().slice(0, 10);
-      const card: Card = index % declinedEvery === declinedEvery - 1 ? 'pm_card_visa_chargeDeclined' : 'pm_card_visa';
+      const card = cardOf(index, mix);
+      // Unknown to Stripe, and unique, so no two orders share one by accident.
+      const paymentMethodId =
+        card === 'three_d_secure' ? await threeDSecureCard(stack.stripe) : card === 'pm_unknown' ? `pm_unknown${randomUUID().slice(0, 8)}` : card;
       const traveller = await travellerOf(stack);
-      const body = await traveller.bookingBody({ paymentMethodId: card }, { origin, destination, departureDate });
-      const cancels = card === 'pm_card_visa' && index % cancelEvery === Math.floor(cancelEvery / 2);
-      return { traveller, body, idempotencyKey: randomUUID(), card, ...(cancels ? { cancelAfterMs: (index * 733) % 4_000 } : {}) };
+      const body = await traveller.bookingBody({ paymentMethodId }, { origin, destination, departureDate });
+      const cancels = card === 'pm_card_visa' && index % mix.cancelEvery === Math.floor(mix.cancelEvery / 2);
+      const challenge = card === 'three_d_secure' ? (Math.floor(index / (mix.threeDSecureEvery ?? 1)) % 2 === 0 ? 'complete' : 'abandon') : undefined;
+      return {
+        traveller,
+        body,
+        idempotencyKey: randomUUID(),
+        card,
+        ...(challenge ? { challenge } : {}),
+        ...(cancels ? { cancelAfterMs: (index * 733) % 4_000 } : {}),
+      };
     });
     orders.push(...(await Promise.all(batch)));
   }
@@ -99,6 +137,7 @@ export async function submit(stack: Stack, order: Order, deadline: number): Prom
   }
   const bookingId = (await json(booked.response)).bookingId as string;
   const submission: Submission = { order, bookingId, attempts, recordedBeforeFailure: attempts > 1 && status === 200 };
+  if (order.challenge === 'complete') submission.challenge = await completeInBrowser(stack, order, bookingId, deadline);
   if (order.cancelAfterMs === undefined) return submission;
 
   await sleep(order.cancelAfterMs);
@@ -117,4 +156,33 @@ export async function submit(stack: Stack, order: Order, deadline: number): Prom
     ? { status: cancelled.response.status, attempts: cancelled.attempts, answers }
     : { status: 0, attempts: cancelled.attempts, problem: cancelled.problem, answers };
   return submission;
+}
+
+/**
+ * What the browser does for a 3-D Secure card: polls the booking until it offers the challenge
+ * (payment.nextAction), then completes it at Stripe with the publishable key and the client secret,
+ * as Stripe.js does. A booking that ends before offering one (a fault failed it first) has none to complete.
+ */
+async function completeInBrowser(stack: Stack, order: Order, bookingId: string, deadline: number): Promise<string> {
+  for (;;) {
+    const read = await order.traveller.get(bookingId).catch(() => undefined);
+    const view = read?.status === 200 ? await json(read) : undefined;
+    const secret = view?.payment?.nextAction?.clientSecret as string | undefined;
+    if (secret) {
+      const answered = await withRetries(
+        () =>
+          fetch(`${stack.config.stripe.apiUrl}/v1/payment_intents/${secret.split('_secret_')[0]}/_authenticate?success=true`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ key: stack.config.stripe.publishableKey, client_secret: secret }),
+            signal: AbortSignal.timeout(5_000),
+          }),
+        deadline,
+      );
+      return answered.response ? (answered.response.ok ? 'completed' : `refused ${answered.response.status}`) : `${answered.problem}`;
+    }
+    if (view && !['PENDING', 'STARTED', 'HELD', 'AWAITING_PAYMENT', 'NEEDS_ATTENTION'].includes(view.status as string)) return 'never offered';
+    if (Date.now() > deadline) return 'never offered';
+    await sleep(500);
+  }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Stack } from '../support/stack.js';
 import type { FaultTargets } from './fault-targets.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -12,6 +13,12 @@ export interface ChaosPlan {
   stripeOutageMs: number;
   /** Sandbox provider faults for the whole window (architecture: 30% errors, 5% time-outs). */
   providerFaults: { errorRate: number; timeoutRate: number; timeoutMs: number; latencyMs: number };
+  /** An operator cancels a running saga from the Web UI or the CLI (a workflow cancellation request). */
+  operatorCancels: number;
+  /** An operator terminates a running saga: nothing of it runs again; the reconciler must find what it left. */
+  operatorTerminates: number;
+  /** Stripe's webhooks delivered again, some twice, out of order, some under a new event id. */
+  webhookReplays: number;
 }
 
 /** What was actually injected, for the report. */
@@ -24,6 +31,12 @@ export interface FaultCounts {
   stripeOutages: number;
   stripeOutageMs: number;
   provider: { requests: number; injectedErrors: number; injectedTimeouts: number };
+  /** Workflow ids of the sagas an operator cancelled, and of those terminated. */
+  cancelledSagas: string[];
+  terminatedSagas: string[];
+  /** Webhook deliveries sent again (each answered 2xx or it is counted as refused). */
+  webhooksReplayed: number;
+  webhooksRefused: number;
 }
 
 /** A small seeded generator (mulberry32), so a run's fault schedule can be replayed from its seed. */
@@ -61,6 +74,10 @@ export async function unleash(
     stripeOutages: 0,
     stripeOutageMs: 0,
     provider: { requests: 0, injectedErrors: 0, injectedTimeouts: 0 },
+    cancelledSagas: [],
+    terminatedSagas: [],
+    webhooksReplayed: 0,
+    webhooksRefused: 0,
   };
 
   async function each(times: number[], fault: (index: number) => Promise<void>) {
@@ -68,6 +85,16 @@ export async function unleash(
       await sleep(began + moment - Date.now());
       await fault(index);
     }
+  }
+
+  async function replayOnce() {
+    const { sent, refused } = await replayWebhooks(stack, random).catch((error: Error) => {
+      log(`webhook replay failed: ${error.message}`);
+      return { sent: 0, refused: 0 };
+    });
+    counts.webhooksReplayed += sent;
+    counts.webhooksRefused += refused;
+    if (sent > 0) log(`${sent} Stripe webhooks delivered again, shuffled (${refused} refused)`);
   }
 
   const statsOf = async () => (await (await fetch(`${stack.sandboxUrl}/_control/stats`)).json()) as FaultCounts['provider'];
@@ -113,8 +140,31 @@ export async function unleash(
       counts.stripeOutageMs += plan.stripeOutageMs;
       log(`Stripe fake reachable again (SIGCONT)`);
     }),
+    each(moments(plan.operatorCancels + plan.operatorTerminates), async () => {
+      // Cancels and terminations by turns at random: a running saga, picked at random.
+      const terminate = counts.terminatedSagas.length < plan.operatorTerminates &&
+        (counts.cancelledSagas.length >= plan.operatorCancels || random() < 0.5);
+      const workflowId = await runningSaga(stack, random).catch(() => undefined);
+      if (!workflowId) return log(`operator: no running saga to ${terminate ? 'terminate' : 'cancel'}`);
+      const handle = stack.temporal.workflow.getHandle(workflowId);
+      try {
+        if (terminate) await handle.terminate('chaos: an operator terminates the saga');
+        else await handle.cancel();
+      } catch (error) {
+        return log(`operator: ${terminate ? 'terminating' : 'cancelling'} ${workflowId} failed: ${(error as Error).message}`);
+      }
+      (terminate ? counts.terminatedSagas : counts.cancelledSagas).push(workflowId);
+      log(`operator ${terminate ? 'terminated' : 'cancelled'} ${workflowId}`);
+    }),
+    each(moments(plan.webhookReplays), replayOnce),
     sleep(plan.windowMs),
   ]);
+  // Once more with Stripe surely back, while sagas still run: an outage may have covered every moment
+  // above, and right after it there may be no event yet to deliver again.
+  for (let tries = 0; counts.webhooksReplayed === 0 && tries < 30; tries += 1) {
+    await replayOnce();
+    if (counts.webhooksReplayed === 0) await sleep(2_000);
+  }
   await stack.setFaults({});
   pool.fill();
   const after = await statsOf();
@@ -125,4 +175,46 @@ export async function unleash(
   };
   log(`provider faults off`);
   return counts;
+}
+
+/** A running booking saga of this stack, picked at random (the suite's Temporal serves only this stack). */
+async function runningSaga(stack: Stack, random: () => number): Promise<string | undefined> {
+  const ids: string[] = [];
+  for await (const execution of stack.temporal.workflow.list({ query: `WorkflowType = "bookingWorkflow" AND ExecutionStatus = "Running"` })) {
+    ids.push(execution.workflowId);
+    if (ids.length >= 200) break;
+  }
+  return ids.length ? ids[Math.floor(random() * ids.length)] : undefined;
+}
+
+/**
+ * Stripe delivers at least once and in no set order. Takes the fake's latest events and sends a
+ * shuffled sample of them again, signed as Stripe signs them now: half under their own id (a
+ * redelivery, which the API must recognise), half under a new id (a second event of the same
+ * change, which the saga must take as news to read, not as a fact to act on twice).
+ */
+async function replayWebhooks(stack: Stack, random: () => number): Promise<{ sent: number; refused: number }> {
+  const events = (await stack.stripe.events.list({ limit: 40 }, { timeout: 10_000 })).data;
+  const sample = events.filter(() => random() < 0.5);
+  for (let i = sample.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [sample[i], sample[j]] = [sample[j]!, sample[i]!];
+  }
+  let sent = 0;
+  let refused = 0;
+  for (const event of sample) {
+    const copies = random() < 0.3 ? 2 : 1;
+    const payload = JSON.stringify(random() < 0.5 ? event : { ...event, id: `evt_chaos_${randomUUID().replaceAll('-', '')}` });
+    for (let copy = 0; copy < copies; copy += 1) {
+      const header = stack.stripe.webhooks.generateTestHeaderString({ payload, secret: stack.config.stripe.webhookSecret });
+      const answer = await stack.app.request('/api/v1/webhooks/stripe', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': header },
+        body: payload,
+      });
+      sent += 1;
+      if (answer.status >= 300) refused += 1;
+    }
+  }
+  return { sent, refused };
 }

@@ -16,7 +16,7 @@ export interface ChaosReport {
   workerStarts: { startupMs: number[]; crashes: number };
   timeline: string[];
   verdict: Verdict;
-  seconds: { setup: number; chaos: number; drain: number; checks: number };
+  seconds: { setup: number; chaos: number; drain: number; reconcile?: number; checks: number };
 }
 
 const list = (counts: Record<string, number>) =>
@@ -41,6 +41,8 @@ export function formatReport(report: ChaosReport): string {
     `  Redis restarts       ${faults.redisRestarts}`,
     `  Stripe unreachable   ${faults.stripeOutages} (${(faults.stripeOutageMs / 1000).toFixed(0)} s in all)`,
     `  provider errors      ${faults.provider.injectedErrors} and time-outs ${faults.provider.injectedTimeouts} of ${faults.provider.requests} calls`,
+    `  operator cancels     ${faults.cancelledSagas?.length ?? 0}, terminations ${faults.terminatedSagas?.length ?? 0}`,
+    `  webhooks again       ${faults.webhooksReplayed ?? 0} (shuffled, some twice, some under a new id; ${faults.webhooksRefused ?? 0} refused)`,
     `  client POST retries  ${report.postRetries} (${report.savedByClientRetry} bookings were stored by a failed POST and started only by the client's retry)`,
     `worker processes: ${report.workerStarts.startupMs.length} started (spawn to polling ${seconds(report.workerStarts.startupMs)}), ${report.workerStarts.crashes} crashed by themselves`,
     `timeline:`,
@@ -55,7 +57,7 @@ export function formatReport(report: ChaosReport): string {
         .join('')}`;
     }),
     `violations: ${verdict.violations.length}`,
-    `took: setup ${report.seconds.setup}s, chaos ${report.seconds.chaos}s, drain ${report.seconds.drain}s, checks ${report.seconds.checks}s`,
+    `took: setup ${report.seconds.setup}s, chaos ${report.seconds.chaos}s, drain ${report.seconds.drain}s, reconciler ${report.seconds.reconcile ?? 0}s, checks ${report.seconds.checks}s`,
   ];
   return lines.join('\n');
 }
