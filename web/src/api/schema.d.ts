@@ -1945,7 +1945,7 @@ export interface paths {
                     departureDate: string;
                     destination: string;
                     origin: string;
-                    returnDate?: string;
+                    returnDate?: string | "";
                 };
                 header?: never;
                 path?: never;
