@@ -13,7 +13,7 @@ import { payloadTexts } from './payloads.js';
 import { workflowsPath } from '../../infra/temporal/connection.js';
 
 /**
- * Versioning guard: every recorded history of the booking saga (test/replay/histories,
+ * Versioning guard: every recorded history of the booking saga and the other workflows (test/replay/histories,
  * written by `npm run record:histories`) must replay against the workflow code as it is now.
  * A failure here means the change would break bookings already running in production:
  * gate it behind patched() or ship it as a new workflow type; do not re-record to get green.
@@ -31,22 +31,36 @@ const files = readdirSync(historiesDir)
   .filter((name) => name.endsWith('.json'))
   .sort();
 
-/** The paths of the saga that exist today; a new path needs its recorded history added here. */
+/** The paths of the saga and the other workflows that exist today; a new path needs its recorded history added here. */
 const PATHS = [
   'confirmed',
   'payment-declined',
+  'payment-method-invalid',
   'three-d-secure-confirmed',
+  'three-d-secure-refused',
+  'payment-processing-rewait',
   'hold-expired',
   'provider-rejects-confirmation',
+  'multi-offer-partial-confirm',
   'price-changed',
+  'passenger-data-erased',
   'cancelled-before-confirmation',
+  'workflow-cancelled-before-confirmation',
+  'workflow-cancelled-after-point-of-no-return',
   'cancelled-after-confirmation',
+  'cancellation-needs-attention',
+  'admin-refund',
   'needs-attention-then-failed',
   // Recorded after patched('late-success-sweep'): the failure path with its later sweep.
   'payment-declined-with-late-success-sweep',
   'retention-purge',
+  // Recorded after patched('purge-auth-records') and patched('audit-trim').
+  'retention-purge--auth-records-and-audit-trim',
   'stalled-work-sweep',
   'reconciliation',
+  'audit-checkpoint',
+  'account-deletion',
+  'notification',
 ];
 
 function load(file: string): HistoryAndWorkflowId {
