@@ -6,6 +6,7 @@
  */
 export const SLOW_TESTS = [
   'test/integration/fail-closed-startup.test.ts',
+  'test/integration/worker-metrics.test.ts',
   'test/integration/resilience.test.ts',
   'test/e2e/up.test.ts',
   'test/chaos/chaos.test.ts',

@@ -1,6 +1,6 @@
 import { createActivityDeps } from './activity-deps.js';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfigWithSealedSecretsOrExit } from '../infra/sealed-secrets.js';
 import { createLogger } from '../infra/logger.js';
 import { createOrm } from '../infra/db/orm.js';
@@ -11,6 +11,7 @@ import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
 import { ensureAuditCheckpointSchedule, ensureReconciliationSchedule, ensureRetentionSchedule, ensureStalledWorkSchedule } from '../infra/temporal/schedules.js';
 import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
 import { temporalConnectionOptions } from '../infra/temporal/connection.js';
+import { installBufferedWorkerMetrics, serveWorkerMetrics } from '../infra/temporal/worker-metrics.js';
 import { createBookingWorker } from './create-worker.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
@@ -20,12 +21,12 @@ import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
 const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'worker');
 for (const warning of config.localFakeWarnings) log.warn(warning);
-if (config.workerMetrics.port > 0) {
-  // Task slots, poll latencies, schedule-to-start, sticky cache: the SDK's metrics, scraped beside the API's.
-  const bindAddress = `${config.workerMetrics.host}:${config.workerMetrics.port}`;
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
-  log.info({ metrics: `http://${bindAddress}/metrics` }, 'worker metrics');
-}
+// Task slots, poll latencies, schedule-to-start, sticky cache: the SDK's metrics, scraped beside the
+// API's and, like them, only with METRICS_TOKEN (the SDK's own exporter would answer anyone).
+const metricsServer = config.workerMetrics.port > 0
+  ? await serveWorkerMetrics({ ...config.workerMetrics, token: config.metrics.token, collect: installBufferedWorkerMetrics() })
+  : undefined;
+if (metricsServer) log.info({ metrics: `http://${config.workerMetrics.host}:${config.workerMetrics.port}/metrics` }, 'worker metrics (Authorization: Bearer METRICS_TOKEN)');
 const orm = await createOrm(config.database);
 // Production refuses to run as the owner or a superuser, as the API does.
 await checkApplicationRole(orm, config, log);
@@ -85,5 +86,6 @@ try {
   await orm.close();
   activities.close();
   keys.destroy();
+  metricsServer?.close();
   log.info('worker stopped');
 }

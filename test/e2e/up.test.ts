@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { DEVELOPMENT_SECRETS } from '../../infra/secrets.js';
 import { eventually } from '../support/eventually.js';
 
 const API_PORT = 3110;
@@ -49,13 +50,15 @@ async function upThenCtrlC(): Promise<string> {
   expect(await app.text()).toContain('<div id="app">');
   const search = await fetch(`http://127.0.0.1:${API_PORT}/api/v1/search/flights?origin=JFK&destination=LHR&departureDate=2027-01-10`);
   expect(((await search.json()) as { offers: unknown[] }).offers.length).toBeGreaterThan(0);
-  // The worker's SDK metrics are served for Prometheus.
+  // The worker's SDK metrics are served for Prometheus, with the metrics token as the API's are.
+  const workerMetrics = `http://127.0.0.1:${WORKER_METRICS_PORT}/metrics`;
   const metrics = await eventually(
-    () => fetch(`http://127.0.0.1:${WORKER_METRICS_PORT}/metrics`).then((r) => r.text(), () => ''),
+    () => fetch(workerMetrics, { headers: { authorization: `Bearer ${DEVELOPMENT_SECRETS.METRICS_TOKEN}` } }).then((r) => r.text(), () => ''),
     (text) => /temporal_/.test(text),
     { timeoutMs: 60_000, what: 'the worker metrics endpoint' },
   );
   expect(metrics).toMatch(/temporal_(worker|request|num_pollers|workflow)/);
+  expect((await fetch(workerMetrics)).status).toBe(401);
 
   process.kill(-child.pid!, 'SIGINT');
   // npm may exit on the signal at once; what counts is that up.ts finishes stopping.
