@@ -60,20 +60,3 @@ export function rateLimit<E extends AppEnv = AppEnv>(options: RateLimitOptions<E
     await next();
   };
 }
-
-/**
- * Takes one unit of a limit outside middleware, throwing RATE_LIMITED when it is spent: for
- * limits that count only failures (check with `peekOrThrow` first, consume on the failure).
- */
-export async function consumeOrThrow(limiter: SlidingWindowLimiter, name: string, key: string, policy: RateLimitPolicy): Promise<RateLimitResult> {
-  const result = await limiter.hit(redisKey(name, key), policy);
-  if (!result.allowed) throw rateLimited(result);
-  return result;
-}
-
-/** Throws RATE_LIMITED if the limit is already spent, taking nothing. */
-export async function peekOrThrow(limiter: SlidingWindowLimiter, name: string, key: string, policy: RateLimitPolicy): Promise<RateLimitResult> {
-  const result = await limiter.peek(redisKey(name, key), policy);
-  if (!result.allowed) throw rateLimited(result);
-  return result;
-}
