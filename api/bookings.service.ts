@@ -18,6 +18,7 @@ import type { Orm } from '../infra/db/orm.js';
 import { bookingWorkflow, cancelUpdate, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
 import { cancellationWorkflow } from '../workflows/cancellation.workflow.js';
 import { ApiError } from './problem.js';
+import { bookingWorkflowId } from '../domain/booking-ids.js';
 
 export interface BookingServiceDeps {
   orm: Orm;
@@ -115,7 +116,7 @@ export function createBookingService(deps: BookingServiceDeps) {
           const row = tx.create(Booking, {
             id: bookingId,
             user: userId,
-            workflowId: `booking-${userId}-${idempotencyKey}`,
+            workflowId: bookingWorkflowId(userId, idempotencyKey),
             idempotencyKey,
             requestHash,
             status: 'PENDING',

@@ -7,6 +7,7 @@ import { bookingWorkflow, type BookingWorkflowInput } from '../workflows/booking
 import { benchEnv, composeApi, cpuSecondsOf, mintUsers, pool, prepareBench, progress, QUICK, selfCpuSeconds, startBenchTemporal, startChild, stopChild } from './bench-stack.js';
 import { alternate, report } from './harness.js';
 import { httpLoad } from './http-load.js';
+import { bookingWorkflowId } from '../domain/booking-ids.js';
 
 /**
  * booking-start: POST /api/v1/bookings → 202 through the whole app (bearer token and session,
@@ -76,7 +77,7 @@ async function viaApi(): Promise<StartRun> {
     perRequest: () => {
       const user = takeUser();
       const key = randomUUID();
-      started.push(`booking-${user.userId}-${key}`);
+      started.push(bookingWorkflowId(user.userId, key));
       return { authorization: user.authorization, 'idempotency-key': key };
     },
   });
@@ -108,7 +109,7 @@ async function bareStart(): Promise<StartRun> {
       compensationAlertAttempts: config.saga.compensationAlertAttempts,
       lateSuccessSweepMs: config.saga.lateSuccessSweepMs,
     };
-    return { workflowId: `booking-${user.userId}-${key}`, input };
+    return { workflowId: bookingWorkflowId(user.userId, key), input };
   });
   const temporalBefore = temporalPid ? cpuSecondsOf(temporalPid) : Number.NaN;
   const cpuBefore = selfCpuSeconds();

@@ -4,6 +4,7 @@ import { AuditEntry, Booking, BookingItem, User } from '../../infra/db/entities.
 import { json, type BookingJson } from '../support/booking-client.js';
 import { signIn } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { bookingWorkflowId } from '../../domain/booking-ids.js';
 
 let stack: Stack;
 let admin: Awaited<ReturnType<typeof signIn>>;
@@ -48,7 +49,7 @@ async function seedBookings() {
     const booking = em.create(Booking, {
       id,
       user: userId,
-      workflowId: `booking-${userId}-${key}`,
+      workflowId: bookingWorkflowId(userId, key),
       idempotencyKey: key,
       requestHash: '0'.repeat(64),
       status,

@@ -6,6 +6,7 @@ import { eventually } from '../support/eventually.js';
 import { probesOf } from '../support/probes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { json, travellerOf } from '../support/booking-client.js';
+import { bookingWorkflowId } from '../../domain/booking-ids.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -80,7 +81,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
 
     const rows = await stack.orm.em.fork().count(Booking, { idempotencyKey: key });
     expect(rows).toBe(1);
-    const workflowId = `booking-${traveller.userId}-${key}`;
+    const workflowId = bookingWorkflowId(traveller.userId, key);
     let runs = 0;
     for await (const _ of stack.temporal.workflow.list({ query: `WorkflowId='${workflowId}'` })) runs += 1;
     expect(runs).toBe(1);
@@ -90,7 +91,7 @@ describe('booking saga through the API, Temporal, Postgres, localstripe and the 
   it('retries Stripe calls whose responses were lost with the same keys, creating one PaymentIntent', async () => {
     const traveller = await travellerOf(stack);
     const key = randomUUID();
-    const workflowId = `booking-${traveller.userId}-${key}`;
+    const workflowId = bookingWorkflowId(traveller.userId, key);
     const fault = await fetch(`${stack.config.stripe.apiUrl}/_tc/lost-responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -9,6 +9,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import { eventually } from '../support/eventually.js';
 import { signIn } from '../support/sign-in.js';
 import { json } from '../support/booking-client.js';
+import { bookingWorkflowId } from '../../domain/booking-ids.js';
 
 let stack: Stack;
 const run = randomUUID().slice(0, 8);
@@ -28,7 +29,7 @@ const age = (table: 'outbox' | 'bookings', id: string, interval: string) =>
   stack.orm.em.getConnection().execute(`update ${table} set created_at = now() - ?::interval where id = ?`, [interval, id]);
 
 /** A booking row as the API commits it, whose saga was (or was not) started afterwards. */
-async function pendingBooking(userId: string, workflowId = `booking-${userId}-${randomUUID()}`) {
+async function pendingBooking(userId: string, workflowId = bookingWorkflowId(userId, randomUUID())) {
   const em = stack.orm.em.fork();
   const row = pendingBookingRow(em, userId, workflowId);
   await em.flush();

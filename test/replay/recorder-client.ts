@@ -7,6 +7,7 @@ import { loadConfig } from '../../infra/config.js';
 import { createOrm } from '../../infra/db/orm.js';
 import { signUpOverHttp } from '../support/http-account.js';
 import { randomClientIp } from '../support/http-client.js';
+import { bookingWorkflowId } from '../../domain/booking-ids.js';
 
 /**
  * What `npm run record:histories` does to the running stack (`npm run up`): the API as a client
@@ -198,7 +199,7 @@ export async function book(traveller: Traveller, paymentMethodId: string, offers
   if (status !== 202) throw new Error(`booking answered ${status}: ${JSON.stringify(body)}`);
   const { bookingId } = body as BookingView;
   // The API names the saga booking-<user>-<idempotency key> (README, "A booking by hand").
-  return { bookingId, workflowId: `booking-${traveller.userId}-${key}`, traveller };
+  return { bookingId, workflowId: bookingWorkflowId(traveller.userId, key), traveller };
 }
 
 export async function cancel(started: Booked): Promise<void> {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Booking } from '../../infra/db/entities.js';
+import { bookingWorkflowId } from '../../domain/booking-ids.js';
 
 /** A booking row as the API commits it (PENDING, before any saga), added to `em` for the caller to flush. */
-export function pendingBookingRow(em: EntityManager, userId: string, workflowId = `booking-${userId}-${randomUUID()}`) {
+export function pendingBookingRow(em: EntityManager, userId: string, workflowId = bookingWorkflowId(userId, randomUUID())) {
   return em.create(Booking, {
     id: randomUUID(),
     user: userId,

@@ -1,0 +1,7 @@
+/**
+ * The booking saga's workflow id: one per user and Idempotency-Key, so a retried POST /bookings
+ * finds the saga it started (README, "A booking by hand"). Stripe and provider keys derive from it.
+ */
+export function bookingWorkflowId(userId: string, idempotencyKey: string): string {
+  return `booking-${userId}-${idempotencyKey}`;
+}
