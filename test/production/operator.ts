@@ -25,7 +25,7 @@ export async function operatorToken(s: ProductionStack): Promise<string> {
 
 /** The Temporal CLI (.tools/bin/temporal) against the cluster over mTLS with the operator's certificate. */
 export async function temporalCli(root: string, s: ProductionStack) {
-  const operator = await s.pki.issue('operator', ['operator']);
+  const operator = await s.cluster.issueClient('operator');
   return (args: string[], options: { clientCert?: boolean } = {}): Promise<RunResult> =>
     run(join(root, '.tools', 'bin', 'temporal'), [
       ...args,

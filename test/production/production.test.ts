@@ -16,6 +16,7 @@ import { bookAll, prepareTravellers, type ProductionOrder } from './production-l
 import { startProductionStack, type ProductionStack } from './production-stack.js';
 import { operatorToken, temporalCli } from './operator.js';
 import { startApiAgainst, type Distrust } from './untrusted-store.js';
+import { mtlsAnswer } from './mtls-probe.js';
 
 /**
  * `npm run test:production`: the production profile (see production-stack.ts) books through both
@@ -64,6 +65,22 @@ describe('production profile', () => {
     ).rejects.toThrow();
     // The fakes are in only through the override, and each production process says so.
     for (const api of s.apis) expect(readFileSync(api.logFile, 'utf8')).toMatch(/production is using the local (Stripe|KMS) fake.*TC_ALLOW_LOCAL_FAKES/);
+  });
+
+  it("lets only the client CA's certificates call the frontend, and only the internode CA's into the services behind it", async () => {
+    const s = stack!;
+    const frontend = s.cluster.processes.find((p) => p.role === 'frontend')!.grpcPort;
+    const history = s.cluster.processes.find((p) => p.name === 'history-2')!.grpcPort;
+    // Any other leaf of the deployment's CA (one a store could present) is neither a client nor a member.
+    const stray = await s.pki.issue('stray', ['stray.travelconnect.local']);
+    expect(await mtlsAnswer(frontend, stray), 'a stray leaf at the frontend').toBe('refused');
+    expect(await mtlsAnswer(history, stray), 'a stray leaf at history').toBe('refused');
+    // The application's certificate calls the frontend, never history or matching directly.
+    expect(await mtlsAnswer(frontend, s.cluster.client), 'the app at the frontend').toBe('accepted');
+    expect(await mtlsAnswer(history, s.cluster.client), 'the app at history').toBe('refused');
+    // A member's certificate is good in the ring and nowhere else: no client of the frontend.
+    expect(await mtlsAnswer(history, s.cluster.internode), 'a member at history').toBe('accepted');
+    expect(await mtlsAnswer(frontend, s.cluster.internode), 'a member at the frontend').toBe('refused');
   });
 
   it('trusts only the CA each client is configured with, and only for the name it connects to', async () => {

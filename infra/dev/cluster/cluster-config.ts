@@ -25,8 +25,16 @@ export interface SqlStore {
   tls?: { caFile: string; serverName: string };
 }
 
+/**
+ * Three CAs, so that a certificate is good for one thing: the server CA signs what the frontend
+ * presents (clients verify it with TEMPORAL_TLS_CA_FILE); the client CA signs the certificates the
+ * frontend accepts (the application's, the operators', the system worker's); the internode CA signs
+ * what the services present to each other, and nothing else gets into history or matching.
+ */
 export interface ClusterTls {
-  caFile: string;
+  serverCaFile: string;
+  clientCaFile: string;
+  internodeCaFile: string;
   /** What the frontend presents to clients, and the name clients check it against. */
   frontend: { certFile: string; keyFile: string; serverName: string };
   /** What history, matching and the worker present to each other (and to the frontend). */
@@ -114,25 +122,25 @@ export function renderClusterConfig(input: ClusterConfigInput): string {
     '        requireClientAuth: true',
     `        certFile: ${q(tls.internode.certFile)}`,
     `        keyFile: ${q(tls.internode.keyFile)}`,
-    `        clientCaFiles: [${q(tls.caFile)}]`,
+    `        clientCaFiles: [${q(tls.internodeCaFile)}]`,
     '      client:',
     `        serverName: ${q(tls.internode.serverName)}`,
-    `        rootCaFiles: [${q(tls.caFile)}]`,
+    `        rootCaFiles: [${q(tls.internodeCaFile)}]`,
     '    frontend:',
     '      server:',
     '        requireClientAuth: true',
     `        certFile: ${q(tls.frontend.certFile)}`,
     `        keyFile: ${q(tls.frontend.keyFile)}`,
-    `        clientCaFiles: [${q(tls.caFile)}]`,
+    `        clientCaFiles: [${q(tls.clientCaFile)}]`,
     '      client:',
     `        serverName: ${q(tls.frontend.serverName)}`,
-    `        rootCaFiles: [${q(tls.caFile)}]`,
+    `        rootCaFiles: [${q(tls.serverCaFile)}]`,
     '    systemWorker:',
     `      certFile: ${q(tls.systemWorker.certFile)}`,
     `      keyFile: ${q(tls.systemWorker.keyFile)}`,
     '      client:',
     `        serverName: ${q(tls.frontend.serverName)}`,
-    `        rootCaFiles: [${q(tls.caFile)}]`,
+    `        rootCaFiles: [${q(tls.serverCaFile)}]`,
     'services:',
     ...TEMPORAL_ROLES.flatMap((role) => service(role, ports[role])),
     'clusterMetadata:',

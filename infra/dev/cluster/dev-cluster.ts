@@ -34,7 +34,7 @@ export async function startDevCluster(
     namespaces: [config.temporal.namespace],
     log,
   });
-  const operator = await pki.issue('operator', ['operator']);
+  const operator = await cluster.issueClient('operator');
   return {
     cluster,
     operator,

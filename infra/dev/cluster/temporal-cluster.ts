@@ -8,7 +8,7 @@ import { portAnswers, run, spawnLogged, stopChild, waitUntilReady, type Spawned 
 import {
   CLUSTER_DYNAMIC_CONFIG, renderClusterConfig, TEMPORAL_ROLES, type ClusterTls, type RolePorts, type SqlStore, type TemporalRole,
 } from './cluster-config.js';
-import type { IssuedCert, LocalPki } from './pki.js';
+import { localPki, type IssuedCert, type LocalPki } from './pki.js';
 
 /** The name clients check the frontend's certificate against (TEMPORAL_TLS_SERVER_NAME). */
 export const FRONTEND_SERVER_NAME = 'frontend.temporal.local';
@@ -26,6 +26,8 @@ export const STANDARD_PORTS: Record<TemporalRole, RolePorts> = {
 export interface ClusterProcess {
   readonly name: string;
   readonly role: TemporalRole;
+  /** Its gRPC port: the frontend's serves clients, the others internode traffic (none for the worker service). */
+  readonly grpcPort: number;
   readonly running: boolean;
   /** Starts it (again, on the same ports) and waits until it listens. */
   start(): Promise<void>;
@@ -38,9 +40,14 @@ export interface TemporalCluster {
   /** The frontend's host:port (TEMPORAL_ADDRESS). */
   address: string;
   serverName: string;
+  /** The CA that signed the frontend's certificate (TEMPORAL_TLS_CA_FILE). */
   caFile: string;
   /** The client certificate the application presents (TEMPORAL_TLS_CERT_FILE / _KEY_FILE). */
   client: IssuedCert;
+  /** What the services present to each other: good in the ring, refused by the frontend as a client. */
+  internode: IssuedCert;
+  /** Issues (or reuses) a certificate the frontend accepts as a client (an operator's, for the CLI). */
+  issueClient(name: string): Promise<IssuedCert>;
   processes: ClusterProcess[];
   /** A client connection over mTLS with the application's certificate. */
   connect(): Promise<Connection>;
@@ -51,6 +58,7 @@ export interface ClusterOptions {
   root: string;
   /** Generated configuration and logs. */
   dir: string;
+  /** Signs the frontend's certificate; the client and internode CAs are made in its directory. */
   pki: LocalPki;
   /** The role and server the two databases live on (created here when missing; the role needs CREATEDB). */
   store: Omit<SqlStore, 'database'>;
@@ -141,13 +149,17 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   mkdirSync(logDir, { recursive: true });
 
   const loopback = ['localhost'];
+  const clients = await localPki(join(pki.dir, 'temporal-clients'));
+  const members = await localPki(join(pki.dir, 'temporal-internode'));
   const tls: ClusterTls = {
-    caFile: pki.caFile,
+    serverCaFile: pki.caFile,
+    clientCaFile: clients.caFile,
+    internodeCaFile: members.caFile,
     frontend: { ...(await pki.issue('temporal-frontend', [FRONTEND_SERVER_NAME, ...loopback])), serverName: FRONTEND_SERVER_NAME },
-    internode: { ...(await pki.issue('temporal-internode', [INTERNODE_SERVER_NAME, ...loopback])), serverName: INTERNODE_SERVER_NAME },
-    systemWorker: await pki.issue('temporal-system-worker', ['temporal-system-worker']),
+    internode: { ...(await members.issue('temporal-internode', [INTERNODE_SERVER_NAME, ...loopback])), serverName: INTERNODE_SERVER_NAME },
+    systemWorker: await clients.issue('temporal-system-worker', ['temporal-system-worker']),
   };
-  const client = await pki.issue('travelconnect-app', ['travelconnect-app']);
+  const client = await clients.issue('travelconnect-app', ['travelconnect-app']);
 
   const persistence: SqlStore = { ...options.store, database: DATABASES.persistence };
   const visibility: SqlStore = { ...options.store, database: DATABASES.visibility };
@@ -178,7 +190,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     );
     // The worker service serves no gRPC, only the ring; the others answer once their gRPC is up.
     const readyPort = spec.role === 'worker' ? spec.ports.membership : spec.ports.grpc;
-    return clusterProcess({ server, dir, name: spec.name, role: spec.role, readyPort, logFile: join(logDir, `${spec.name}.log`) });
+    return clusterProcess({ server, dir, name: spec.name, role: spec.role, grpcPort: spec.ports.grpc, readyPort, logFile: join(logDir, `${spec.name}.log`) });
   });
 
   const address = `127.0.0.1:${frontendPorts.grpc}`;
@@ -217,7 +229,17 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     await stop();
     throw error;
   }
-  return { address, serverName: FRONTEND_SERVER_NAME, caFile: pki.caFile, client, processes, connect, stop };
+  return {
+    address,
+    serverName: FRONTEND_SERVER_NAME,
+    caFile: pki.caFile,
+    client,
+    internode: { certFile: tls.internode.certFile, keyFile: tls.internode.keyFile },
+    issueClient: (name) => clients.issue(name, [name]),
+    processes,
+    connect,
+    stop,
+  };
 }
 
 async function waitForFrontend(connect: () => Promise<Connection>, logFile: string): Promise<Connection> {
@@ -234,13 +256,14 @@ async function waitForFrontend(connect: () => Promise<Connection>, logFile: stri
   return connection!;
 }
 
-function clusterProcess(spec: { server: string; dir: string; name: string; role: TemporalRole; readyPort: number; logFile: string }): ClusterProcess {
+function clusterProcess(spec: { server: string; dir: string; name: string; role: TemporalRole; grpcPort: number; readyPort: number; logFile: string }): ClusterProcess {
   let spawned: Spawned | undefined;
   const alive = () => spawned !== undefined && spawned.exited === null;
   const args = ['--root', spec.dir, '--config', 'config', '--env', spec.name, '--allow-no-auth', 'start', '--service', spec.role];
   return {
     name: spec.name,
     role: spec.role,
+    grpcPort: spec.grpcPort,
     get running() {
       return alive();
     },
