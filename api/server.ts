@@ -29,6 +29,9 @@ await checkApplicationRole(orm, config, log);
 const keys = createKmsKeyService(config.kms);
 const codec = await createEncryptionCodec(keys, { refusePlaintext: config.isProduction });
 const temporal = await createTemporalClient(config.temporal, encryptedDataConverter(codec));
+// The codec server only shows payloads to an operator, and every saga's history holds the SDK's patch
+// markers, which Core writes without the codec: refused there, the CLI and the Web UI could show no history.
+const displayCodec = await createEncryptionCodec(keys);
 const redis = createRedis(config.redis, (error) => log.warn({ err: error.message }, 'redis connection error'));
 // Without Redis, limits fail open or closed and sessions fall back to Postgres; start anyway, but say so.
 if (!(await redisReady(redis))) log.warn('redis is not reachable yet; serving without it until it is');
@@ -36,7 +39,7 @@ if (!(await redisReady(redis))) log.warn('redis is not reachable yet; serving wi
 const webRoot = config.web.distDir ?? fileURLToPath(new URL('../web/dist', import.meta.url));
 if (!existsSync(`${webRoot}/index.html`)) log.warn({ webRoot }, 'web client not built: the API serves no pages (npm run web:build)');
 const app = createApp({
-  codec,
+  codec: displayCodec,
   redis,
   metrics: createMetrics({
     countBookingsByStatus: () => countBookingsByStatus(orm),
