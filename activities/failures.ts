@@ -13,7 +13,8 @@ export const UNEXPECTED_ACTIVITY_ERROR = 'ACTIVITY_ERROR';
 // A class name or a library's error code (ECONNREFUSED, EENVELOPE) helps an operator and names no one.
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 
-function label(error: unknown): string {
+/** An error named by its class and code only: what a log may say about a failure without its text. */
+export function errorLabel(error: unknown): string {
   if (!(error instanceof Error)) return typeof error;
   const code = (error as { code?: unknown }).code;
   return [error.name, typeof code === 'string' ? code : undefined].filter((part) => part && IDENTIFIER.test(part)).join(' ') || 'Error';
@@ -47,7 +48,7 @@ export function withFailureTypes<T extends Record<string, (...args: never[]) => 
         // Our own failures, and the SDK's (a cancelled activity), already say only what we chose;
         // an AbortError is how a cancelled activity ends, and the SDK reports it as cancelled only as is.
         if (error instanceof TemporalFailure || (error instanceof Error && error.name === 'AbortError')) throw error;
-        const what = label(error);
+        const what = errorLabel(error);
         log.warn({ activity: name, ...attempt(), err: error }, 'activity failed; Temporal retries it');
         throw ApplicationFailure.create({ type: UNEXPECTED_ACTIVITY_ERROR, message: `${name} failed (${what}); the worker's log has the detail`, nonRetryable: false });
       }

@@ -1,6 +1,7 @@
 import { disagreements, type ChargeView, type HoldView, type Repair } from '../domain/reconciliation.js';
 import { holdReference } from './booking.activities.js';
 import type { BookingRepository, PaymentGateway, ProviderClient } from './booking.ports.js';
+import { errorLabel, type FailureLog } from './failures.js';
 import type { PaymentLedger, ReconciliationStore, SagaInspector } from './reconciliation.ports.js';
 
 export interface ReconciliationDeps {
@@ -12,6 +13,8 @@ export interface ReconciliationDeps {
   bookings: BookingRepository;
   /** Appends an audit event (infra/audit) in a transaction of its own. */
   audit: (event: { actor: string; action: string; resource: string; result: string; details?: Record<string, string | number | boolean | null> }) => Promise<void>;
+  /** Where a booking that could not be read is reported (the worker's log). */
+  log: FailureLog;
 }
 
 export interface ReconcilePageResult {
@@ -21,6 +24,8 @@ export interface ReconcilePageResult {
   opened: number;
   closed: number;
   repaired: number;
+  /** Bookings a read failed for (Temporal, a provider or Stripe): left as they were, for the next run. */
+  unreadable: number;
 }
 
 const ACTOR = 'system:reconciler';
@@ -52,9 +57,10 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
     }
   }
 
-  async function reconcileBooking(bookingId: string) {
+  /** What Postgres, Temporal, the providers and Stripe say about one booking; throws when one of them cannot answer. */
+  async function read(bookingId: string) {
     const record = await deps.reconciliation.load(bookingId);
-    if (!record) return { opened: 0, closed: 0, repaired: 0 };
+    if (!record) return undefined;
     const saga = await deps.sagas.inspectSaga(record.workflowId);
     const holds: HoldView[] = await Promise.all(
       record.items.map(async ({ offerId, provider }) => {
@@ -63,10 +69,14 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
       }),
     );
     const charges = (await Promise.all(record.payments.map((p) => deps.ledger.inspect(p.paymentIntentId)))).filter((c): c is ChargeView => c !== undefined);
+    return { record, saga, holds, charges };
+  }
 
+  async function reconcileBooking(bookingId: string, views: NonNullable<Awaited<ReturnType<typeof read>>>) {
+    const { record } = views;
     let repaired = 0;
     const findings = [];
-    for (const found of disagreements({ record, holds, charges, saga })) {
+    for (const found of disagreements(views)) {
       let done = (found.repairs ?? []).length > 0;
       for (const fix of found.repairs ?? []) {
         const ok = await repair(bookingId, record.workflowId, fix, record.payments);
@@ -91,9 +101,21 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
     /** Compares and repairs one page of bookings; a page is small, so a retry redoes little (each step is idempotent). */
     async reconcilePage(input: { since: string | null; after?: string; limit: number; bookingIds?: string[] }): Promise<ReconcilePageResult> {
       const ids = await deps.reconciliation.candidates(input);
-      const result: ReconcilePageResult = { examined: ids.length, opened: 0, closed: 0, repaired: 0 };
+      const result: ReconcilePageResult = { examined: 0, opened: 0, closed: 0, repaired: 0, unreadable: 0 };
       for (const id of ids) {
-        const outcome = await reconcileBooking(id);
+        let views;
+        try {
+          views = await read(id);
+        } catch (error) {
+          // One supplier or Stripe down must not stop the run: this booking waits for the next one
+          // (the workflow keeps the watermark then). The error's text may quote a traveller: its class only.
+          result.unreadable += 1;
+          deps.log.warn({ bookingId: id, err: errorLabel(error) }, 'reconciliation: a booking could not be read; the next run looks again');
+          continue;
+        }
+        result.examined += 1;
+        if (!views) continue;
+        const outcome = await reconcileBooking(id, views);
         result.opened += outcome.opened;
         result.closed += outcome.closed;
         result.repaired += outcome.repaired;

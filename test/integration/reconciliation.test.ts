@@ -122,6 +122,38 @@ describe('the reconciler', () => {
     }
   });
 
+  it('a run goes on past a booking it cannot read, and keeps the watermark so the next run reads it; nothing readable fails the run', async () => {
+    const store = createReconciliationStore(stack.orm, { auditKey: stack.config.audit.hmacKey });
+    const traveller = await travellerOf(stack);
+    const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
+    expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
+    // A booking with nothing at a supplier stays readable while the supplier is down.
+    const readable = randomUUID();
+    await stack.orm.em.getConnection().execute(
+      `insert into bookings (id, user_id, workflow_id, idempotency_key, request_hash, status, total_minor, currency, passengers, contact_email, contact_phone, created_at, updated_at)
+       values (?, ?, ?, ?, ?, 'FAILED', 100, 'EUR', '[]', 'x@example.test', 'c', now(), now())`,
+      [readable, traveller.userId, `booking-seeded-${readable}`, randomUUID(), '0'.repeat(64)],
+    );
+    await reconcile({});
+    const { since } = await store.begin();
+
+    await stack.setFaults({ errorRate: 1 });
+    try {
+      const outage = await reconcile({ pageSize: 2 });
+      expect(outage.unreadable).toBeGreaterThanOrEqual(1);
+      expect(outage.examined).toBeGreaterThanOrEqual(1);
+      // Nothing of it could be read: the run fails, and says so.
+      await expect(reconcile({ bookingIds: [bookingId] })).rejects.toThrow();
+    } finally {
+      await stack.setFaults({ errorRate: 0 });
+    }
+    expect((await store.begin()).since).toBe(since);
+
+    // The supplier is back: the next run reads everything, and the watermark moves on.
+    expect(await reconcile({})).toMatchObject({ unreadable: 0 });
+    expect(Date.parse((await store.begin()).since!)).toBeGreaterThan(Date.parse(since!));
+  });
+
   it('a full run looks at bookings touched since the last one, still in flight, or with an open case', async () => {
     const store = createReconciliationStore(stack.orm, { auditKey: stack.config.audit.hmacKey });
     const { since, startedAt } = await store.begin();
