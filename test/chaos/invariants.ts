@@ -24,6 +24,9 @@ export const INVARIANTS = [
   'a declined card never confirms, a good one is never declined',
   'an unknown payment method or an abandoned 3-D Secure challenge never confirms',
   'every terminated saga is an open case, and left no hold or authorization open',
+  'the reconciler finds nothing wrong with a booking whose saga finished',
+  'a saga cancelled by an operator undoes only before the point of no return',
+  'a 3-D Secure challenge the traveller completed is not left to expire',
   'an accepted cancellation is honoured and refunds once what the fare rule allows',
   'the audit chain verifies and ends at each booking’s status',
 ] as const;
@@ -36,6 +39,8 @@ export interface Verdict {
   cancelAnswers: Record<string, number>;
   violations: Array<{ invariant: Invariant; detail: string }>;
   auditRowsVerified: number;
+  /** Cases the reconciler holds open for an operator after its pass, by kind (terminated sagas only, if all is well). */
+  openCases: Record<string, number>;
 }
 
 type Violate = (invariant: Invariant, detail: string) => void;
@@ -88,6 +93,8 @@ export async function checkInvariants(
   submissions: readonly Submission[],
   options: {
     terminatedSagas?: ReadonlySet<string>;
+    /** Workflow ids of the sagas an operator cancelled (a workflow cancellation request). */
+    cancelledSagas?: ReadonlySet<string>;
     /** How many requests the Stripe fake's log keeps (its --log-requests; 5,000 unless started with more). */
     stripeLogCapacity?: number;
   } = {},
@@ -115,6 +122,8 @@ export async function checkInvariants(
     if (!TERMINAL_STATUSES.has(b.status as BookingStatus) && !terminated.has(b.workflowId)) violate('every booking terminal', `${b.id} is ${b.status}`);
   }
   await checkTerminated(stack, bookings.filter((b) => terminated.has(b.workflowId)), violate);
+  const openCases = await checkCases(stack, bookings, terminated, violate);
+  await checkOperatorCancels(stack, bookings.filter((b) => options.cancelledSagas?.has(b.workflowId)), violate);
 
   const cases = sagasAgree(bookings, finished, terminated, violate);
   checkHolds(await probes.holds(), cases, violate);
@@ -140,6 +149,7 @@ export async function checkInvariants(
     cancelAnswers: countBy(submissions.flatMap((s) => (s.cancel ? [String(s.cancel.status)] : []))),
     violations,
     auditRowsVerified: audit.checked,
+    openCases,
   };
 }
 
@@ -314,11 +324,17 @@ async function checkPayments(probes: Probes, cases: Case[], stripeLogCapacity: n
   // The fake's own log: a capture that took effect more than once is a double charge.
   const log = await probes.stripeRequests();
   if (log.length >= stripeLogCapacity) violate('no PaymentIntent captured twice', `the Stripe fake's request log is full (${log.length}); captures cannot be counted`);
-  const captures = countBy(
-    log.filter((r) => r.method === 'POST' && /^\/v1\/payment_intents\/[^/]+\/capture$/.test(r.path) && r.status === 200 && !r.replayed).map((r) => r.path),
-  );
+  const captureRequests = log.filter((r) => r.method === 'POST' && /^\/v1\/payment_intents\/[^/]+\/capture$/.test(r.path));
+  const captures = countBy(captureRequests.filter((r) => r.status === 200 && !r.replayed).map((r) => r.path));
   for (const [path, count] of Object.entries(captures)) {
     if (count > 1) violate('no PaymentIntent captured twice', `${path.split('/')[3]} captured ${count} times`);
+  }
+  // The fake refuses a second capture itself, as Stripe does: a second capture *asked for* (under a key
+  // other than the first's, so not a retry) is the saga's own double charge, whatever the answer.
+  const keysOf = new Map<string, Set<string>>();
+  for (const r of captureRequests) keysOf.set(r.path, (keysOf.get(r.path) ?? new Set()).add(r.idempotencyKey ?? '(none)'));
+  for (const [path, keys] of keysOf) {
+    if (keys.size > 1) violate('no PaymentIntent captured twice', `${path.split('/')[3]} asked to capture under ${keys.size} keys`);
   }
 }
 
@@ -335,6 +351,9 @@ function checkTravellers(submissions: readonly Submission[], byId: Map<string, I
     }
     if ((s.order.card === 'pm_unknown' || s.order.challenge === 'abandon') && (b.status === 'CONFIRMED' || b.status === 'REFUNDED')) {
       violate('an unknown payment method or an abandoned 3-D Secure challenge never confirms', `${b.id} (${s.order.card}) is ${b.status}`);
+    }
+    if (s.challenge === 'completed' && b.status === 'EXPIRED') {
+      violate('a 3-D Secure challenge the traveller completed is not left to expire', `${b.id} EXPIRED after its challenge was completed`);
     }
     if (s.order.card === 'pm_unknown' && b.failureCode === 'PAYMENT_DECLINED') {
       violate('an unknown payment method or an abandoned 3-D Secure challenge never confirms', `${b.id}: an unknown payment method was taken for a declined card`);
@@ -381,6 +400,43 @@ async function checkTerminated(stack: InvariantStack, bookings: IBooking[], viol
     }
     if (tickets.length === 0 && captured.length > 0 && !kinds.has('CAPTURE_WITHOUT_TICKET')) {
       violate(invariant, `${b.id}: captured without a ticket and no CAPTURE_WITHOUT_TICKET case`);
+    }
+  }
+}
+
+/**
+ * The reconciler's cases after its pass: a booking whose saga finished has none open (its saga left
+ * everything agreeing), so every open case belongs to a terminated saga. Answers the counts by kind.
+ */
+async function checkCases(stack: InvariantStack, bookings: IBooking[], terminated: ReadonlySet<string>, violate: Violate) {
+  const open = await stack.orm.em.fork().find(ReconciliationCase, { booking: { $in: bookings.map((b) => b.id) }, resolvedAt: null });
+  const workflowOf = new Map(bookings.map((b) => [b.id, b.workflowId]));
+  for (const c of open) {
+    if (!terminated.has(workflowOf.get(c.booking.id) ?? '')) {
+      violate('the reconciler finds nothing wrong with a booking whose saga finished', `${c.booking.id}: open ${c.kind} ${JSON.stringify(c.evidence)}`);
+    }
+  }
+  return countBy(open.map((c) => c.kind));
+}
+
+/**
+ * A workflow cancellation (the Web UI's or the CLI's) before the saga started issuing tickets undoes
+ * the booking; one after it must not: the saga finishes confirming (or fails on its own), never CANCELLED.
+ */
+async function checkOperatorCancels(stack: InvariantStack, bookings: IBooking[], violate: Violate) {
+  const invariant = 'a saga cancelled by an operator undoes only before the point of no return';
+  for (const b of bookings) {
+    const events = (await stack.temporal.workflow.getHandle(b.workflowId).fetchHistory()).events ?? [];
+    const requested = events.find((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    const ticketing = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'confirmHold');
+    if (!requested) {
+      violate(invariant, `${b.id}: no cancellation request in its history`);
+      continue;
+    }
+    const afterTicketing = ticketing !== undefined && Number(ticketing.eventId) < Number(requested.eventId);
+    if (afterTicketing && b.status === 'CANCELLED') violate(invariant, `${b.id}: cancelled and undone after confirmHold was scheduled`);
+    if (!afterTicketing && (b.status === 'CONFIRMED' || b.status === 'REFUNDED')) {
+      violate(invariant, `${b.id}: ${b.status} though cancelled before any ticket was asked for`);
     }
   }
 }

@@ -22,6 +22,12 @@ export interface Order {
   cancelAfterMs?: number;
 }
 
+/** The order's offer as the sandbox provider names it (our offer ids carry the provider's name first). */
+export function sandboxOfferId(order: Order): string {
+  const offerId = order.body.offers[0]!.offerId as string;
+  return offerId.slice(offerId.indexOf(':') + 1);
+}
+
 /** Which traveller pays how: every n-th order (by index) of each kind; the rest pay with a good card. */
 export interface OrderMix {
   declinedEvery: number;

@@ -12,7 +12,7 @@ export interface ChaosPlan {
   stripeOutages: number;
   stripeOutageMs: number;
   /** Sandbox provider faults for the whole window (architecture: 30% errors, 5% time-outs). */
-  providerFaults: { errorRate: number; timeoutRate: number; timeoutMs: number; latencyMs: number };
+  providerFaults: { errorRate: number; timeoutRate: number; timeoutMs: number; latencyMs: number; holdTtlMsByOffer?: Record<string, number> };
   /** An operator cancels a running saga from the Web UI or the CLI (a workflow cancellation request). */
   operatorCancels: number;
   /** An operator terminates a running saga: nothing of it runs again; the reconciler must find what it left. */
@@ -144,7 +144,9 @@ export async function unleash(
       // Cancels and terminations by turns at random: a running saga, picked at random.
       const terminate = counts.terminatedSagas.length < plan.operatorTerminates &&
         (counts.cancelledSagas.length >= plan.operatorCancels || random() < 0.5);
-      const workflowId = await runningSaga(stack, random).catch(() => undefined);
+      // Half of them aimed at the dangerous phase: money authorized, tickets being issued or about to be.
+      const workflowId = await runningSaga(stack, random, random() < 0.5 ? 'AUTHORIZED' : undefined).catch(() => undefined);
+      if (workflowId && [...counts.cancelledSagas, ...counts.terminatedSagas].includes(workflowId)) return log(`operator: ${workflowId} was acted on already`);
       if (!workflowId) return log(`operator: no running saga to ${terminate ? 'terminate' : 'cancel'}`);
       const handle = stack.temporal.workflow.getHandle(workflowId);
       try {
@@ -177,34 +179,56 @@ export async function unleash(
   return counts;
 }
 
-/** A running booking saga of this stack, picked at random (the suite's Temporal serves only this stack). */
-async function runningSaga(stack: Stack, random: () => number): Promise<string | undefined> {
+/** Running booking sagas of this stack (the suite's Temporal serves only this stack), in a payment state if named. */
+async function runningSagas(stack: Stack, paymentState?: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const execution of stack.temporal.workflow.list({ query: `WorkflowType = "bookingWorkflow" AND ExecutionStatus = "Running"` })) {
+  const phase = paymentState ? ` AND PaymentState = "${paymentState}"` : '';
+  for await (const execution of stack.temporal.workflow.list({ query: `WorkflowType = "bookingWorkflow" AND ExecutionStatus = "Running"${phase}` })) {
     ids.push(execution.workflowId);
     if (ids.length >= 200) break;
   }
+  return ids;
+}
+
+/** One running saga picked at random, in the payment state asked for when there is one, else any. */
+async function runningSaga(stack: Stack, random: () => number, paymentState?: string): Promise<string | undefined> {
+  let ids = paymentState ? await runningSagas(stack, paymentState) : [];
+  if (ids.length === 0) ids = await runningSagas(stack);
   return ids.length ? ids[Math.floor(random() * ids.length)] : undefined;
 }
 
 /**
- * Stripe delivers at least once and in no set order. Takes the fake's latest events and sends a
- * shuffled sample of them again, signed as Stripe signs them now: half under their own id (a
- * redelivery, which the API must recognise), half under a new id (a second event of the same
- * change, which the saga must take as news to read, not as a fact to act on twice).
+ * Stripe delivers at least once and in no set order. Takes the fake's events of the last two minutes
+ * about sagas still running and sends a shuffled sample of them again, signed as Stripe signs them
+ * now: some under their own id (a redelivery, which the API must recognise), the others under a new
+ * id (another event about the same PaymentIntent), a third of those with the opposite news (a
+ * failure for an authorized payment, an authorization before the challenge is done). The saga must
+ * take a webhook as a reason to read Stripe, never as the payment's state.
  */
 async function replayWebhooks(stack: Stack, random: () => number): Promise<{ sent: number; refused: number }> {
-  const events = (await stack.stripe.events.list({ limit: 40 }, { timeout: 10_000 })).data;
-  const sample = events.filter(() => random() < 0.5);
+  const running = new Set(await runningSagas(stack));
+  const since = Math.floor(Date.now() / 1000) - 120;
+  const events = (await stack.stripe.events.list({ created: { gte: since }, limit: 100 }, { timeout: 10_000 })).data;
+  const about = (event: (typeof events)[number]) => (event.data.object as { metadata?: Record<string, string> }).metadata?.workflowId ?? '';
+  const sample = events.filter((event) => running.has(about(event)) && random() < 0.5);
   for (let i = sample.length - 1; i > 0; i -= 1) {
     const j = Math.floor(random() * (i + 1));
     [sample[i], sample[j]] = [sample[j]!, sample[i]!];
   }
+  const opposite: Record<string, string> = {
+    'payment_intent.amount_capturable_updated': 'payment_intent.payment_failed',
+    'payment_intent.payment_failed': 'payment_intent.amount_capturable_updated',
+    'payment_intent.succeeded': 'payment_intent.payment_failed',
+  };
   let sent = 0;
   let refused = 0;
   for (const event of sample) {
     const copies = random() < 0.3 ? 2 : 1;
-    const payload = JSON.stringify(random() < 0.5 ? event : { ...event, id: `evt_chaos_${randomUUID().replaceAll('-', '')}` });
+    const anew = random() < 0.5;
+    const flipped = anew && random() < 0.33 && opposite[event.type];
+    const payload = JSON.stringify(
+      anew ? { ...event, id: `evt_chaos_${randomUUID().replaceAll('-', '')}`, ...(flipped ? { type: flipped } : {}) } : event,
+    );
     for (let copy = 0; copy < copies; copy += 1) {
       const header = stack.stripe.webhooks.generateTestHeaderString({ payload, secret: stack.config.stripe.webhookSecret });
       const answer = await stack.app.request('/api/v1/webhooks/stripe', {

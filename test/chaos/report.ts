@@ -48,6 +48,7 @@ export function formatReport(report: ChaosReport): string {
     `timeline:`,
     ...report.timeline.map((line) => `  ${line}`),
     `outcomes: ${list(verdict.outcomes)}; failure codes: ${list(verdict.failureCodes)}; cancellations answered: ${list(verdict.cancelAnswers)}`,
+    `cases open after the reconciler: ${list(verdict.openCases ?? {})}`,
     `invariants (${verdict.auditRowsVerified} audit rows verified):`,
     ...INVARIANTS.map((name) => {
       const found = byInvariant.get(name) ?? [];

@@ -44,6 +44,17 @@ describe('sandbox provider', () => {
     expect((await s.call('POST', `/v1/holds/${first.body.hold_id}/confirm`, manifest())).status).toBe(410);
   });
 
+  it('gives the holds of the offers named in holdTtlMsByOffer their own TTL, and every other hold the usual one', async () => {
+    const probe = await sandbox().offers();
+    const s = sandbox({ holdTtlMsByOffer: { [String(probe[0]!.offer_id)]: 5_000 } });
+    const [short, usual] = await s.offers();
+    const a = await s.call('POST', '/v1/holds', { offer_id: short!.offer_id, seats: 1, reference: 'short' });
+    const b = await s.call('POST', '/v1/holds', { offer_id: usual!.offer_id, seats: 1, reference: 'usual' });
+    s.advance(5_001);
+    expect((await s.call('GET', `/v1/holds/${a.body.hold_id}`)).body.state).toBe('EXPIRED');
+    expect((await s.call('GET', `/v1/holds/${b.body.hold_id}`)).body.state).toBe('HELD');
+  });
+
   it('sells out when holds take every seat, and frees seats on release', async () => {
     const s = sandbox();
     const [offer] = await s.offers();

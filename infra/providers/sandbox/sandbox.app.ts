@@ -21,6 +21,8 @@ export const faultsSchema = z.strictObject({
   failRelease: z.boolean().default(false), // release and cancel answer 503
   priceIncreasePercent: z.number().min(0).default(0), // re-pricing shows a higher fare
   holdTtlMs: z.number().int().positive().optional(), // when set, the TTL of new holds instead of options.holdTtlMs
+  // The TTL of new holds of these offers only (by the sandbox's offer id), ahead of holdTtlMs.
+  holdTtlMsByOffer: z.record(z.string(), z.number().int().positive()).optional(),
   // A misbehaving supplier: it refuses a hold (409) yet grants it this many ms later ("late success").
   lateHoldAfterRefusalMs: z.number().int().positive().optional(),
   // A supplier whose hold disagrees with its own quote: the hold's total is off by this much, or in this currency.
@@ -177,7 +179,7 @@ export function createSandboxApp(options: SandboxOptions) {
         total_minor: fare(flight.fareMinor) * body.data.seats + faults.holdTotalDriftMinor,
         currency: faults.holdCurrency ?? flight.currency,
         state: 'HELD',
-        expires_at: new Date(now() + (faults.holdTtlMs ?? options.holdTtlMs)).toISOString(),
+        expires_at: new Date(now() + (faults.holdTtlMsByOffer?.[body.data.offer_id] ?? faults.holdTtlMs ?? options.holdTtlMs)).toISOString(),
         confirmation_code: null,
         created_at: new Date(now()).toISOString(),
         passengers: null,
