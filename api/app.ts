@@ -149,7 +149,8 @@ export function createApp(deps: AppDeps) {
   });
   api.use('/auth/signup', limits.signup);
   api.use('/auth/password-reset/request', limits.passwordReset);
-  api.route('/auth', authRoutes({ auth, csrf: parts.csrf, authenticated }));
+  const loggingOut = authenticate({ auth, csrf: parts.csrf, denials, refreshCookie: true });
+  api.route('/auth', authRoutes({ auth, csrf: parts.csrf, authenticated, loggingOut }));
   api.use('/users/*', authenticated);
   api.use('/users/me/export', limits.accountExport);
   api.route('/users', userRoutes(users));

@@ -226,6 +226,15 @@ export function createAuthService(deps: AuthDeps) {
     /** The session a refresh token belongs to, for the CSRF check of a cookie refresh. */
     sessionOfRefreshToken: (token: string) => deps.sessions.sessionOfRefreshToken(token),
 
+    /** Who calls with this refresh token, when its session is still alive: the caller of a logout whose access token lapsed. */
+    async callerOfRefreshToken(token: string) {
+      const sessionId = await deps.sessions.sessionOfRefreshToken(token);
+      if (!sessionId) throw new ApiError('UNAUTHENTICATED');
+      const alive = await deps.sessions.check(sessionId);
+      if (!alive.ok) throw new ApiError(alive.reason === 'idle' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED');
+      return { userId: alive.userId, sessionId, role: alive.role as Role };
+    },
+
     async logout(principal: { userId: string; sessionId: string }, ctx: CallContext) {
       await deps.sessions.revoke(principal.sessionId, 'logout', principal.userId);
       await audit({ actor: `user:${principal.userId}`, action: 'auth.logout', resource: `session:${principal.sessionId}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });

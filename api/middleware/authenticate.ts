@@ -23,16 +23,27 @@ export function authenticate(options: {
   optional?: boolean;
   /** Off only for routes that change nothing (the codec server), which the Web UI calls without a token. */
   csrfCheck?: boolean;
+  /**
+   * Logout only: a browser whose access token has lapsed is known by its refresh cookie (sent to
+   * /api/v1/auth alone), so that logging out never depends on refreshing first.
+   */
+  refreshCookie?: boolean;
 }): MiddlewareHandler<AppEnv> {
+  const { auth } = options;
   return async function authenticateMiddleware(c, next) {
     const header = c.req.header('authorization');
     const bearer = header?.match(/^Bearer ([A-Za-z0-9._~+/-]+=*)$/)?.[1];
     const token = bearer ?? (header ? undefined : readCookie.access(c));
-    if (!token) {
+    const refresh = options.refreshCookie && !header ? readCookie.refresh(c) : undefined;
+    if (!token && !refresh) {
       if (options.optional) return next();
       throw new ApiError('UNAUTHENTICATED');
     }
-    const claims = await options.auth.authenticate(token);
+    const claims = !refresh
+      ? await auth.authenticate(token!)
+      : token
+        ? await auth.authenticate(token).catch(() => auth.callerOfRefreshToken(refresh))
+        : await auth.callerOfRefreshToken(refresh);
     const audit = (action: string, result: string) =>
       options.denials({
         userId: claims.userId,

@@ -61,8 +61,9 @@ const refresh = createRoute({
 });
 const logout = createRoute({
   ...route('post', '/logout', 'Sign out: the session is revoked at once'),
+  description: 'A browser whose access token has lapsed is known by its refresh cookie. Cookies that name no live session are cleared too (401).',
   request: { headers: csrfHeader },
-  responses: { 204: { description: 'Signed out; cookies cleared' }, ...problems('UNAUTHENTICATED', 'CSRF_FAILED', 'RATE_LIMITED') },
+  responses: { 204: { description: 'Signed out; cookies cleared' }, ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'RATE_LIMITED') },
 });
 const listSessions = createRoute({
   ...route('get', '/sessions', "The caller's signed-in devices"),
@@ -105,11 +106,25 @@ function deliver(c: Context<AppEnv>, signedIn: IssuedTokens & { user: unknown },
   return signedInBody(signedIn, delivery);
 }
 
-/** api.md "Authentication". `authenticated` guards the routes that need a session. */
-export function authRoutes(deps: { auth: AuthService; csrf: CsrfTokens; authenticated: MiddlewareHandler<AppEnv> }) {
+/** Cookies that name no live session go whatever else the logout answers: they would sign nobody in again. */
+const clearDeadCookies: MiddlewareHandler<AppEnv> = async function clearDeadCookies(c, next) {
+  await next();
+  if (c.res.status === 401) clearSessionCookies(c);
+};
+
+/**
+ * api.md "Authentication". `authenticated` guards the routes that need a session; `loggingOut` is
+ * the same but also knows a browser by its refresh cookie, so a lapsed access token still logs out.
+ */
+export function authRoutes(deps: {
+  auth: AuthService;
+  csrf: CsrfTokens;
+  authenticated: MiddlewareHandler<AppEnv>;
+  loggingOut: MiddlewareHandler<AppEnv>;
+}) {
   const { auth } = deps;
   const router = createRouter();
-  router.use('/logout', deps.authenticated);
+  router.use('/logout', clearDeadCookies, deps.loggingOut);
   router.use('/sessions', deps.authenticated);
   router.use('/sessions/*', deps.authenticated);
   return router

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpOverHttp } from '../support/http-account.js';
 import { CARDS, fillTraveller, logIn, newPage, pay, searchAndChoose, startWebStack, statusOf } from '../support/web-client.js';
@@ -29,6 +29,17 @@ async function bookingsOf(account: { auth: Record<string, string> }): Promise<st
   const response = await fetch(`${web.stack.apiUrl}/api/v1/bookings`, { headers: account.auth });
   expect(response.status).toBe(200);
   return ((await response.json()) as { items: Array<{ bookingId: string }> }).items.map((item) => item.bookingId);
+}
+
+/** The session's cookies the browser still holds (the device cookie is not one). */
+const sessionCookies = async (context: BrowserContext) =>
+  (await context.cookies()).map((cookie) => cookie.name).filter((name) => /^__(Host|Secure)-tc_(access|refresh|csrf)$/.test(name)).sort();
+
+/** Whom the header shows, once the app knows: 'Log in' (nobody) or 'Log out' (someone). */
+async function whoIsShown(page: Page): Promise<string> {
+  const either = page.getByRole('link', { name: 'Log in' }).or(page.getByRole('button', { name: 'Log out' }));
+  await either.first().waitFor();
+  return (await either.first().textContent()) ?? '';
 }
 
 /** What has the keyboard focus, as a screen reader would announce where it is. */
@@ -119,6 +130,39 @@ describe('the web client, when things go wrong around it', () => {
     await statusOf(page, 'CONFIRMED');
     expect(failing).toBe(0);
     await expect.poll(() => page.getByRole('status').filter({ hasText: /reconnecting/i }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('logs out for good when the access token has lapsed: a reload does not sign the user back in', async () => {
+    const { context, page } = await signedInPage();
+    await context.clearCookies({ name: '__Host-tc_access' });
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('link', { name: 'Log in' }).waitFor();
+    expect(await sessionCookies(context), 'the session cookies after logging out').toEqual([]);
+    await page.reload();
+    expect(await whoIsShown(page), 'after a reload').toBe('Log in');
+    await context.close();
+  });
+
+  it('says so when logging out did not work, and stays signed in to try again', async () => {
+    const { context, page } = await signedInPage();
+    await page.route('**/api/v1/auth/logout', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('alert').filter({ hasText: /not logged out/i }).waitFor();
+    expect(await whoIsShown(page)).toBe('Log out');
+    await page.unroute('**/api/v1/auth/logout');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('link', { name: 'Log in' }).waitFor();
+    expect(await sessionCookies(context)).toEqual([]);
+    await context.close();
+  });
+
+  it('refreshes a lapsed access token for the list of signed-in devices too', async () => {
+    const { context, page } = await signedInPage();
+    await context.clearCookies({ name: '__Host-tc_access' });
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByText('(this device)').waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
     await context.close();
   });
 

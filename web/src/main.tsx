@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { AccountPage, DeletedPage } from './pages/account';
 import { LoginPage, PasswordResetPage, SignUpPage, VerifyEmailPage } from './pages/auth';
 import { BookPage } from './pages/book';
@@ -8,7 +8,7 @@ import { MyBookingsPage } from './pages/my-bookings';
 import { SearchPage } from './pages/search';
 import { here, navigate, useLocation } from './router';
 import { logOut, restoreSession, useUser } from './session';
-import { Page } from './ui';
+import { Notice, Page } from './ui';
 
 const PUBLIC = new Set(['/', '/login', '/signup', '/verify-email', '/password-reset', '/deleted']);
 
@@ -33,6 +33,7 @@ function App() {
   const url = useLocation();
   const user = useUser();
   const needsUser = !PUBLIC.has(url.pathname);
+  const [logoutFailure, setLogoutFailure] = useState('');
   // A new page (not a new query on the same one) takes the focus to its heading, so a screen reader
   // announces where the user is and the keyboard starts from there; the first page keeps the browser's.
   const firstPage = useRef(true);
@@ -57,10 +58,11 @@ function App() {
           {user && <a href="/account">Account</a>}
           {user === null && <a href="/login">Log in</a>}
           {user === null && <a href="/signup">Sign up</a>}
-          {user && <button type="button" class="link" onClick={() => void logOut()}>Log out</button>}
+          {user && <button type="button" class="link" onClick={() => void logOut().then((failure) => setLogoutFailure(failure ?? ''))}>Log out</button>}
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
+        {user && logoutFailure && <Notice kind="error">{logoutFailure}</Notice>}
         {user === undefined || (user === null && needsUser) ? <p role="status">Loading…</p> : <Routes path={url.pathname} />}
       </main>
     </>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, authHooks, type components } from './api/client';
+import { api, authHooks, problemText, type components } from './api/client';
 import { claimDraft, forgetDraft } from './draft';
 import { here, navigate } from './router';
 
@@ -93,10 +93,16 @@ export async function restoreSession() {
   }
 }
 
-export async function logOut() {
+/** Ends the session at the API; what to tell the user when it could not (they stay signed in, to try again). */
+export async function logOut(): Promise<string | undefined> {
   // First: whatever the logout call meets, the next person at this browser does not see the travellers.
   forgetDraft();
-  await api.POST('/api/v1/auth/logout');
+  const answer = await api.POST('/api/v1/auth/logout').catch(() => null);
+  // A 401 after the refresh: no live session is left behind these cookies, and the API cleared them.
+  if (!answer || (answer.error && answer.response.status !== 401)) {
+    return `You are not logged out: ${answer ? problemText(answer.error) : 'the connection failed.'} Please try again.`;
+  }
   signedOut('ended');
   navigate('/');
+  return undefined;
 }

@@ -28,6 +28,13 @@ const csrf: Middleware = {
   },
 };
 
+// Calls that start a session or stand for one themselves: their 401 is their answer, not a lapsed access token.
+const OWN_CREDENTIALS = ['/api/v1/auth/refresh', '/api/v1/auth/login', '/api/v1/auth/signup', '/api/v1/auth/verify-email'];
+const refreshes = (url: string) => {
+  const path = new URL(url).pathname;
+  return !OWN_CREDENTIALS.includes(path) && !path.startsWith('/api/v1/auth/password-reset/');
+};
+
 /** Retries a call once after a refresh when the access token has lapsed; a second 401 signs the user out. */
 function retryAfterRefresh(): Middleware {
   // Sending a request reads its body, once: the retry is a copy taken before the first try went out.
@@ -40,7 +47,7 @@ function retryAfterRefresh(): Middleware {
     async onResponse({ request, response, options }) {
       const retry = unsent.get(request);
       unsent.delete(request);
-      if (response.status !== 401 || !retry || new URL(request.url).pathname.startsWith('/api/v1/auth/')) return response;
+      if (response.status !== 401 || !retry || !refreshes(request.url)) return response;
       if (!(await authHooks.refresh())) {
         authHooks.signedOut();
         return response;

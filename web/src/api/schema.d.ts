@@ -723,7 +723,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: the session is revoked at once */
+        /**
+         * Sign out: the session is revoked at once
+         * @description A browser whose access token has lapsed is known by its refresh cookie. Cookies that name no live session are cleared too (401).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -743,7 +746,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description UNAUTHENTICATED */
+                /** @description UNAUTHENTICATED, SESSION_EXPIRED */
                 401: {
                     headers: {
                         [name: string]: unknown;
