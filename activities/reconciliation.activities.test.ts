@@ -8,7 +8,8 @@ const unused = () => Promise.reject(new Error('not used by the reconciler'));
 
 interface FakeBooking {
   status: 'PENDING' | 'STARTED' | 'HELD' | 'AWAITING_PAYMENT' | 'CONFIRMED' | 'FAILED' | 'CANCELLED';
-  saga: SagaView['execution'] | Error;
+  /** What each describe answers, in turn (the last one from then on). */
+  saga: SagaView['execution'] | Error | Array<SagaView['execution']>;
   hold?: ProviderHold['state'] | Error;
   charge?: Omit<ChargeView, 'paymentIntentId'> | Error;
 }
@@ -88,8 +89,9 @@ function world(bookings: Record<string, FakeBooking>) {
     },
     sagas: {
       inspectSaga: async (workflowId) => {
-        const saga = bookings[workflowId.replace(/^booking-/, '')]?.saga ?? 'NOT_FOUND';
-        if (saga instanceof Error) throw saga;
+        const answers = bookings[workflowId.replace(/^booking-/, '')]?.saga ?? 'NOT_FOUND';
+        if (answers instanceof Error) throw answers;
+        const saga = Array.isArray(answers) ? (answers.length > 1 ? answers.shift()! : answers[0]!) : answers;
         return { execution: saga };
       },
     },
@@ -133,5 +135,16 @@ describe('a reconciliation page', () => {
     const { activities, synced } = world({ a: { status: 'HELD', saga: new Error('unavailable') }, b: { status: 'HELD', saga: new Error('unavailable') } });
     expect(await activities.reconcilePage(page)).toMatchObject({ examined: 0, unreadable: 2 });
     expect(synced).toEqual([]);
+  });
+
+  it('describes the saga again right before a repair, and leaves what a saga that came back to life owns', async () => {
+    // Not there (the booking failed by the stalled-work sweep), then running: a retried POST /bookings started it in between.
+    const { activities, synced, released, voided } = world({
+      a: { status: 'FAILED', saga: ['NOT_FOUND', 'RUNNING'], hold: 'HELD', charge: { status: 'requires_capture', capturedMinor: 0, refundedMinor: 0 } },
+    });
+    expect(await activities.reconcilePage(page)).toMatchObject({ examined: 1, repaired: 0 });
+    expect(released).toEqual([]);
+    expect(voided).toEqual([]);
+    expect(synced[0]?.repaired).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { disagreements, type ChargeView, type HoldView, type Repair } from '../domain/reconciliation.js';
+import { disagreements, sagaReleased, type ChargeView, type HoldView, type RecordView, type Repair } from '../domain/reconciliation.js';
 import { holdReference } from './booking.activities.js';
 import type { BookingRepository, PaymentGateway, ProviderClient } from './booking.ports.js';
 import { errorLabel, type FailureLog } from './failures.js';
@@ -32,8 +32,11 @@ const ACTOR = 'system:reconciler';
 
 export function createReconciliationActivities(deps: ReconciliationDeps) {
   /** Does a safe repair; true when done (or nothing was left to do), false when it must wait for the next run. */
-  async function repair(bookingId: string, workflowId: string, fix: Repair, payments: ReadonlyArray<{ paymentIntentId: string; amountMinor: number; currency: string }>): Promise<boolean> {
+  async function repair(booking: RecordView & { id: string; workflowId: string }, fix: Repair): Promise<boolean> {
+    const { id: bookingId, workflowId, payments } = booking;
     try {
+      // Asked again just before: a saga that started since it was read (a retried POST) owns what it holds.
+      if (!sagaReleased((await deps.sagas.inspectSaga(workflowId)).execution, booking.status)) return false;
       if (fix.action === 'release-hold') {
         const client = deps.providers.get(fix.provider);
         if (!client) return false;
@@ -79,7 +82,7 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
     for (const found of disagreements(views)) {
       let done = (found.repairs ?? []).length > 0;
       for (const fix of found.repairs ?? []) {
-        const ok = await repair(bookingId, record.workflowId, fix, record.payments);
+        const ok = await repair({ id: bookingId, ...record }, fix);
         if (ok) repaired += 1;
         done &&= ok;
       }

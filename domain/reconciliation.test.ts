@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { disagreements, type BookingViews, type ChargeView, type HoldView } from './reconciliation.js';
+import { disagreements, sagaReleased, type BookingViews, type ChargeView, type HoldView } from './reconciliation.js';
 
 const held = (offerId: string, state: NonNullable<HoldView['hold']>['state']): HoldView => ({ offerId, provider: 'sandbox', hold: { holdId: `h-${offerId}`, state } });
 const charge = (status: string, capturedMinor = 0, refundedMinor = 0): ChargeView => ({ paymentIntentId: 'pi_1', status, capturedMinor, refundedMinor });
@@ -35,6 +35,31 @@ describe('disagreements between provider, Stripe, Postgres and workflow', () => 
     const running = { status: 'HELD' as const, holds: [held('a', 'HELD')], charges: [charge('requires_capture')] };
     expect(kinds(views({ ...running, saga: { execution: 'RUNNING', status: 'HELD' } }))).toEqual([]);
     expect(kinds(views({ ...running, saga: { execution: 'RUNNING', status: 'NEEDS_ATTENTION' } }))).toEqual(['SAGA_NEEDS_ATTENTION']);
+  });
+
+  it('a saga that may still start or go on owns the booking: not found for a PENDING or STARTED booking, or in an unknown (paused) state', () => {
+    // POST /bookings committed the row but its saga's start failed; the client's retry may start it any moment.
+    const left = { holds: [held('a', 'HELD')], charges: [charge('requires_capture')] };
+    for (const status of ['PENDING', 'STARTED'] as const) {
+      expect(disagreements(views({ ...left, status, saga: { execution: 'NOT_FOUND' } }))).toEqual([]);
+    }
+    expect(disagreements(views({ ...left, status: 'HELD', saga: { execution: 'UNKNOWN' } }))).toEqual([]);
+    expect(kinds(views({ ...left, status: 'HELD', saga: { execution: 'UNKNOWN', status: 'NEEDS_ATTENTION' } }))).toEqual(['SAGA_NEEDS_ATTENTION']);
+    // A newer run of the saga goes on.
+    expect(disagreements(views({ ...left, status: 'HELD', saga: { execution: 'CONTINUED_AS_NEW' } }))).toEqual([]);
+  });
+
+  it('repairs once the saga is closed, or gone after it ran (its history purged)', () => {
+    const left = { holds: [held('a', 'HELD')] };
+    for (const execution of ['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'] as const) {
+      expect(disagreements(views({ ...left, status: 'HELD', saga: { execution } })).flatMap((d) => d.repairs ?? []), execution).toHaveLength(1);
+    }
+    expect(disagreements(views({ ...left, status: 'HELD', saga: { execution: 'NOT_FOUND' } })).flatMap((d) => d.repairs ?? [])).toHaveLength(1);
+    expect(sagaReleased('NOT_FOUND', 'PENDING')).toBe(false);
+    expect(sagaReleased('NOT_FOUND', 'FAILED')).toBe(true);
+    expect(sagaReleased('UNKNOWN', 'FAILED')).toBe(false);
+    expect(sagaReleased('RUNNING', 'FAILED')).toBe(false);
+    expect(sagaReleased('TERMINATED', 'AWAITING_PAYMENT')).toBe(true);
   });
 
   it('a ticket without a capture is left to an operator, and its authorization is not voided', () => {

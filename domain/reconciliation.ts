@@ -69,17 +69,30 @@ export interface Disagreement {
 
 // A saga that ended without finishing: nothing will undo what it left.
 const ABANDONED = new Set<SagaView['execution']>(['TERMINATED', 'FAILED', 'TIMED_OUT']);
+// Closed for good (a workflow id is never run twice). CONTINUED_AS_NEW is not: a newer run goes on.
+const CLOSED = new Set<SagaView['execution']>(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
 
 /**
- * Compares the four views of one booking. While its saga runs, the saga owns its holds and
- * payment (it may be between two steps), so only a NEEDS_ATTENTION is reported then.
+ * Whether the saga has let go of the booking, so that what it left is the reconciler's to repair:
+ * its execution is closed, or not found once it had claimed its row (its history purged). Not found
+ * for a PENDING or STARTED booking may be a saga about to start (the client retries POST /bookings;
+ * a booking nobody retries is the stalled-work sweep's), and UNKNOWN (paused) may go on.
+ */
+export function sagaReleased(execution: SagaView['execution'], bookingStatus: BookingStatus): boolean {
+  if (execution === 'NOT_FOUND') return bookingStatus !== 'PENDING' && bookingStatus !== 'STARTED';
+  return CLOSED.has(execution);
+}
+
+/**
+ * Compares the four views of one booking. Until its saga lets go (sagaReleased), the saga owns its
+ * holds and payment (it may be between two steps), so only a NEEDS_ATTENTION is reported then.
  */
 export function disagreements(views: BookingViews): Disagreement[] {
   const { record, holds, charges, saga } = views;
   const found: Disagreement[] = [];
   const bookingStatus = record.status;
 
-  if (saga.execution === 'RUNNING') {
+  if (!sagaReleased(saga.execution, bookingStatus)) {
     const status = saga.status ?? bookingStatus;
     if (status === 'NEEDS_ATTENTION') {
       found.push({ kind: 'SAGA_NEEDS_ATTENTION', evidence: { bookingStatus, sagaStatus: status, failureCode: record.failureCode } });
