@@ -119,6 +119,17 @@ else
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
 fi
 
+# The Kubernetes schemas the manifests in deploy/k8s are checked against offline (npm run check:manifests):
+# kubernetes-validate bundles them, one set per Kubernetes release.
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+if [[ -x "$VENV/bin/kubernetes-validate" ]] && "$VENV/bin/kubernetes-validate" --version 2>/dev/null | grep -qF "$KUBERNETES_VALIDATE_VERSION"; then
+  step k8s-schemas "skip (.tools/venv has kubernetes-validate $KUBERNETES_VALIDATE_VERSION)"
+else
+  # The venv exists by now: the localstripe step above made it.
+  step k8s-schemas "pip install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+fi
+
 # -nt is false when node_modules is newer, so a fresh `npm ci` is never repeated.
 if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
   step npm "npm ci"
