@@ -29,4 +29,6 @@ export const SLOW_TESTS = [
   'test/integration/search.test.ts',
   'test/integration/cancel-paths.test.ts',
   'test/integration/admin-refund.test.ts',
+  // Deployment: the manifests' planted mistakes, each checked as npm run check:manifests checks.
+  'test/integration/k8s-manifests.test.ts',
 ];
