@@ -1,6 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpOverHttp } from '../support/http-account.js';
+import { randomClientIp } from '../support/http-client.js';
 import { CARDS, fillTraveller, logIn, newPage, pay, searchAndChoose, startWebStack, statusOf } from '../support/web-client.js';
 
 // The web client when things go wrong around it: people sharing a browser, answers lost on the way,
@@ -15,9 +16,12 @@ afterAll(async () => {
   await web?.stop();
 });
 
+/** A verified account, each from an address of its own (signups are limited per address). */
+const newAccount = () => signUpOverHttp(web.stack.apiUrl, { headers: { 'x-forwarded-for': randomClientIp() } });
+
 /** A verified account (made over HTTP: these tests are not about signing up), signed in on a new page. */
 async function signedInPage() {
-  const account = await signUpOverHttp(web.stack.apiUrl);
+  const account = await newAccount();
   const { context, page } = await newPage(web.browser);
   await page.goto(`${web.stack.apiUrl}/login`);
   await logIn(page, account.email);
@@ -51,7 +55,7 @@ const focused = (page: Page) => page.evaluate(() => {
 describe('the web client, when things go wrong around it', () => {
   it('forgets the travellers at logout and when someone else signs in on the same browser', async () => {
     const { account, context, page } = await signedInPage();
-    const other = await signUpOverHttp(web.stack.apiUrl);
+    const other = await newAccount();
     await searchAndChoose(page);
     await fillTraveller(page);
     await page.getByRole('button', { name: 'Log out' }).click();
@@ -166,8 +170,24 @@ describe('the web client, when things go wrong around it', () => {
     await context.close();
   });
 
+  it('shows a wrong password as such: a 401 that is not about the session is neither retried nor a sign-out', async () => {
+    const { context, page } = await signedInPage();
+    const deletes: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'DELETE' && new URL(request.url()).pathname === '/api/v1/users/me') deletes.push(request.url());
+    });
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('button', { name: 'Delete my account…' }).click();
+    await page.getByLabel('Your password').fill('not the password at all');
+    await page.getByRole('button', { name: 'Delete my account', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Invalid credentials' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/account');
+    expect(deletes, 'DELETE /users/me sent with the wrong password').toHaveLength(1);
+    await context.close();
+  });
+
   it('after logging in, goes to a path of this app only', async () => {
-    const account = await signUpOverHttp(web.stack.apiUrl);
+    const account = await newAccount();
     const { context, page } = await newPage(web.browser);
     // Each of these would leave the app's origin if taken as a URL: `\` is `/` to a browser, tabs are dropped.
     for (const next of ['//evil.example/x', '/\\evil.example/x', '/\t/evil.example/x', 'https://evil.example/x']) {

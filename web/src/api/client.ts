@@ -35,7 +35,15 @@ const refreshes = (url: string) => {
   return !OWN_CREDENTIALS.includes(path) && !path.startsWith('/api/v1/auth/password-reset/');
 };
 
-/** Retries a call once after a refresh when the access token has lapsed; a second 401 signs the user out. */
+// The 401s that are about the session (api/problem.ts); the others (INVALID_CREDENTIALS, CAPTCHA_REQUIRED) are the call's answer.
+const SESSION_CODES = new Set(['UNAUTHENTICATED', 'SESSION_EXPIRED']);
+async function sessionLapsed(response: Response): Promise<boolean> {
+  if (response.status !== 401) return false;
+  const problem = (await response.clone().json().catch(() => null)) as { code?: unknown } | null;
+  return SESSION_CODES.has(String(problem?.code));
+}
+
+/** Retries a call once after a refresh when the access token has lapsed; a second such 401 signs the user out. */
 function retryAfterRefresh(): Middleware {
   // Sending a request reads its body, once: the retry is a copy taken before the first try went out.
   const unsent = new WeakMap<Request, Request>();
@@ -47,7 +55,7 @@ function retryAfterRefresh(): Middleware {
     async onResponse({ request, response, options }) {
       const retry = unsent.get(request);
       unsent.delete(request);
-      if (response.status !== 401 || !retry || !refreshes(request.url)) return response;
+      if (!retry || !refreshes(request.url) || !(await sessionLapsed(response))) return response;
       if (!(await authHooks.refresh())) {
         authHooks.signedOut();
         return response;
@@ -58,7 +66,7 @@ function retryAfterRefresh(): Middleware {
       // Called as a plain function: as a method of `options`, the browser's fetch throws "Illegal invocation".
       const send = options.fetch;
       const again = await send(retry);
-      if (again.status === 401) authHooks.signedOut();
+      if (await sessionLapsed(again)) authHooks.signedOut();
       return again;
     },
   };
