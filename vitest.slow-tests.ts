@@ -29,6 +29,7 @@ export const SLOW_TESTS = [
   'test/integration/search.test.ts',
   'test/integration/cancel-paths.test.ts',
   'test/integration/admin-refund.test.ts',
-  // Deployment: the manifests' planted mistakes, each checked as npm run check:manifests checks.
+  // Deployment: deploy/Dockerfile's steps carried out without Docker (about 3 min), and the manifests' planted mistakes.
+  'test/integration/image-steps.test.ts',
   'test/integration/k8s-manifests.test.ts',
 ];
