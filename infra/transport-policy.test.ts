@@ -117,6 +117,16 @@ describe('production', () => {
       .toContain('rediss://app:');
   });
 
+  it('refuses a query string or fragment in REDIS_URL anywhere (ioredis would read it over TLS, the CA and the key prefix), never echoing it', () => {
+    for (const rest of ['?tls', '?tls=', '?tls=x', '?keyPrefix=elsewhere:', '?', '#tls']) {
+      const line = productionRefusal({ REDIS_URL_FILE: file('redis-query', `rediss://app:${PASSWORD}@cache.internal:6380/0${rest}`) });
+      expect(line, rest).toMatch(/^Invalid configuration: REDIS_URL: takes no query string or fragment[^;]*$/);
+      expect(line).not.toContain(PASSWORD);
+    }
+    expect(() => development({ REDIS_URL: 'redis://127.0.0.1:6379/0?db=3' })).toThrow(/^Invalid configuration: REDIS_URL: takes no query string or fragment[^;]*$/);
+    expect(() => development({ REDIS_URL: 'redis://127.0.0.1:6379/zero' })).toThrow(/^Invalid configuration: REDIS_URL: its path is the database number[^;]*$/);
+  });
+
   it('refuses mail without required TLS (smtps:, or smtp: with requireTLS=true), naming SMTP_URL and never echoing it', () => {
     const smtp = (url: string) => ({ SMTP_URL_FILE: file('smtp-url', url) });
     for (const url of [
@@ -204,5 +214,12 @@ describe('what the clients are given', () => {
     expect(redisOptions({ url: 'rediss://u:p@cache:6380/0', keyPrefix: 'tc:', caFile: pem }).tls).toEqual({ rejectUnauthorized: true, ca: DUMMY_PEM });
     expect(redisOptions({ url: 'rediss://u:p@cache:6380/0', keyPrefix: 'tc:' }).tls).toEqual({ rejectUnauthorized: true });
     expect(redisOptions({ url: 'redis://127.0.0.1:6379/0', keyPrefix: 'tc:' }).tls).toBeUndefined();
+  });
+
+  it('Redis: everything from the parsed URL and the settings, nothing from its query string', () => {
+    const options = redisOptions({ url: 'rediss://ap%40p:p%3Aw@[::1]:6380/2?tls=&keyPrefix=elsewhere:&password=other', keyPrefix: 'tc:', caFile: pem });
+    expect(options).toMatchObject({ host: '::1', port: 6380, username: 'ap@p', password: 'p:w', db: 2, keyPrefix: 'tc:', tls: { rejectUnauthorized: true, ca: DUMMY_PEM } });
+    expect(redisOptions({ url: 'redis://cache', keyPrefix: 'tc:' })).toMatchObject({ host: 'cache', port: 6379, db: 0 });
+    expect(redisOptions({ url: 'redis://cache', keyPrefix: 'tc:' })).not.toHaveProperty('password');
   });
 });

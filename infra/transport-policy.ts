@@ -167,6 +167,11 @@ function postgresProblems(name: string, url: string, caFile: string | undefined,
 function redisProblems(env: TransportSettings, production: boolean): string[] {
   const url = new URL(env.REDIS_URL);
   const tls = url.protocol === 'rediss:';
+  // infra/redis.ts reads none of it; ioredis would have read `?tls=` or `?keyPrefix=` over the settings.
+  if (/[?#]/.test(env.REDIS_URL)) {
+    return ['REDIS_URL: takes no query string or fragment (TLS comes from rediss:, the CA from REDIS_TLS_CA_FILE, the key prefix from REDIS_KEY_PREFIX)'];
+  }
+  if (!/^(\/\d{0,2})?$/.test(url.pathname)) return ['REDIS_URL: its path is the database number (rediss://user:password@host:port/0), or nothing for 0'];
   if (production && !tls) return ['REDIS_URL: production needs rediss: (TLS), redis: is plaintext'];
   // Without both, the connection is Redis's default user: whoever reaches the port.
   if (production && (!url.username || !url.password)) {
