@@ -4,6 +4,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
   type Client,
@@ -190,6 +191,10 @@ export function createBookingService(deps: BookingServiceDeps) {
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {
           throw new ApiError('BOOKING_NOT_CANCELLABLE', 'The booking is already being confirmed or has finished.');
+        }
+        // No saga runs for it: an operator stopped it (the reconciler reports it to them), or it never started.
+        if (error instanceof WorkflowNotFoundError) {
+          throw new ApiError('BOOKING_NOT_CANCELLABLE', 'The booking is no longer being processed, so it cannot be cancelled here; support can help.');
         }
         throw error;
       }

@@ -39,31 +39,37 @@ async function casesOf(bookingId: string, query: string): Promise<BookingJson[]>
   return ((await json(response)).items as BookingJson[]).filter((c) => c.bookingId === bookingId);
 }
 
+/** A 3-D Secure booking waiting for its challenge (seat held, PaymentIntent requires_action) whose saga an operator terminated. */
+async function terminatedAwaitingPayment() {
+  const traveller = await travellerOf(stack);
+  const { bookingId } = await json(await traveller.book(await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) })));
+  await traveller.reaches(bookingId, 'AWAITING_PAYMENT');
+  const em = stack.orm.em.fork();
+  const [item] = await em.find(BookingItem, { booking: bookingId });
+  const [payment] = await em.find(Payment, { booking: bookingId });
+  const workflowId = (await em.getConnection().execute<Array<{ workflow_id: string }>>('select workflow_id from bookings where id = ?', [bookingId]))[0]!.workflow_id;
+  await stack.temporal.workflow.getHandle(workflowId).terminate('operator: test');
+  return { traveller, bookingId, item: item!, payment: payment!, workflowId };
+}
+
 describe('the reconciler', () => {
   it('opens SAGA_TERMINATED for a saga terminated mid-way, releases its hold and voids its authorization (audited); operators list and resolve it', async () => {
     // A 3-D Secure booking waits with its seat held; the saga is terminated; the traveller then
     // completes the challenge, so Stripe holds the funds of a booking nobody will finish.
-    const traveller = await travellerOf(stack);
-    const { bookingId } = await json(await traveller.book(await traveller.bookingBody({ paymentMethodId: await threeDSecureCard(stack.stripe) })));
-    await traveller.reaches(bookingId, 'AWAITING_PAYMENT');
-    const em = stack.orm.em.fork();
-    const [item] = await em.find(BookingItem, { booking: bookingId });
-    const [payment] = await em.find(Payment, { booking: bookingId });
-    const workflowId = (await em.getConnection().execute<Array<{ workflow_id: string }>>('select workflow_id from bookings where id = ?', [bookingId]))[0]!.workflow_id;
-    await stack.temporal.workflow.getHandle(workflowId).terminate('operator: test');
-    await completeChallenge({ apiUrl: stack.config.stripe.apiUrl!, secretKey: stack.config.stripe.secretKey, client: stack.stripe }, payment!.paymentIntentId, true);
-    const provider = createProviders(stack.config.providers).get(item!.provider)!;
-    const reference = holdReference(workflowId, item!.offerId);
+    const { traveller, bookingId, item, payment, workflowId } = await terminatedAwaitingPayment();
+    await completeChallenge({ apiUrl: stack.config.stripe.apiUrl!, secretKey: stack.config.stripe.secretKey, client: stack.stripe }, payment.paymentIntentId, true);
+    const provider = createProviders(stack.config.providers).get(item.provider)!;
+    const reference = holdReference(workflowId, item.offerId);
     expect((await provider.findHold(reference))?.state).toBe('HELD');
-    await eventually(() => stack.stripe.paymentIntents.retrieve(payment!.paymentIntentId), (pi) => pi.status === 'requires_capture', { what: 'the authorization' });
+    await eventually(() => stack.stripe.paymentIntents.retrieve(payment.paymentIntentId), (pi) => pi.status === 'requires_capture', { what: 'the authorization' });
 
     const first = await reconcile({ bookingIds: [bookingId] });
     expect(first).toMatchObject({ examined: 1, opened: 3, repaired: 2 });
     expect((await provider.findHold(reference))?.state).toBe('RELEASED');
-    expect((await stack.stripe.paymentIntents.retrieve(payment!.paymentIntentId)).status).toBe('canceled');
+    expect((await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId)).status).toBe('canceled');
     const fresh = stack.orm.em.fork();
-    expect((await fresh.findOneOrFail(BookingItem, { id: item!.id })).state).toBe('RELEASED');
-    expect((await fresh.findOneOrFail(Payment, { id: payment!.id })).status).toBe('VOIDED');
+    expect((await fresh.findOneOrFail(BookingItem, { id: item.id })).state).toBe('RELEASED');
+    expect((await fresh.findOneOrFail(Payment, { id: payment.id })).status).toBe('VOIDED');
     const trail = await fresh.find(AuditEntry, { resource: `booking:${bookingId}`, actor: 'system:reconciler' });
     expect(trail.map((row) => row.action).sort()).toEqual(
       ['reconciliation.authorization_voided', 'reconciliation.case_opened', 'reconciliation.case_opened', 'reconciliation.case_opened', 'reconciliation.hold_released'].sort(),
@@ -185,5 +191,18 @@ describe('the reconciler', () => {
     expect(next.since).not.toBeNull();
     expect(Date.parse(next.since!)).toBeLessThan(Date.parse(startedAt));
     expect(since === null || Date.parse(next.since!) >= Date.parse(since)).toBe(true);
+  });
+});
+
+describe('a booking whose saga an operator terminated', () => {
+  it('cannot be cancelled by its traveller: 409 BOOKING_NOT_CANCELLABLE, not 500', async () => {
+    const { traveller, bookingId } = await terminatedAwaitingPayment();
+    const cancel = () => stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, { method: 'POST', headers: { ...traveller.auth, 'idempotency-key': randomUUID() } });
+    const response = await cancel();
+    expect(response.status).toBe(409);
+    expect(await json(response)).toMatchObject({ code: 'BOOKING_NOT_CANCELLABLE', detail: expect.stringContaining('no longer') });
+    // For ever the same answer, and the booking is untouched.
+    expect((await cancel()).status).toBe(409);
+    expect((await json(await traveller.get(bookingId))).status).toBe('AWAITING_PAYMENT');
   });
 });
