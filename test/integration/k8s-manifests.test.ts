@@ -1,11 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, type Document } from 'yaml';
-import { checkManifests, KUBERNETES_VERSION } from '../../deploy/check-manifests.js';
+import { checkManifests, KUBERNETES_VERSION, loadManifests } from '../../deploy/check-manifests.js';
+import { loadConfig } from '../../infra/config.js';
+import { SECRET_VARIABLES } from '../../infra/secrets.js';
 
 // deploy/k8s checked offline as CI checks it (npm run lint runs npm run check:manifests): the real
 // manifests pass; each planted mistake, in a copy, fails with a line naming it and nothing else.
@@ -17,11 +20,17 @@ afterAll(() => {
   for (const dir of copies) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A copy of deploy/k8s with `file`'s documents changed by `change` (one per document, in order). */
-function plant(file: string, change: (documents: Document[]) => void): string {
+/** A copy of deploy/k8s. */
+function copy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tc-k8s-'));
   copies.push(dir);
   cpSync(manifests, dir, { recursive: true });
+  return dir;
+}
+
+/** A copy of deploy/k8s with `file`'s documents changed by `change` (one per document, in order). */
+function plant(file: string, change: (documents: Document[]) => void): string {
+  const dir = copy();
   const documents = parseAllDocuments(readFileSync(join(dir, file), 'utf8')) as Document[];
   change(documents);
   // A document after the first keeps its own `---` when it had one; the others get one.
@@ -36,6 +45,57 @@ function plant(file: string, change: (documents: Document[]) => void): string {
 const container = (index = 0) => ['spec', 'template', 'spec', 'containers', index];
 const api = (documents: Document[]) => documents[0]!; // api.yaml: the Deployment, then the Service
 const worker = (documents: Document[]) => documents[0]!;
+
+/** A value production accepts for each secret (its own, TLS where a URL is), as the mounted Secret would hold. */
+function productionSecret(name: string): string {
+  const random = randomBytes(24).toString('base64url');
+  const values: Record<string, string> = {
+    DATABASE_URL: `postgresql://travelconnect_app:${random}@db.internal.example:5432/travelconnect?sslmode=verify-full`,
+    MIGRATION_DATABASE_URL: `postgresql://travelconnect:${random}@db.internal.example:5432/travelconnect?sslmode=verify-full`,
+    REDIS_URL: `rediss://travelconnect:${random}@redis.internal.example:6380/0`,
+    SMTP_URL: `smtps://travelconnect:${random}@smtp.example:465`,
+    JWT_SIGNING_KEYS: `prod-1:${randomBytes(32).toString('base64url')}`,
+    STRIPE_SECRET_KEY: `sk_live_${random}`,
+    STRIPE_WEBHOOK_SECRET: `whsec_${random}`,
+  };
+  return values[name] ?? `${random}${random}`;
+}
+
+/**
+ * The environment a container of `file`'s first document gets (its ConfigMap and env), every file it
+ * names written under `dir` where the container would see it mounted: secrets with production values,
+ * the rest (CAs, the Temporal client certificate) as PEM.
+ */
+function containerEnvironment(dir: string, file: string, configMap?: Record<string, string>): NodeJS.ProcessEnv {
+  const spec = loadManifests(dir).manifests.find((m) => m.file.endsWith(`/${file}`))!.body.spec as {
+    template: { spec: { containers: { env?: { name: string; value: string }[] }[] } };
+  };
+  const env: Record<string, string> = { ...configMap };
+  for (const { name, value } of spec.template.spec.containers[0]!.env ?? []) env[name] = value;
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.endsWith('_FILE')) continue;
+    const path = join(dir, 'mounted', value);
+    mkdirSync(dirname(path), { recursive: true });
+    const secret = name.slice(0, -'_FILE'.length);
+    writeFileSync(path, (SECRET_VARIABLES as readonly string[]).includes(secret) ? productionSecret(secret) : '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    env[name] = path;
+  }
+  return env;
+}
+
+const configMapOf = (dir: string) => loadManifests(dir).manifests.find((m) => m.kind === 'ConfigMap')!.body.data as Record<string, string>;
+
+describe('deploy/k8s/config.yaml', () => {
+  it('is a configuration production accepts, with the secrets its _FILE variables name; the job\'s is the migration\'s', () => {
+    expect(() => loadConfig(containerEnvironment(copy(), 'api.yaml', configMapOf(manifests)))).not.toThrow();
+    expect(() => loadConfig(containerEnvironment(copy(), 'migrate-job.yaml'), {}, 'migration')).not.toThrow();
+    // It can fail: without the publishable key, or with a secret's file not named, production refuses it.
+    const withoutKey = plant('config.yaml', (documents) => documents[0]!.deleteIn(['data', 'STRIPE_PUBLISHABLE_KEY']));
+    expect(() => loadConfig(containerEnvironment(withoutKey, 'api.yaml', configMapOf(withoutKey)))).toThrow(/STRIPE_PUBLISHABLE_KEY: required in production/);
+    const withoutToken = plant('config.yaml', (documents) => documents[0]!.deleteIn(['data', 'METRICS_TOKEN_FILE']));
+    expect(() => loadConfig(containerEnvironment(withoutToken, 'worker.yaml', configMapOf(withoutToken)))).toThrow(/METRICS_TOKEN: production needs its own secret \(missing/);
+  });
+});
 
 describe('npm run check:manifests', () => {
   it(`passes the real manifests against the Kubernetes ${KUBERNETES_VERSION} schemas and our rules`, () => {
