@@ -46,7 +46,7 @@ describe('config', () => {
     const ui = 'https://temporal-ui.travelconnect.example';
     expect(loadConfig(productionEnv({ TEMPORAL_UI_URL: ui })).temporal.uiUrl).toBe(ui);
     expect(() => loadConfig(productionEnv({ TEMPORAL_UI_URL: undefined }))).toThrow(/^Invalid configuration: TEMPORAL_UI_URL: production needs the Web UI's own https URL[^;]*$/);
-    for (const url of ['http://127.0.0.1:8233', 'http://temporal-ui.travelconnect.example', 'https://localhost:8233', 'https://[::1]:8233']) {
+    for (const url of ['http://127.0.0.1:8233', 'http://temporal-ui.travelconnect.example', 'https://localhost:8233', 'https://[::1]:8233', 'https://localhost.', 'https://ui.localhost..:8233']) {
       expect(() => loadConfig(productionEnv({ TEMPORAL_UI_URL: url })), url).toThrow(/^Invalid configuration: TEMPORAL_UI_URL: .* is refused in production[^;]*$/);
     }
     expect(development().temporal.uiUrl).toBe('http://127.0.0.1:8233');
@@ -56,10 +56,14 @@ describe('config', () => {
     expect(loadConfig(productionEnv()).auth.corsOrigins).toEqual(['https://app.travelconnect.example']);
     expect(() => loadConfig(productionEnv({ CORS_ORIGINS: '' }))).toThrow(/^Invalid configuration: CORS_ORIGINS: production needs its own list[^;]*$/);
     expect(() => loadConfig(productionEnv({ CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:5173' }))).toThrow(/CORS_ORIGINS: /);
-    for (const origin of ['http://app.travelconnect.example', 'https://localhost', 'https://api.localhost:8443', 'https://127.0.0.1', 'https://127.9.0.1:8443', 'https://[::1]:8443', 'https://0.0.0.0']) {
+    for (const origin of ['http://app.travelconnect.example', 'https://localhost', 'https://api.localhost:8443', 'https://127.0.0.1', 'https://127.9.0.1:8443', 'https://[::1]:8443', 'https://0.0.0.0', 'https://localhost.', 'https://api.localhost.:8443']) {
       expect(() => loadConfig(productionEnv({ CORS_ORIGINS: `https://app.travelconnect.example,${origin}` })), origin).toThrow(
         new RegExp(`^Invalid configuration: CORS_ORIGINS: ${origin.replace(/[.[\]]/g, '\\$&')} is refused in production`),
       );
+    }
+    // Where mailed links point: never this machine, however its name is spelled.
+    for (const url of ['https://localhost./', 'https://app.localhost./', 'https://127.0.0.1./']) {
+      expect(() => loadConfig(productionEnv({ PUBLIC_APP_URL: url })), url).toThrow(/^Invalid configuration: PUBLIC_APP_URL: production needs its own https address[^;]*$/);
     }
     // An entry that is not an origin would never match a browser's Origin header; anywhere.
     expect(() => development({ CORS_ORIGINS: 'https://app.travelconnect.example/' })).toThrow(/CORS_ORIGINS: https:\/\/app.travelconnect.example\/ is not an origin/);

@@ -9,7 +9,8 @@ LOOPBACK.addAddress('::', 'ipv6');
 
 /** This machine (loopback, `localhost`, "this host"): what a deployment must never mean by a remote service. */
 export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // `localhost.` is the same name written fully qualified; resolvers strip the root's dot.
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.+$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   const family = isIP(host);
   return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');

@@ -157,11 +157,11 @@ describe('production', () => {
   });
 
   it('refuses local-kms, any http: or loopback KMS endpoint, and the Stripe fake', () => {
-    for (const endpoint of ['http://127.0.0.1:4599', 'http://kms.internal', 'https://localhost:4599', 'https://[::1]:4599']) {
+    for (const endpoint of ['http://127.0.0.1:4599', 'http://kms.internal', 'https://localhost:4599', 'https://[::1]:4599', 'https://localhost.:4599', 'https://kms.localhost.']) {
       expect(productionRefusal({ KMS_ENDPOINT: endpoint }), endpoint).toMatch(/^Invalid configuration: KMS_ENDPOINT: production refuses http: and loopback endpoints[^;]*$/);
     }
     expect(loadConfig(productionEnv({ KMS_ENDPOINT: 'https://kms.eu-west-1.amazonaws.com' })).kms.endpoint).toBe('https://kms.eu-west-1.amazonaws.com');
-    for (const url of ['http://127.0.0.1:8420', 'https://127.0.0.1:8420', 'http://stripe.internal']) {
+    for (const url of ['http://127.0.0.1:8420', 'https://127.0.0.1:8420', 'http://stripe.internal', 'https://localhost.:8420']) {
       expect(productionRefusal({ STRIPE_API_URL: url }), url).toMatch(/^Invalid configuration: STRIPE_API_URL: production refuses http: and loopback URLs[^;]*$/);
     }
     // The sealed secrets file is opened with KMS before the rest is parsed: the same rule holds there.
@@ -191,6 +191,7 @@ describe('production', () => {
     expect(productionRefusal({ ...fakes, TC_ALLOW_LOCAL_FAKES: 'stripe' })).toMatch(/^Invalid configuration: KMS_ENDPOINT: production refuses[^;]*$/);
     // The suppliers, the CAPTCHA verifier and the mailed links: their development defaults are refused too.
     expect(productionRefusal({ SANDBOX_PROVIDER_URL: 'http://127.0.0.1:4010' })).toMatch(/^Invalid configuration: SANDBOX_PROVIDER_URL: production refuses http: and loopback URLs/);
+    expect(productionRefusal({ HOTEL_PROVIDER_URL: 'https://localhost.:4010/hotels' })).toMatch(/^Invalid configuration: HOTEL_PROVIDER_URL: production refuses http: and loopback URLs/);
     expect(productionRefusal({ CAPTCHA_VERIFY_URL: '' })).toMatch(/^Invalid configuration: CAPTCHA_VERIFY_URL: production refuses http: and loopback URLs/);
     expect(productionRefusal({ PUBLIC_APP_URL: 'http://127.0.0.1:3000' })).toMatch(/^Invalid configuration: PUBLIC_APP_URL: production needs its own https address/);
     // The override lets in fakes on this machine only: plain http to another host stays refused.
