@@ -12,6 +12,8 @@ interface FakeBooking {
   saga: SagaView['execution'] | Error | Array<SagaView['execution']>;
   hold?: ProviderHold['state'] | Error;
   charge?: Omit<ChargeView, 'paymentIntentId'> | Error;
+  /** The customer's cancellation workflow (`cancel-<bookingId>`); none by default. */
+  cancellation?: SagaView['execution'];
 }
 
 /** The reconciler's world in memory: bookings of one sandbox item and at most one PaymentIntent each. */
@@ -94,6 +96,7 @@ function world(bookings: Record<string, FakeBooking>) {
         const saga = Array.isArray(answers) ? (answers.length > 1 ? answers.shift()! : answers[0]!) : answers;
         return { execution: saga };
       },
+      inspectExecution: async (workflowId) => bookings[workflowId.replace(/^cancel-/, '')]?.cancellation ?? 'NOT_FOUND',
     },
     providers: new Map([['sandbox', provider]]),
     payments,
@@ -146,5 +149,16 @@ describe('a reconciliation page', () => {
     expect(released).toEqual([]);
     expect(voided).toEqual([]);
     expect(synced[0]?.repaired).toEqual([]);
+  });
+
+  it('leaves a booking alone while its customer\'s cancellation runs (it is between cancelling the ticket and refunding)', async () => {
+    const cancelling: FakeBooking = { status: 'CONFIRMED', saga: 'COMPLETED', hold: 'CANCELLED', charge: { status: 'succeeded', capturedMinor: 5000, refundedMinor: 0 } };
+    const { activities, synced } = world({ a: { ...cancelling, cancellation: 'RUNNING' }, b: { ...cancelling, cancellation: 'UNKNOWN' } });
+    expect(await activities.reconcilePage(page)).toMatchObject({ examined: 2, opened: 0, unreadable: 0 });
+    expect(synced).toEqual([]);
+    // A cancellation an operator terminated half-way leaves the capture for an operator's refund.
+    const stopped = world({ a: { ...cancelling, cancellation: 'TERMINATED' } });
+    await stopped.activities.reconcilePage(page);
+    expect(stopped.synced).toEqual([{ bookingId: 'a', kinds: ['CAPTURE_WITHOUT_TICKET'], repaired: [] }]);
   });
 });

@@ -1,4 +1,5 @@
-import { disagreements, sagaReleased, type ChargeView, type HoldView, type RecordView, type Repair } from '../domain/reconciliation.js';
+import { cancellationInFlight, disagreements, sagaReleased, type ChargeView, type HoldView, type RecordView, type Repair } from '../domain/reconciliation.js';
+import { cancellationWorkflowId } from '../domain/booking-ids.js';
 import { holdReference } from './booking.activities.js';
 import type { BookingRepository, PaymentGateway, ProviderClient } from './booking.ports.js';
 import { errorLabel, type FailureLog } from './failures.js';
@@ -60,11 +61,17 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
     }
   }
 
-  /** What Postgres, Temporal, the providers and Stripe say about one booking; throws when one of them cannot answer. */
+  /**
+   * What Postgres, Temporal, the providers and Stripe say about one booking; throws when one of them
+   * cannot answer. None when there is nothing to compare: no such booking, or a customer's
+   * cancellation still works on it (the run after it ends looks again: it writes the booking's status).
+   */
   async function read(bookingId: string) {
     const record = await deps.reconciliation.load(bookingId);
     if (!record) return undefined;
     const saga = await deps.sagas.inspectSaga(record.workflowId);
+    // A cancellation starts only once the saga has let go of the booking.
+    if (sagaReleased(saga.execution, record.status) && cancellationInFlight(await deps.sagas.inspectExecution(cancellationWorkflowId(bookingId)))) return undefined;
     const holds: HoldView[] = await Promise.all(
       record.items.map(async ({ offerId, provider }) => {
         const hold = await deps.providers.get(provider)?.findHold(holdReference(record.workflowId, offerId));

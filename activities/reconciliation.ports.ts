@@ -28,4 +28,6 @@ export interface PaymentLedger {
 /** What Temporal says about a saga: its execution, and its `status` query while it runs. */
 export interface SagaInspector {
   inspectSaga(workflowId: string): Promise<SagaView>;
+  /** Only the execution's state, for a workflow with no `status` query (a cancellation). */
+  inspectExecution(workflowId: string): Promise<SagaView['execution']>;
 }

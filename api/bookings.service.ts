@@ -19,7 +19,7 @@ import type { Orm } from '../infra/db/orm.js';
 import { bookingWorkflow, cancelUpdate, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
 import { cancellationWorkflow } from '../workflows/cancellation.workflow.js';
 import { ApiError } from './problem.js';
-import { bookingWorkflowId } from '../domain/booking-ids.js';
+import { bookingWorkflowId, cancellationWorkflowId } from '../domain/booking-ids.js';
 
 export interface BookingServiceDeps {
   orm: Orm;
@@ -164,7 +164,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       if (booking.status === 'CONFIRMED' || stuckCancelling) {
         try {
           await deps.temporal.workflow.start(cancellationWorkflow, {
-            workflowId: `cancel-${booking.id}`,
+            workflowId: cancellationWorkflowId(booking.id),
             taskQueue: deps.taskQueue,
             args: [{ bookingId: booking.id, compensationAlertAttempts: deps.compensationAlertAttempts }],
             // One run at a time; a run that failed (terminated by an operator, timed out) may run

@@ -5,3 +5,8 @@
 export function bookingWorkflowId(userId: string, idempotencyKey: string): string {
   return `booking-${userId}-${idempotencyKey}`;
 }
+
+/** A confirmed booking's cancellation workflow: one at a time per booking (api/bookings.service.ts). */
+export function cancellationWorkflowId(bookingId: string): string {
+  return `cancel-${bookingId}`;
+}

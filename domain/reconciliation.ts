@@ -84,6 +84,14 @@ export function sagaReleased(execution: SagaView['execution'], bookingStatus: Bo
 }
 
 /**
+ * Whether a customer's cancellation still works on the booking (running, or paused): between
+ * cancelling its tickets and refunding, a capture without a ticket is its to settle, not an operator's.
+ */
+export function cancellationInFlight(execution: SagaView['execution']): boolean {
+  return execution === 'RUNNING' || execution === 'UNKNOWN';
+}
+
+/**
  * Compares the four views of one booking. Until its saga lets go (sagaReleased), the saga owns its
  * holds and payment (it may be between two steps), so only a NEEDS_ATTENTION is reported then.
  */

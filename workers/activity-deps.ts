@@ -57,6 +57,8 @@ export function createActivityDeps(
     sagas: {
       inspectSaga: (workflowId) =>
         io.workflows.inspectSaga ? io.workflows.inspectSaga(workflowId) : Promise.reject(new Error('no Temporal client to inspect sagas with')),
+      inspectExecution: (workflowId) =>
+        io.workflows.inspectExecution ? io.workflows.inspectExecution(workflowId) : Promise.reject(new Error('no Temporal client to inspect workflows with')),
     },
     log: io.log ?? createLogger(config, 'worker'),
   };

@@ -10,19 +10,26 @@ const EXECUTIONS = new Set<string>(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED
 
 /** The reconciler's view of a booking saga: describe, then (while it runs) its `status` query. */
 export function createSagaInspector(client: Client): SagaInspector {
+  async function describe(workflowId: string) {
+    try {
+      const description = await client.workflow.getHandle(workflowId).describe();
+      const name = description.status.name;
+      return { execution: (EXECUTIONS.has(name) ? name : 'UNKNOWN') as SagaView['execution'], description };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return { execution: 'NOT_FOUND' as const };
+      throw error;
+    }
+  }
+
   return {
+    async inspectExecution(workflowId) {
+      return (await describe(workflowId)).execution;
+    },
+
     async inspectSaga(workflowId) {
       const handle = client.workflow.getHandle(workflowId);
-      let description;
-      try {
-        description = await handle.describe();
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return { execution: 'NOT_FOUND' };
-        throw error;
-      }
-      const name = description.status.name;
-      const execution = (EXECUTIONS.has(name) ? name : 'UNKNOWN') as SagaView['execution'];
-      if (execution !== 'RUNNING') return { execution };
+      const { execution, description } = await describe(workflowId);
+      if (execution !== 'RUNNING' || !description) return { execution };
       try {
         const state = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query<{ status: string }>('status'));
         return { execution, status: state.status };
