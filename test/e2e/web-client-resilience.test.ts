@@ -19,10 +19,14 @@ afterAll(async () => {
 /** A verified account, each from an address of its own (signups are limited per address). */
 const newAccount = () => signUpOverHttp(web.stack.apiUrl, { headers: { 'x-forwarded-for': randomClientIp() } });
 
-/** A verified account (made over HTTP: these tests are not about signing up), signed in on a new page. */
-async function signedInPage() {
+/**
+ * A verified account (made over HTTP: these tests are not about signing up), signed in on a new page.
+ * `clock`: the page's timers are Playwright's, which a test can move forward (time still passes).
+ */
+async function signedInPage(options: { clock?: boolean } = {}) {
   const account = await newAccount();
   const { context, page } = await newPage(web.browser);
+  if (options.clock) await page.clock.install();
   await page.goto(`${web.stack.apiUrl}/login`);
   await logIn(page, account.email);
   await page.getByRole('link', { name: 'My bookings' }).waitFor();
@@ -104,6 +108,62 @@ describe('the web client, when things go wrong around it', () => {
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
     expect(told, 'the page says the answer was lost').toBe(1);
+    await context.close();
+  });
+
+  it('keeps the key of a payment without an answer for its offer when the traveller changes something: no second booking', async () => {
+    const { account, context, page } = await signedInPage();
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    const keys: string[] = [];
+    await page.route('**/api/v1/bookings', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (keys.length > 1) return route.fallback();
+      expect((await route.fetch()).status()).toBe(202);
+      await route.abort('connectionreset');
+    });
+    await pay(page, CARDS.visa);
+    await page.getByRole('alert').filter({ hasText: /answer/i }).waitFor();
+    // Something changes before paying again: the request is not the one sent.
+    await page.getByLabel('Notes (optional)').fill('A window seat, please');
+    await page.getByRole('button', { name: /^Pay / }).click();
+    await expect.poll(() => keys.length).toBe(2);
+    expect(keys[1], 'the second payment\'s Idempotency-Key').toBe(keys[0]);
+    // The API refuses another request under that key (422): the page says where to look instead.
+    const told = page.getByRole('alert').filter({ hasText: /earlier payment may have gone through/i });
+    await told.waitFor();
+    await told.getByRole('link', { name: 'My bookings' }).waitFor();
+    expect(await bookingsOf(account)).toHaveLength(1);
+    await context.close();
+  });
+
+  it('ends a payment that never gets an answer as a lost answer, and pays again under the same key', async () => {
+    const { account, context, page } = await signedInPage({ clock: true });
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    const keys: string[] = [];
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    await page.route('**/api/v1/bookings', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (keys.length > 1) return route.fallback();
+      // The API books; its answer never comes.
+      expect((await route.fetch()).status()).toBe(202);
+      held();
+    });
+    await pay(page, CARDS.visa);
+    await holding;
+    await page.clock.fastForward(31_000);
+    await page.getByRole('alert').filter({ hasText: /did not reach us/i }).waitFor();
+    await page.getByRole('button', { name: /^Pay / }).click();
+    await statusOf(page, 'CONFIRMED');
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(await bookingsOf(account)).toHaveLength(1);
     await context.close();
   });
 

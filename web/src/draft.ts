@@ -5,12 +5,14 @@ export type Offer = components['schemas']['Offer'];
 export type PassengerDraft = NonNullable<paths['/api/v1/bookings']['post']['requestBody']>['content']['application/json']['passengers'][number];
 
 /**
- * A payment sent without a definitive answer (the answer was lost, or the session lapsed on the way):
- * paying again for the same thing with the same card sends it again as it was, under the same
- * Idempotency-Key, so the API answers with the booking it may have made instead of making a second.
+ * A payment sent without a definitive answer (the answer was lost, or the session lapsed on the way).
+ * Paying again for its offer goes under the same Idempotency-Key whatever else changed, so the API
+ * answers with the booking it may have made, or refuses a different request under that key (422),
+ * instead of making a second. The same request with the same card is sent again exactly as it was.
  */
 export interface PendingPayment {
-  /** The request and the card (brand, last 4 digits, expiry) it was for. */
+  offerId: string;
+  /** The request and the card (brand, last 4 digits, expiry) last sent. */
   attempt: string;
   idempotencyKey: string;
   paymentMethodId: string;

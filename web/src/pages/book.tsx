@@ -20,14 +20,22 @@ const PASSENGER_FIELDS: Array<[keyof PassengerDraft, string, string | undefined,
 // After no answer, a 5xx, a lapsed session (401), a key still in use (409) or a rate limit, it is the same one.
 const settled = (status: number) => status < 500 && ![401, 408, 409, 429].includes(status);
 const AGAIN = 'Pay again: it is sent as the same payment, so you are not charged twice.';
+// A payment still waiting after this long gets no answer: it ends as a lost one, to be sent again.
+const PAYMENT_TIMEOUT_MS = 30_000;
 
-/** The pending payment to send again, if this is the same request with the same card; else a new one. */
-function paymentFor(request: object, paymentMethod: PaymentMethod): PendingPayment {
+/**
+ * What to send: while a payment for this offer has no definitive answer, its key, with this request
+ * (exactly the one sent, card included, when nothing changed); otherwise a new payment.
+ */
+function paymentFor(offerId: string, request: object, paymentMethod: PaymentMethod): PendingPayment {
   const { brand, last4, exp_month, exp_year } = paymentMethod.card ?? {};
   const attempt = JSON.stringify([request, brand, last4, exp_month, exp_year]);
-  if (draft.payment?.attempt === attempt) return draft.payment;
-  return { attempt, idempotencyKey: newKey(), paymentMethodId: paymentMethod.id };
+  const pending = draft.payment;
+  if (pending?.offerId === offerId) return pending.attempt === attempt ? pending : { ...pending, attempt, paymentMethodId: paymentMethod.id };
+  return { offerId, attempt, idempotencyKey: newKey(), paymentMethodId: paymentMethod.id };
 }
+
+const problemCode = (error: unknown) => (error as { code?: unknown } | undefined)?.code;
 
 /** Travellers, contact and card, checked with the contract's own field rules before anything is sent. */
 export function BookPage() {
@@ -38,6 +46,8 @@ export function BookPage() {
   const [notes, setNotes] = useState(draft.notes);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState('');
+  // The API already holds another request under this payment's key: the earlier one reached it.
+  const [mayHavePaid, setMayHavePaid] = useState(false);
   const [busy, setBusy] = useState(false);
   const cardHost = useRef<HTMLDivElement>(null);
   const stripe = useRef<{ js: StripeJs; card: CardElement } | null>(null);
@@ -85,6 +95,7 @@ export function BookPage() {
     event.preventDefault();
     if (!offer) return;
     setFailure('');
+    setMayHavePaid(false);
     const request = {
       offers: [{ offerId: offer.offerId, expectedPrice: offer.price }],
       passengers,
@@ -104,14 +115,16 @@ export function BookPage() {
       // The card goes to Stripe alone; this API only ever sees the PaymentMethod's id.
       const { paymentMethod, error } = await stripe.current.js.createPaymentMethod({ type: 'card', card: stripe.current.card });
       if (!paymentMethod) return setFailure(error?.message ?? 'The card was not accepted.');
-      const payment = paymentFor(request, paymentMethod);
+      const payment = paymentFor(offer.offerId, request, paymentMethod);
       draft.payment = payment;
       const answer = await api.POST('/api/v1/bookings', {
         params: { header: { 'idempotency-key': payment.idempotencyKey } },
         body: { ...request, paymentMethodId: payment.paymentMethodId },
+        signal: AbortSignal.timeout(PAYMENT_TIMEOUT_MS),
       }).catch(() => null);
       if (!answer) return setFailure(`The answer to your payment did not reach us. ${AGAIN}`);
       if (settled(answer.response.status)) delete draft.payment;
+      if (problemCode(answer.error) === 'IDEMPOTENCY_KEY_REUSED') return setMayHavePaid(true);
       if (!answer.data) return setFailure(answer.response.status >= 500 ? `${problemText(answer.error)} ${AGAIN}` : problemText(answer.error));
       navigate(`/bookings/${answer.data.bookingId}`);
     } finally {
@@ -162,6 +175,11 @@ export function BookPage() {
           <div ref={cardHost} id="card-element" />
         </fieldset>
         {failure && <Notice kind="error">{failure}</Notice>}
+        {mayHavePaid && (
+          <Notice kind="error">
+            Your earlier payment may have gone through: see <a href="/bookings">My bookings</a> before paying again.
+          </Notice>
+        )}
         <button type="submit" disabled={busy}>{busy ? 'Paying…' : `Pay ${money(offer.price)}`}</button>
       </form>
     </Page>
