@@ -340,7 +340,8 @@ export function loadConfig(
     problems.push(...browserFacingProblems(parsed.data, present, scope));
     // A setting already refused (a development secret, say) is named once, not again for its TLS.
     const named = new Set(problems.map((problem) => problem.split(':')[0]));
-    problems.push(...transportProblems(parsed.data, scope).filter((problem) => !named.has(problem.split(':')[0])));
+    const libpq = { PGPASSWORD: present.PGPASSWORD, PGPASSFILE: present.PGPASSFILE };
+    problems.push(...transportProblems({ ...parsed.data, ...libpq }, scope).filter((problem) => !named.has(problem.split(':')[0])));
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(toConfig(parsed.data));

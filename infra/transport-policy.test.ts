@@ -98,6 +98,23 @@ describe('production', () => {
     expect(loadConfig({ ...owner('?sslmode=verify-full'), DATABASE_SSL_CA_FILE: pem }, {}, 'migration').migrationDatabase).toMatchObject({ caFile: pem });
   });
 
+  it('refuses a database URL without its user and password, and PGPASSWORD or PGPASSFILE beside it, never echoing the URL', () => {
+    // Without them pg falls back to PGPASSWORD, ~/.pgpass or trust authentication.
+    for (const credentials of ['', 'app@', 'app:@', `:${PASSWORD}@`]) {
+      const line = productionRefusal({ DATABASE_URL_FILE: file('db-no-auth', `postgresql://${credentials}db.internal:5432/tc?sslmode=verify-full`) });
+      expect(line, credentials).toMatch(/^Invalid configuration: DATABASE_URL: production needs the user and its password in it[^;]*$/);
+      expect(line).not.toContain(PASSWORD);
+    }
+    const owner = (credentials: string) => ({ NODE_ENV: 'production', DATABASE_SSL_CA_FILE: pem, MIGRATION_DATABASE_URL_FILE: file('owner-no-auth', `postgresql://${credentials}db.internal:5432/tc?sslmode=verify-full`) });
+    expect(() => loadConfig(owner('owner@'), {}, 'migration')).toThrow(/^Invalid configuration: MIGRATION_DATABASE_URL: production needs the user and its password in it[^;]*$/);
+    expect(productionRefusal({ PGPASSWORD: PASSWORD })).toBe('Invalid configuration: PGPASSWORD: refused in production (the password rides in the database URL, and pg would fall back to this)');
+    expect(productionRefusal({ PGPASSFILE: '/home/app/.pgpass' })).toBe('Invalid configuration: PGPASSFILE: refused in production (the password rides in the database URL, and pg would fall back to this)');
+    expect(() => loadConfig({ ...owner(`owner:${PASSWORD}@`), PGPASSWORD: PASSWORD }, {}, 'migration')).toThrow(/^Invalid configuration: PGPASSWORD: refused in production[^;]*$/);
+    expect(loadConfig({ ...owner(`owner:${PASSWORD}@`) }, {}, 'migration').migrationDatabase?.url).toContain('owner:');
+    // Development keeps whatever its developer uses.
+    expect(development({ PGPASSWORD: 'local', DATABASE_URL: 'postgresql://127.0.0.1:5432/travelconnect' }).database.url).toBe('postgresql://127.0.0.1:5432/travelconnect');
+  });
+
   it('refuses plaintext Redis, and REDIS_URL as a plain variable (it carries the password)', () => {
     const line = productionRefusal({ REDIS_URL_FILE: file('redis-url', `redis://app:${PASSWORD}@cache.internal:6379/0`) });
     expect(line).toMatch(/^Invalid configuration: REDIS_URL: production needs rediss: \(TLS\)[^;]*$/);

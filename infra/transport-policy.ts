@@ -45,6 +45,9 @@ export interface TransportSettings {
   SMTP_URL?: string | undefined;
   SMTP_TLS_CA_FILE?: string | undefined;
   TC_ALLOW_LOCAL_FAKES?: string | undefined;
+  // libpq's variables, which pg reads when the URL carries no password.
+  PGPASSWORD?: string | undefined;
+  PGPASSFILE?: string | undefined;
 }
 
 /** Files, not contents: the processes read them when they connect, so a client key never sits in the config. */
@@ -107,6 +110,11 @@ export function transportProblems(env: TransportSettings, scope: SecretScope): s
   const database = scope === 'migration' ? 'MIGRATION_DATABASE_URL' : 'DATABASE_URL';
   const databaseUrl = env[database];
   if (databaseUrl !== undefined) problems.push(...postgresProblems(database, databaseUrl, env.DATABASE_SSL_CA_FILE, production));
+  if (production) {
+    for (const name of ['PGPASSWORD', 'PGPASSFILE'] as const) {
+      if (env[name]) problems.push(`${name}: refused in production (the password rides in the database URL, and pg would fall back to this)`);
+    }
+  }
   // The migration job talks to Postgres only.
   if (scope === 'application') problems.push(...redisProblems(env, production), ...temporalProblems(env, production), ...smtpProblems(env, production));
   return problems;
@@ -153,6 +161,11 @@ function postgresProblems(name: string, url: string, caFile: string | undefined,
   }
   if (production && mode !== 'verify-full') {
     return [`${name}: production needs sslmode=verify-full (TLS that checks the server's certificate and host name)`];
+  }
+  // Without both, pg takes the password from PGPASSWORD or ~/.pgpass, or the server lets the role in unasked (trust).
+  const { username, password } = new URL(url);
+  if (production && (!username || !password)) {
+    return [`${name}: production needs the user and its password in it (postgresql://user:password@host:5432/db?sslmode=verify-full)`];
   }
   const problems: string[] = [];
   if (caFile !== undefined) {
