@@ -167,6 +167,31 @@ describe('the web client, when things go wrong around it', () => {
     await context.close();
   });
 
+  it('offers the bank\'s check again when it failed for a technical reason, without calling the payment refused', async () => {
+    const { account, context, page } = await signedInPage();
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    // The traveller completes the check, but its call to Stripe never arrives.
+    let failing = 1;
+    await page.route('**/_authenticate*', async (route) => {
+      if (failing <= 0) return route.fallback();
+      failing -= 1;
+      await route.abort('internetdisconnected');
+    });
+    await pay(page, CARDS.threeDSecure);
+    const challenge = page.getByRole('dialog', { name: /3-D Secure/ });
+    await challenge.getByRole('button', { name: 'Complete authentication' }).click();
+    const again = page.getByRole('button', { name: 'Confirm with your bank' });
+    await again.waitFor();
+    expect(failing).toBe(0);
+    expect(await page.getByText(/refused/i).count(), 'the page says the payment was refused').toBe(0);
+    await again.click();
+    await challenge.getByRole('button', { name: 'Complete authentication' }).click();
+    await statusOf(page, 'CONFIRMED');
+    expect(await bookingsOf(account)).toHaveLength(1);
+    await context.close();
+  });
+
   it('retries a state-changing call once its lapsed access token is refreshed', async () => {
     const { account, context, page } = await signedInPage();
     await searchAndChoose(page);

@@ -19,6 +19,8 @@ export function BookingPage(props: { id: string }) {
   const [booking, setBooking] = useState<Booking | null>(null);
   const [failure, setFailure] = useState('');
   const [challenge, setChallenge] = useState('');
+  // The bank's check that could not run or finish for a technical reason, offered again by a button.
+  const [unfinished, setUnfinished] = useState('');
   const [confirmingCancel, setConfirmingCancel] = useState(false);
   const [cancelling, setCancelling] = useState(false);
   const [poke, setPoke] = useState(0);
@@ -54,10 +56,7 @@ export function BookingPage(props: { id: string }) {
       delay = Math.min(delay, MAX_POLL_MS);
       setBooking(data);
       const secret = data.payment?.nextAction?.clientSecret;
-      if (secret && !challenged.current.has(secret)) {
-        challenged.current.add(secret);
-        void runChallenge(secret);
-      }
+      if (secret && !challenged.current.has(secret)) void runChallenge(secret);
       if (!TERMINAL.has(data.status) || (cancelRequested.current && data.status === 'CONFIRMED')) next(MAX_POLL_MS);
     }
     void poll();
@@ -68,10 +67,24 @@ export function BookingPage(props: { id: string }) {
   }, [props.id, poke]);
 
   async function runChallenge(clientSecret: string) {
+    challenged.current.add(clientSecret);
+    setUnfinished('');
     setChallenge('Your bank asks you to confirm this payment.');
-    const stripe = await loadStripe();
-    const { error } = await stripe.handleNextAction({ clientSecret });
-    setChallenge(error ? 'You did not confirm the payment with your bank, so it was refused.' : 'Thank you: your bank confirmed the payment.');
+    const error = await loadStripe()
+      .then((stripe) => stripe.handleNextAction({ clientSecret }))
+      .then(({ error: refused }) => refused ?? null, (thrown: unknown) => ({ code: undefined, message: thrown instanceof Error ? thrown.message : undefined }));
+    if (!error) {
+      setChallenge('Thank you: your bank confirmed the payment.');
+    } else if (error.code === 'payment_intent_authentication_failure') {
+      setChallenge('You did not confirm the payment with your bank, so it was refused.');
+    } else if (error.code === 'payment_intent_unexpected_state') {
+      // The payment has moved on (confirmed elsewhere, or ended): the booking says where it is.
+      setChallenge('');
+    } else {
+      // Nothing was decided: the check is offered again, by the button rather than by the next poll.
+      setChallenge(`Your bank's check could not be completed${error.message ? `: ${error.message}` : '.'} Please try again.`);
+      setUnfinished(clientSecret);
+    }
     setPoke((n) => n + 1);
   }
 
@@ -106,6 +119,9 @@ export function BookingPage(props: { id: string }) {
       </Notice>
       {lost}
       {challenge && <Notice kind="info">{challenge}</Notice>}
+      {unfinished && booking.payment?.nextAction?.clientSecret === unfinished && (
+        <button type="button" onClick={() => void runChallenge(unfinished)}>Confirm with your bank</button>
+      )}
       {failure && <Notice kind="error">{failure}</Notice>}
       {booking.failure && CARD_FAILURES.has(booking.failure.code) && draft.offer && (
         <button type="button" onClick={() => navigate('/book')}>Try another card</button>
