@@ -78,7 +78,12 @@ let keepDir = true;
 const setupBegan = Date.now();
 let chaosBegan = Date.now();
 const timeline: string[] = [];
-const log = (line: string) => timeline.push(`+${((Date.now() - chaosBegan) / 1000).toFixed(1)}s ${line}`);
+const log = (line: string) => {
+  const entry = `+${((Date.now() - chaosBegan) / 1000).toFixed(1)}s ${line}`;
+  timeline.push(entry);
+  // As it happens too: a run that times out still shows how far it got.
+  process.stdout.write(`chaos ${entry}\n`);
+};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tc-chaos-'));
@@ -116,6 +121,7 @@ describe('chaos', () => {
     async () => {
       const s = stack!;
       const orders: Order[] = await prepareOrders(s, BOOKINGS, MIX);
+      process.stdout.write(`chaos: ${orders.length} travellers signed in with their offers in ${Math.round((Date.now() - setupBegan) / 1000)} s\n`);
       const userIds = orders.map((o) => o.traveller.userId);
       // A saga an operator terminated never finishes its booking: the drain waits for the others.
       const terminated: string[] = [];
