@@ -30,6 +30,8 @@ export interface ReconcilePageResult {
 }
 
 const ACTOR = 'system:reconciler';
+// What a closed case says was done.
+const DONE: Record<Repair['action'], string> = { 'release-hold': 'hold released', 'void-authorization': 'authorization voided', 'cancel-payment': 'payment cancelled' };
 
 export function createReconciliationActivities(deps: ReconciliationDeps) {
   /** Does a safe repair; true when done (or nothing was left to do), false when it must wait for the next run. */
@@ -49,11 +51,15 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
         await deps.audit({ actor: ACTOR, action: 'reconciliation.hold_released', resource: `booking:${bookingId}`, result: 'success', details: { offerId: fix.offerId, provider: fix.provider } });
         return true;
       }
-      // Voids only what is still uncaptured; a capture that got there first is left for an operator's refund.
-      if ((await deps.payments.void(fix.paymentIntentId, `reconcile:${bookingId}:void:${fix.paymentIntentId}`)) === 'captured') return false;
+      // Cancels only what is still uncaptured (one the customer authorized meanwhile too: no saga
+      // will capture it); a capture that got there first is left for an operator's refund.
+      const cancelling = fix.action === 'cancel-payment';
+      const key = `reconcile:${bookingId}:${cancelling ? 'cancel' : 'void'}:${fix.paymentIntentId}`;
+      if ((await deps.payments.void(fix.paymentIntentId, key)) === 'captured') return false;
       const row = payments.find((p) => p.paymentIntentId === fix.paymentIntentId);
       if (row) await deps.bookings.recordPayment(bookingId, { paymentIntentId: row.paymentIntentId, status: 'VOIDED', amountMinor: row.amountMinor, currency: row.currency });
-      await deps.audit({ actor: ACTOR, action: 'reconciliation.authorization_voided', resource: `booking:${bookingId}`, result: 'success', details: { paymentIntentId: fix.paymentIntentId } });
+      const action = cancelling ? 'reconciliation.payment_cancelled' : 'reconciliation.authorization_voided';
+      await deps.audit({ actor: ACTOR, action, resource: `booking:${bookingId}`, result: 'success', details: { paymentIntentId: fix.paymentIntentId } });
       return true;
     } catch {
       // A provider or Stripe fault: the case stays open, and the next run tries again.
@@ -93,7 +99,7 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
         if (ok) repaired += 1;
         done &&= ok;
       }
-      const how = found.kind === 'ORPHAN_HOLD' ? 'repaired by the reconciler: hold released' : 'repaired by the reconciler: authorization voided';
+      const how = `repaired by the reconciler: ${[...new Set((found.repairs ?? []).map((fix) => DONE[fix.action]))].join(', ')}`;
       findings.push({ kind: found.kind, evidence: found.evidence, ...(done ? { repaired: how } : {}) });
     }
     return { ...(await deps.reconciliation.sync(bookingId, findings)), repaired };

@@ -87,4 +87,21 @@ describe('disagreements between provider, Stripe, Postgres and workflow', () => 
     expect(found[0]?.repairs).toHaveLength(2);
     expect(found[0]?.evidence.offerIds).toBe('a,b');
   });
+
+  it('an abandoned saga\'s unfinished PaymentIntent is cancelled, so its challenge cannot be completed afterwards', () => {
+    for (const status of ['requires_action', 'requires_confirmation', 'requires_payment_method']) {
+      const found = disagreements(views({ status: 'AWAITING_PAYMENT', saga: { execution: 'TERMINATED' }, charges: [charge(status)] }));
+      expect(found.map((d) => d.kind).sort(), status).toEqual(['ORPHAN_AUTHORIZATION', 'SAGA_TERMINATED']);
+      expect(found.find((d) => d.kind === 'ORPHAN_AUTHORIZATION')?.repairs, status).toEqual([{ action: 'cancel-payment', paymentIntentId: 'pi_1' }]);
+    }
+    // A saga that ended by itself settled its payment (a declined card's intent waits for nothing).
+    expect(kinds(views({ saga: { execution: 'COMPLETED' }, charges: [charge('requires_payment_method')] }))).toEqual([]);
+    // With a ticket out, or a confirmed booking, it is an operator's; what is final is left as it is.
+    const ticketed = disagreements(views({ status: 'AWAITING_PAYMENT', saga: { execution: 'TERMINATED' }, holds: [held('a', 'CONFIRMED')], charges: [charge('requires_action')] }));
+    expect(ticketed.flatMap((d) => d.repairs ?? [])).toEqual([]);
+    expect(disagreements(views({ status: 'CONFIRMED', saga: { execution: 'TERMINATED' }, charges: [charge('requires_action')] })).flatMap((d) => d.repairs ?? [])).toEqual([]);
+    for (const status of ['processing', 'canceled']) {
+      expect(kinds(views({ status: 'AWAITING_PAYMENT', saga: { execution: 'TERMINATED' }, charges: [charge(status)] })), status).toEqual(['SAGA_TERMINATED']);
+    }
+  });
 });

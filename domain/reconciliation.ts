@@ -56,7 +56,9 @@ export interface BookingViews {
 /** Safe to do without an operator: nothing is charged, refunded or ticketed by it. */
 export type Repair =
   | { action: 'release-hold'; offerId: string; provider: string; holdId: string }
-  | { action: 'void-authorization'; paymentIntentId: string };
+  | { action: 'void-authorization'; paymentIntentId: string }
+  /** A PaymentIntent still waiting for the customer (a challenge, a confirmation, a new card). */
+  | { action: 'cancel-payment'; paymentIntentId: string };
 
 export type Evidence = Record<string, string | number | boolean | null>;
 
@@ -69,6 +71,8 @@ export interface Disagreement {
 
 // A saga that ended without finishing: nothing will undo what it left.
 const ABANDONED = new Set<SagaView['execution']>(['TERMINATED', 'FAILED', 'TIMED_OUT']);
+// A PaymentIntent neither authorized nor final: the customer can still complete it (Stripe's statuses).
+const UNFINISHED_PAYMENT = new Set(['requires_action', 'requires_confirmation', 'requires_payment_method']);
 // Closed for good (a workflow id is never run twice). CONTINUED_AS_NEW is not: a newer run goes on.
 const CLOSED = new Set<SagaView['execution']>(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
 
@@ -141,12 +145,20 @@ export function disagreements(views: BookingViews): Disagreement[] {
       });
     }
     // With a ticket out, the authorization pays for it: capturing or cancelling is an operator's call.
-    const authorizations = tickets.length > 0 ? [] : charges.filter((c) => c.status === 'requires_capture');
+    // One an abandoned saga left waiting for the customer would otherwise still take a late challenge
+    // (a saga that ended by itself settled its own: a declined card's waits for nothing).
+    const unfinished = (c: ChargeView) => ABANDONED.has(saga.execution) && UNFINISHED_PAYMENT.has(c.status) && c.capturedMinor === 0;
+    const authorizations = tickets.length > 0 ? [] : charges.filter((c) => c.status === 'requires_capture' || unfinished(c));
     if (authorizations.length > 0) {
       found.push({
         kind: 'ORPHAN_AUTHORIZATION',
-        evidence: { bookingStatus, execution: saga.execution, paymentIntentIds: authorizations.map((c) => c.paymentIntentId).join(',') },
-        repairs: authorizations.map((c) => ({ action: 'void-authorization' as const, paymentIntentId: c.paymentIntentId })),
+        evidence: {
+          bookingStatus,
+          execution: saga.execution,
+          paymentIntentIds: authorizations.map((c) => c.paymentIntentId).join(','),
+          paymentStatuses: authorizations.map((c) => c.status).join(','),
+        },
+        repairs: authorizations.map((c) => ({ action: c.status === 'requires_capture' ? ('void-authorization' as const) : ('cancel-payment' as const), paymentIntentId: c.paymentIntentId })),
       });
     }
   }

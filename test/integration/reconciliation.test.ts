@@ -205,4 +205,23 @@ describe('a booking whose saga an operator terminated', () => {
     expect((await cancel()).status).toBe(409);
     expect((await json(await traveller.get(bookingId))).status).toBe('AWAITING_PAYMENT');
   });
+
+  it('the reconciler cancels its PaymentIntent still waiting for the challenge, so the traveller cannot authorize it afterwards', async () => {
+    const { bookingId, payment } = await terminatedAwaitingPayment();
+    expect((await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId)).status).toBe('requires_action');
+
+    expect(await reconcile({ bookingIds: [bookingId] })).toMatchObject({ examined: 1, opened: 3, repaired: 2 });
+    expect((await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId)).status).toBe('canceled');
+    expect((await stack.orm.em.fork().findOneOrFail(Payment, { id: payment.id })).status).toBe('VOIDED');
+    const trail = await stack.orm.em.fork().find(AuditEntry, { resource: `booking:${bookingId}`, action: 'reconciliation.payment_cancelled' });
+    expect(trail.map((row) => row.details)).toEqual([{ paymentIntentId: payment.paymentIntentId }]);
+    const [cancelled, ...more] = await casesOf(bookingId, 'status=resolved&kind=ORPHAN_AUTHORIZATION');
+    expect(more).toEqual([]);
+    expect(cancelled).toMatchObject({ resolvedBy: 'system:reconciler', resolution: expect.stringContaining('payment cancelled'), evidence: { paymentStatuses: 'requires_action' } });
+
+    // The bank's challenge, completed late, authorizes nothing.
+    await completeChallenge({ apiUrl: stack.config.stripe.apiUrl!, secretKey: stack.config.stripe.secretKey, client: stack.stripe }, payment.paymentIntentId, true).catch(() => undefined);
+    expect((await stack.stripe.paymentIntents.retrieve(payment.paymentIntentId)).status).toBe('canceled');
+    expect(await reconcile({ bookingIds: [bookingId] })).toMatchObject({ opened: 0, repaired: 0 });
+  });
 });
