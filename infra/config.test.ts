@@ -87,6 +87,8 @@ describe('config', () => {
     });
     expect(loadConfig(productionEnv()).stripe.jsUrl).toBe('https://js.stripe.com/v3/');
     expect(() => loadConfig(productionEnv({ STRIPE_PUBLISHABLE_KEY: '' }))).toThrow(/^Invalid configuration: STRIPE_PUBLISHABLE_KEY: required in production[^;]*$/);
+    // Given explicitly, the fake's key is still the fake's.
+    expect(() => loadConfig(productionEnv({ STRIPE_PUBLISHABLE_KEY: 'pk_test_localstripe' }))).toThrow(/^Invalid configuration: STRIPE_PUBLISHABLE_KEY: required in production[^;]*$/);
     expect(() => development({ STRIPE_PUBLISHABLE_KEY: 'sk_test_oops' })).toThrow(/STRIPE_PUBLISHABLE_KEY: must be a Stripe publishable key/);
   });
 

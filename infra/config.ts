@@ -22,6 +22,9 @@ const url = (protocols: readonly string[]) =>
     }
   }, `must be a URL (${protocols.join(' or ')})`);
 
+/** What the Stripe fake accepts from browsers: the development default, refused in production however it is given. */
+const LOCAL_STRIPE_PUBLISHABLE_KEY = 'pk_test_localstripe';
+
 const hostPort = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
@@ -82,7 +85,7 @@ const schema = z.object({
   STRIPE_API_URL: url(['http:', 'https:']).optional(),
   // What browsers create PaymentMethods with (GET /payments/config): public, not a secret; production sets its own.
   STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_[A-Za-z0-9_]{1,200}$/, 'must be a Stripe publishable key (pk_test_… or pk_live_…)')
-    .default('pk_test_localstripe'),
+    .default(LOCAL_STRIPE_PUBLISHABLE_KEY),
   // The Stripe.js browsers load: Stripe's own in production, the Stripe fake's (STRIPE_API_URL) elsewhere.
   STRIPE_JS_URL: url(['http:', 'https:']).optional(),
   // The built web client the API serves at / (npm run web:build); default web/dist of this checkout.
@@ -366,8 +369,8 @@ function browserFacingProblems(env: z.infer<typeof schema>, given: Record<string
   if (production && env.STRIPE_JS_URL !== undefined && !isStripeJs(env.STRIPE_JS_URL)) {
     problems.push('STRIPE_JS_URL: production loads Stripe.js from https://js.stripe.com (unset it, or name a URL there)');
   }
-  if (production && given.STRIPE_PUBLISHABLE_KEY === undefined) {
-    problems.push('STRIPE_PUBLISHABLE_KEY: required in production (the pk_live_… key browsers pay with, not the Stripe fake\'s default)');
+  if (production && (given.STRIPE_PUBLISHABLE_KEY === undefined || env.STRIPE_PUBLISHABLE_KEY === LOCAL_STRIPE_PUBLISHABLE_KEY)) {
+    problems.push('STRIPE_PUBLISHABLE_KEY: required in production (the pk_live_… key browsers pay with, not the Stripe fake\'s)');
   }
   if (production && env.BEHIND_PROXY === 'true' && list(env.TRUSTED_PROXIES).length === 0) {
     problems.push("TRUSTED_PROXIES: required in production when BEHIND_PROXY=true (the proxies whose X-Forwarded-For counts)");
