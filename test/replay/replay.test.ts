@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { HistoryAndWorkflowId } from '@temporalio/common';
+import type { HistoryAndWorkflowId, PayloadCodec } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -72,10 +72,13 @@ function load(file: string): HistoryAndWorkflowId {
 
 /**
  * Production's worker options where they matter to replay (workers/booking.worker.ts): the same
- * workflows entry and the same data converter (the KMS-backed encryption codec, failures encoded).
+ * workflows entry and the same data converter (the KMS-backed encryption codec, refusing any payload
+ * it did not encrypt, failures encoded).
  */
 const keys = createKmsKeyService(loadConfig({ ...process.env, NODE_ENV: 'test' }).kms);
-const codec = await createEncryptionCodec(keys);
+const codec = await createEncryptionCodec(keys, { refusePlaintext: true });
+// Reads every payload of a file, the patch markers' plain data included, which the worker never decodes.
+const reader = await createEncryptionCodec(keys);
 const productionReplayOptions = (path: string): ReplayWorkerOptions => ({
   workflowsPath: path,
   replayName: 'booking-replay',
@@ -95,6 +98,12 @@ describe('replay of recorded booking histories', () => {
     expect(files.map((name) => name.replace(/\.json$/, ''))).toEqual(expect.arrayContaining(PATHS));
   });
 
+  it("replays through production's codec, which refuses a payload it did not encrypt", async () => {
+    const [productionCodec] = productionReplayOptions(workflowsPath()).dataConverter!.payloadCodecs as [PayloadCodec];
+    const plain = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"forged":true}') };
+    await expect(productionCodec.decode([plain])).rejects.toThrow(/is not encrypted/);
+  });
+
   it('replays every recorded history against the current workflow code without error', async () => {
     const histories = files.map(load);
     expect(histories.length).toBeGreaterThan(0);
@@ -107,7 +116,7 @@ describe('replay of recorded booking histories', () => {
 
   it('carries no passenger or contact data in any payload, read through the codec', async () => {
     for (const file of files) {
-      const payloads = await payloadTexts(JSON.parse(readFileSync(new URL(file, historiesDir), 'utf8')), codec);
+      const payloads = await payloadTexts(JSON.parse(readFileSync(new URL(file, historiesDir), 'utf8')), reader);
       expect(payloads.length, file).toBeGreaterThan(0);
       for (const text of payloads) {
         expect(text, file).not.toMatch(/"(passportNumber|passengers|dateOfBirth|contact|phone|email)"/);
