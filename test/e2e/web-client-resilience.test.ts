@@ -79,6 +79,30 @@ describe('the web client, when things go wrong around it', () => {
     await context.close();
   });
 
+  it('gives the draft to the user a reload finds signed in, even when that first refresh fails', async () => {
+    const { context, page } = await signedInPage();
+    const other = await newAccount();
+    // The page is loaded again; its access token is good, but the refresh at start-up gets no answer.
+    let failing = 1;
+    await page.route('**/api/v1/auth/refresh', async (route) => {
+      if (failing <= 0) return route.fallback();
+      failing -= 1;
+      await route.abort('internetdisconnected');
+    });
+    await page.reload();
+    await page.getByRole('link', { name: 'My bookings' }).waitFor();
+    expect(failing).toBe(0);
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    // The session ends mid-flow and someone else signs in on this browser.
+    await context.clearCookies();
+    await pay(page, CARDS.visa);
+    await logIn(page, other.email);
+    await page.getByRole('heading', { name: 'Travellers and payment' }).or(page.getByText('Choose an offer first')).first().waitFor();
+    expect(await page.getByLabel('Passport number').count(), 'passport fields with the previous user\'s draft').toBe(0);
+    await context.close();
+  });
+
   it('pays again under the same Idempotency-Key when the answer to the first try was lost: one booking', async () => {
     const { account, context, page } = await signedInPage();
     await searchAndChoose(page);

@@ -45,9 +45,17 @@ export function forgetDraft() {
   Object.assign(draft, empty());
 }
 
-/** The draft is its owner's alone: a session that lapsed keeps it for the same user, another user never sees it. */
+/**
+ * The draft is its owner's alone: a session that lapsed keeps it for the same user, another user never
+ * sees it. A draft nobody owned keeps only the offer chosen before signing in (no one's details).
+ */
 export function claimDraft(userId: string) {
   if (draft.owner !== undefined && draft.owner !== userId) forgetDraft();
+  if (draft.owner === undefined) {
+    const { offer, travellers } = draft;
+    forgetDraft();
+    if (offer) Object.assign(draft, { offer, travellers, passengers: Array.from({ length: travellers }, emptyPassenger) });
+  }
   draft.owner = userId;
 }
 

@@ -85,6 +85,8 @@ export async function restoreSession() {
   try {
     const { data } = await api.GET('/api/v1/users/me');
     user = data ?? null;
+    // Claimed here, not only by the refresh's signedIn: that refresh may fail and leave this user signed in.
+    if (data) claimDraft(data.id);
     if (data) await refresh();
   } finally {
     authHooks.signedOut = quiet;
