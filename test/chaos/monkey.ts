@@ -145,8 +145,8 @@ export async function unleash(
       const terminate = counts.terminatedSagas.length < plan.operatorTerminates &&
         (counts.cancelledSagas.length >= plan.operatorCancels || random() < 0.5);
       // Half of them aimed at the dangerous phase: money authorized, tickets being issued or about to be.
-      const workflowId = await runningSaga(stack, random, random() < 0.5 ? 'AUTHORIZED' : undefined).catch(() => undefined);
-      if (workflowId && [...counts.cancelledSagas, ...counts.terminatedSagas].includes(workflowId)) return log(`operator: ${workflowId} was acted on already`);
+      const actedOn = new Set([...counts.cancelledSagas, ...counts.terminatedSagas]);
+      const workflowId = await runningSaga(stack, random, actedOn, random() < 0.5 ? 'AUTHORIZED' : undefined).catch(() => undefined);
       if (!workflowId) return log(`operator: no running saga to ${terminate ? 'terminate' : 'cancel'}`);
       const handle = stack.temporal.workflow.getHandle(workflowId);
       try {
@@ -190,10 +190,11 @@ async function runningSagas(stack: Stack, paymentState?: string): Promise<string
   return ids;
 }
 
-/** One running saga picked at random, in the payment state asked for when there is one, else any. */
-async function runningSaga(stack: Stack, random: () => number, paymentState?: string): Promise<string | undefined> {
-  let ids = paymentState ? await runningSagas(stack, paymentState) : [];
-  if (ids.length === 0) ids = await runningSagas(stack);
+/** One running saga not acted on yet, picked at random: in the payment state asked for when there is one, else any. */
+async function runningSaga(stack: Stack, random: () => number, actedOn: ReadonlySet<string>, paymentState?: string): Promise<string | undefined> {
+  const fresh = (ids: string[]) => ids.filter((id) => !actedOn.has(id));
+  let ids = paymentState ? fresh(await runningSagas(stack, paymentState)) : [];
+  if (ids.length === 0) ids = fresh(await runningSagas(stack));
   return ids.length ? ids[Math.floor(random() * ids.length)] : undefined;
 }
 
