@@ -246,6 +246,42 @@ describe('the web client, when things go wrong around it', () => {
     await context.close();
   });
 
+  it('lets the traveller cancel again after a cancellation without an answer, and stops following after a refused one', async () => {
+    const { context, page } = await signedInPage();
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    await pay(page, CARDS.visa);
+    await statusOf(page, 'CONFIRMED');
+    const polls: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'GET' && /\/api\/v1\/bookings\/[0-9a-f-]{36}$/.test(new URL(request.url()).pathname)) polls.push(request.url());
+    });
+    let tries = 0;
+    await page.route('**/api/v1/bookings/*/cancel', async (route) => {
+      tries += 1;
+      if (tries === 1) return route.abort('internetdisconnected');
+      await route.fulfill({
+        status: 409,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'about:blank', title: 'This booking cannot be cancelled now.', status: 409, code: 'BOOKING_NOT_CANCELLABLE', requestId: 'test' }),
+      });
+    });
+    await page.getByRole('button', { name: 'Cancel booking…' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel' }).click();
+    await page.getByRole('alert').filter({ hasText: /did not reach us/i }).waitFor();
+    // Not stuck on "Cancelling…": the traveller can ask again.
+    await page.getByRole('button', { name: 'Cancel booking…' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel' }).click();
+    await page.getByRole('alert').filter({ hasText: 'cannot be cancelled now' }).waitFor();
+    expect(tries).toBe(2);
+    // Refused: the booking stays confirmed and is no longer followed.
+    await page.waitForTimeout(1_500);
+    const before = polls.length;
+    await page.waitForTimeout(6_000);
+    expect(polls.length - before, 'polls of a confirmed booking after a refused cancellation').toBe(0);
+    await context.close();
+  });
+
   it('logs out for good when the access token has lapsed: a reload does not sign the user back in', async () => {
     const { context, page } = await signedInPage();
     await context.clearCookies({ name: '__Host-tc_access' });

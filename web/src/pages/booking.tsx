@@ -89,14 +89,21 @@ export function BookingPage(props: { id: string }) {
   }
 
   async function cancel() {
+    setFailure('');
     setCancelling(true);
     cancelRequested.current = true;
-    const { error } = await api.POST('/api/v1/bookings/{id}/cancel', {
+    const answer = await api.POST('/api/v1/bookings/{id}/cancel', {
       params: { path: { id: props.id }, header: { 'idempotency-key': newKey() } },
-    });
+    }).catch(() => null);
     setConfirmingCancel(false);
-    if (error) setFailure(problemText(error));
     setCancelling(false);
+    // It may have reached the API: keep following the booking, which shows whether it did.
+    if (!answer) setFailure('The answer to your cancellation did not reach us. The status above follows the booking: if it stays confirmed, try again.');
+    else if (answer.error) {
+      // Refused: nothing is being cancelled, so a confirmed booking is not followed any longer.
+      cancelRequested.current = false;
+      setFailure(problemText(answer.error));
+    }
     setPoke((n) => n + 1);
   }
 
