@@ -331,6 +331,36 @@ describe('the web client, when things go wrong around it', () => {
     await context.close();
   });
 
+  it('lets go of the data export\'s download once the account page is left', async () => {
+    const { context, page } = await signedInPage();
+    // Which blob: URLs the page holds (made and not revoked), counted in the page.
+    const live = () => page.evaluate(() => (globalThis as unknown as { liveBlobUrls: Set<string> }).liveBlobUrls.size);
+    await page.evaluate(() => {
+      type Urls = { createObjectURL(blob: unknown): string; revokeObjectURL(url: string): void };
+      const inPage = globalThis as unknown as { URL: Urls; liveBlobUrls: Set<string> };
+      const held = new Set<string>();
+      const { createObjectURL, revokeObjectURL } = inPage.URL;
+      inPage.liveBlobUrls = held;
+      inPage.URL.createObjectURL = (blob) => {
+        const url = createObjectURL.call(inPage.URL, blob);
+        held.add(url);
+        return url;
+      };
+      inPage.URL.revokeObjectURL = (url) => {
+        held.delete(url);
+        revokeObjectURL.call(inPage.URL, url);
+      };
+    });
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('button', { name: 'Prepare my data export' }).click();
+    await page.getByRole('link', { name: 'Download my data (JSON)' }).waitFor();
+    expect(await live()).toBe(1);
+    await page.getByRole('link', { name: 'Search', exact: true }).click();
+    await page.getByRole('heading', { name: 'Search' }).waitFor();
+    expect(await live(), 'blob: URLs still held after leaving the account page').toBe(0);
+    await context.close();
+  });
+
   it('after logging in, goes to a path of this app only', async () => {
     const account = await newAccount();
     const { context, page } = await newPage(web.browser);

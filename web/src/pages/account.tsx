@@ -23,6 +23,10 @@ export function AccountPage() {
   useEffect(() => {
     void loadSessions();
   }, []);
+  // The export's copy in memory goes when it is replaced or the page is left.
+  useEffect(() => () => {
+    if (exportUrl) URL.revokeObjectURL(exportUrl);
+  }, [exportUrl]);
 
   async function revoke(id: string) {
     const { error } = await api.DELETE('/api/v1/auth/sessions/{id}', { params: { path: { id } } });
@@ -33,7 +37,6 @@ export function AccountPage() {
   async function exportData() {
     const { data, error } = await api.GET('/api/v1/users/me/export');
     if (!data) return setFailure(problemText(error));
-    URL.revokeObjectURL(exportUrl);
     setExportUrl(URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })));
   }
 
