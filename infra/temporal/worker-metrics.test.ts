@@ -34,6 +34,45 @@ describe('the worker metrics store', () => {
     expect(text).toContain('temporal_request_latency_bucket{operation="Poll \\"x\\"\\n",le="+Inf"} 2\n');
     expect(text).toContain('temporal_request_latency_sum{operation="Poll \\"x\\"\\n"} 607\ntemporal_request_latency_count{operation="Poll \\"x\\"\\n"} 2\n');
   });
+
+  it('keeps at most 10,000 series, drops the rest and counts what it dropped', () => {
+    const store = createWorkerMetricsStore();
+    store.record(Array.from({ length: 10_005 }, (_, index) => update('temporal_request', 'counter', 1, { operation: `op-${index}` })));
+    // Series it already has still move.
+    store.record([update('temporal_request', 'counter', 4, { operation: 'op-0' }), update('temporal_request', 'counter', 1, { operation: 'op-10004' })]);
+    const text = store.render();
+    expect(text.split('\n').filter((line) => line.startsWith('temporal_request{'))).toHaveLength(10_000);
+    expect(text).toContain('temporal_request{operation="op-0"} 5\n');
+    expect(text).not.toContain('op-10000"');
+    expect(text).toContain('# TYPE tc_worker_metrics_dropped_updates_total counter\ntc_worker_metrics_dropped_updates_total 6\n');
+  });
+});
+
+describe('the worker metrics endpoint, when collecting fails', () => {
+  const TOKEN = 'worker-metrics-test-token-0123456789';
+  it('answers 500 without the error, and goes on serving', async () => {
+    let fail = true;
+    const server = await serveWorkerMetrics({
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      collect: () => {
+        if (fail) throw new Error('Runtime shutting down: secret detail');
+        return 'temporal_request 1\n';
+      },
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+      const failed = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(failed.status).toBe(500);
+      expect(await failed.text()).not.toContain('secret detail');
+      fail = false;
+      expect(await (await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).text()).toBe('temporal_request 1\n');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
 
 describe('the worker metrics endpoint', () => {

@@ -25,9 +25,19 @@ const labelPairs = (attributes: Record<string, string | number | boolean>) =>
   Object.keys(attributes).sort().map((key) => `${name(key)}="${escape(String(attributes[key]))}"`);
 const braced = (pairs: string[]) => (pairs.length === 0 ? '' : `{${pairs.join(',')}}`);
 
-/** Core's metric updates (counter deltas, gauge values, histogram observations) as Prometheus families. */
-export function createWorkerMetricsStore() {
+// Label values come from Core (task queues, activity and workflow types): bounded in practice, capped here
+// so a runaway label cannot grow the worker's memory and every scrape without end.
+const MAX_SERIES = 10_000;
+const DROPPED = 'tc_worker_metrics_dropped_updates_total';
+
+/**
+ * Core's metric updates (counter deltas, gauge values, histogram observations) as Prometheus families,
+ * at most `maxSeries` series: updates of further ones are dropped and counted.
+ */
+export function createWorkerMetricsStore({ maxSeries = MAX_SERIES }: { maxSeries?: number } = {}) {
   const families = new Map<string, Family>();
+  let seriesCount = 0;
+  let dropped = 0;
   function family(metricName: string, kind: Kind, help: string): Family {
     const key = name(metricName);
     let found = families.get(key);
@@ -46,6 +56,13 @@ export function createWorkerMetricsStore() {
         const pairs = labelPairs(attributes);
         const key = pairs.join(',');
         const current = all.get(key)?.value;
+        if (current === undefined) {
+          if (seriesCount >= maxSeries) {
+            dropped += 1;
+            continue;
+          }
+          seriesCount += 1;
+        }
         if (metric.kind === 'histogram') {
           const histogram = (current as Histogram | undefined) ?? { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
           BUCKETS.forEach((bound, index) => {
@@ -77,6 +94,7 @@ export function createWorkerMetricsStore() {
           lines.push(`${metric}_sum${braced(pairs)} ${value.sum}`, `${metric}_count${braced(pairs)} ${value.count}`);
         }
       }
+      lines.push(`# HELP ${DROPPED} Updates of series past the first ${maxSeries}, not kept`, `# TYPE ${DROPPED} counter`, `${DROPPED} ${dropped}`);
       return `${lines.join('\n')}\n`;
     },
   };
@@ -91,8 +109,15 @@ export function installBufferedWorkerMetrics(): () => string {
   Runtime.install({ telemetryOptions: { metrics: { buffer } } });
   const store = createWorkerMetricsStore();
   const drain = () => store.record(buffer.retrieveUpdates());
-  // Drained between scrapes too: Core drops what no longer fits in the buffer.
-  setInterval(drain, 1_000).unref();
+  // Drained between scrapes too: Core drops what no longer fits in the buffer. A failure here (the
+  // runtime shutting down) must not end the process; a scrape that meets it answers 500.
+  setInterval(() => {
+    try {
+      drain();
+    } catch {
+      // the next scrape reports it
+    }
+  }, 1_000).unref();
   return () => {
     drain();
     return store.render();
@@ -112,7 +137,15 @@ export function serveWorkerMetrics(options: { host: string; port: number; token:
     } else if (!presentsToken(request.headers.authorization)) {
       response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' }).end('unauthenticated\n');
     } else {
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(options.collect());
+      let text: string;
+      try {
+        text = options.collect();
+      } catch {
+        // Thrown from the SDK's buffer while the runtime shuts down: Prometheus sees a failed scrape, the worker lives on.
+        response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
     }
   });
   return new Promise((resolve, reject) => {
