@@ -131,6 +131,8 @@ describe('chaos', () => {
         orders.filter((o) => o.challenge === 'abandon').map((o) => [sandboxOfferId(o), ABANDONED_HOLD_TTL_MS]),
       );
       plan.providerFaults.holdTtlMsByOffer = abandonedOffers;
+      // Before the first traveller arrives: the monkey sets its faults a moment after the batch begins.
+      await s.setFaults({ holdTtlMsByOffer: abandonedOffers });
       const setupSeconds = Math.round((Date.now() - setupBegan) / 1000);
 
       chaosBegan = Date.now();
