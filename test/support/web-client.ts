@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { mailTo, TEST_PASSWORD } from './http-account.js';
@@ -88,8 +88,12 @@ export async function logIn(page: Page, email: string) {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
+/** A departure day 30 to 329 days away, so that a file's bookings spread over the sandbox's seats instead of selling one flight out. */
+const someDay = () => new Date(Date.now() + (30 + randomInt(300)) * 86_400_000).toISOString().slice(0, 10);
+
 export async function searchAndChoose(page: Page, look: Look = nothing) {
   await page.getByRole('link', { name: 'Search', exact: true }).click();
+  await page.getByLabel('Departure date').fill(someDay());
   await page.getByRole('button', { name: 'Search flights' }).click();
   await page.locator('.offers li').first().waitFor();
   await look(page, 'search-results');
