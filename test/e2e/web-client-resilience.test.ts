@@ -124,7 +124,7 @@ describe('the web client, when things go wrong around it', () => {
     await pay(page, CARDS.visa);
     await answerLost;
     // The traveller sees the button again and pays again, as anyone would.
-    await page.locator('button[type="submit"]:not([disabled])').waitFor();
+    await page.locator('button[type="submit"]:not([aria-disabled="true"])').waitFor();
     const told = await page.getByRole('alert').filter({ hasText: /answer/i }).count();
     await page.getByRole('button', { name: /^Pay / }).click();
     await statusOf(page, 'CONFIRMED');
@@ -358,6 +358,50 @@ describe('the web client, when things go wrong around it', () => {
     await page.getByRole('link', { name: 'Search', exact: true }).click();
     await page.getByRole('heading', { name: 'Search' }).waitFor();
     expect(await live(), 'blob: URLs still held after leaving the account page').toBe(0);
+    await context.close();
+  });
+
+  it('keeps the keyboard on the Pay button while paying, and draws the card field\'s edge and focus', async () => {
+    const { account, context, page } = await signedInPage();
+    await searchAndChoose(page);
+    await fillTraveller(page);
+    type Styled = { borderTopStyle: string; outlineStyle: string };
+    const style = (selector: string) =>
+      page.locator(selector).first().evaluate((element) => {
+        const { borderTopStyle, outlineStyle } = (globalThis as unknown as { getComputedStyle(e: unknown): Styled }).getComputedStyle(element);
+        return { borderTopStyle, outlineStyle };
+      });
+    // Stripe's card element draws no edge of its own, nor a focus ring around itself.
+    expect((await style('.StripeElement')).borderTopStyle, 'the card element\'s border').toBe('solid');
+    await page.getByLabel('Card number').fill(CARDS.visa);
+    expect((await style('.StripeElement')).outlineStyle, 'the card element\'s focus ring').toBe('solid');
+    await page.getByLabel('Expiry (MM / YY)').fill('12 / 30');
+    await page.getByLabel('CVC').fill('123');
+
+    let posts = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/v1/bookings', async (route) => {
+      if (route.request().method() === 'POST') {
+        posts += 1;
+        await released;
+      }
+      return route.fallback();
+    });
+    await page.getByRole('button', { name: /^Pay / }).focus();
+    await page.keyboard.press('Enter');
+    const paying = page.getByRole('button', { name: 'Paying…' });
+    await paying.waitFor();
+    expect(await focused(page), 'the focus while paying').toBe('button: Paying…');
+    expect(await paying.getAttribute('aria-disabled')).toBe('true');
+    // Pressing it again while paying sends nothing more.
+    await page.keyboard.press('Enter');
+    release();
+    await statusOf(page, 'CONFIRMED');
+    expect(posts).toBe(1);
+    expect(await bookingsOf(account)).toHaveLength(1);
     await context.close();
   });
 

@@ -49,6 +49,8 @@ export function BookPage() {
   // The API already holds another request under this payment's key: the earlier one reached it.
   const [mayHavePaid, setMayHavePaid] = useState(false);
   const [busy, setBusy] = useState(false);
+  // Read by the guard at once, before a re-render could show `busy` (a double click or a second Enter).
+  const paying = useRef(false);
   const cardHost = useRef<HTMLDivElement>(null);
   const stripe = useRef<{ js: StripeJs; card: CardElement } | null>(null);
 
@@ -93,7 +95,7 @@ export function BookPage() {
 
   async function pay(event: Event) {
     event.preventDefault();
-    if (!offer) return;
+    if (!offer || paying.current) return;
     setFailure('');
     setMayHavePaid(false);
     const request = {
@@ -110,6 +112,7 @@ export function BookPage() {
       return;
     }
     if (!stripe.current) return setFailure('The card form is still loading.');
+    paying.current = true;
     setBusy(true);
     try {
       // The card goes to Stripe alone; this API only ever sees the PaymentMethod's id.
@@ -128,6 +131,7 @@ export function BookPage() {
       if (!answer.data) return setFailure(answer.response.status >= 500 ? `${problemText(answer.error)} ${AGAIN}` : problemText(answer.error));
       navigate(`/bookings/${answer.data.bookingId}`);
     } finally {
+      paying.current = false;
       setBusy(false);
     }
   }
@@ -180,7 +184,8 @@ export function BookPage() {
             Your earlier payment may have gone through: see <a href="/bookings">My bookings</a> before paying again.
           </Notice>
         )}
-        <button type="submit" disabled={busy}>{busy ? 'Paying…' : `Pay ${money(offer.price)}`}</button>
+        {/* aria-disabled, not disabled: a disabled button drops the keyboard focus; the guard in pay() refuses the click. */}
+        <button type="submit" aria-disabled={busy ? 'true' : undefined}>{busy ? 'Paying…' : `Pay ${money(offer.price)}`}</button>
       </form>
     </Page>
   );
