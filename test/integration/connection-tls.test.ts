@@ -35,6 +35,27 @@ beforeAll(async () => {
 /** Resolves true once the server side completed a handshake, false on the client's refusal. */
 type Handshakes = { completed: number };
 
+/**
+ * A TLS server on 127.0.0.1 with the store's leaf that counts completed handshakes and hangs up,
+ * listening for the tests of the describe block it is called in. `port()` once it listens.
+ */
+function handshakeCounter() {
+  let listener: TlsServer;
+  let listening = 0;
+  const seen: Handshakes = { completed: 0 };
+  beforeAll(async () => {
+    listener = createTlsServer({ cert: readFileSync(server.certFile), key: readFileSync(server.keyFile) }, (socket) => {
+      seen.completed += 1;
+      socket.destroy();
+    });
+    listener.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    listening = (listener.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+  return { seen, port: () => listening };
+}
+
 // pg's client with the `ssl` option createOrm hands MikroORM, which passes it to pg unchanged (a failed
 // MikroORM.init leaves its pool's timers behind, so the handshakes go through pg itself here).
 describe('Postgres (pg) honours sslmode', () => {
@@ -92,25 +113,12 @@ describe('Postgres (pg) honours sslmode', () => {
 });
 
 describe('Redis (ioredis) over rediss: with REDIS_TLS_CA_FILE', () => {
-  let listener: TlsServer;
-  let port: number;
-  const seen: Handshakes = { completed: 0 };
-
-  beforeAll(async () => {
-    listener = createTlsServer({ cert: readFileSync(server.certFile), key: readFileSync(server.keyFile) }, (socket) => {
-      seen.completed += 1;
-      socket.destroy();
-    });
-    listener.on('tlsClientError', () => {});
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    port = (listener.address() as { port: number }).port;
-  });
-  afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+  const { seen, port } = handshakeCounter();
 
   async function connect(ca: string): Promise<{ handshake: boolean; error: string }> {
     const before = seen.completed;
     const errors: string[] = [];
-    const client = createRedis({ url: `rediss://app:pw@127.0.0.1:${port}/0`, keyPrefix: 'tc:', caFile: ca }, (error) => {
+    const client = createRedis({ url: `rediss://app:pw@127.0.0.1:${port()}/0`, keyPrefix: 'tc:', caFile: ca }, (error) => {
       errors.push(`${(error as { code?: string }).code ?? ''} ${error.message}`);
     });
     const deadline = Date.now() + 5_000;
@@ -128,24 +136,11 @@ describe('Redis (ioredis) over rediss: with REDIS_TLS_CA_FILE', () => {
 });
 
 describe('SMTP (nodemailer) over smtps: with SMTP_TLS_CA_FILE', () => {
-  let listener: TlsServer;
-  let port: number;
-  const seen: Handshakes = { completed: 0 };
-
-  beforeAll(async () => {
-    listener = createTlsServer({ cert: readFileSync(server.certFile), key: readFileSync(server.keyFile) }, (socket) => {
-      seen.completed += 1;
-      socket.destroy();
-    });
-    listener.on('tlsClientError', () => {});
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    port = (listener.address() as { port: number }).port;
-  });
-  afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+  const { seen, port } = handshakeCounter();
 
   async function send(host: string, ca: string): Promise<{ handshake: boolean; error: string }> {
     const before = seen.completed;
-    const mail = createMailTransport({ transport: 'smtp', smtpUrl: `smtps://${host}:${port}`, caFile: ca, from: 'TravelConnect <no-reply@travelconnect.test>' });
+    const mail = createMailTransport({ transport: 'smtp', smtpUrl: `smtps://${host}:${port()}`, caFile: ca, from: 'TravelConnect <no-reply@travelconnect.test>' });
     // The server hangs up after the handshake, so even a trusted send fails; what counts is whether TLS completed.
     const error = await mail.send({ to: 'traveller@example.test', subject: 'hello', text: 'hello' }).then(() => '', (e: unknown) => `${(e as { code?: string }).code ?? ''} ${(e as Error).message}`);
     mail.close();
