@@ -29,6 +29,10 @@ describe('what the saga accepts as paid', () => {
     const intentId = (await eventually(() => paymentRows(bookingId), (rows) => rows.length > 0, { what: 'the payment row' }))[0]!
       .paymentIntentId;
 
+    // The row is written before the PaymentIntent is confirmed (payment-intent-first): wait for the confirmation.
+    await eventually(async () => (await stack.stripe.paymentIntents.retrieve(intentId)).status, (status) => status !== 'requires_confirmation', {
+      what: 'the PaymentIntent confirmed',
+    });
     // Watch the booking and the supplier while the bank has not answered.
     const seen = { bookings: new Set<string>(), holds: new Set<string>(), intents: new Set<string>() };
     for (const until = Date.now() + 5_000; Date.now() < until; ) {
