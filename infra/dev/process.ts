@@ -206,7 +206,7 @@ export async function childService(
   }
   if (!isLocalHost(spec.host)) throw new Error(`${name}: nothing answers on ${where}, and a remote host cannot be started from here`);
   if (spec.command.includes('/') && !existsSync(spec.command)) {
-    throw new Error(`${name}: ${spec.command} is missing; run bash infra/scripts/install.sh`);
+    throw new Error(`${name}: ${spec.command} is missing; run bash dev/install.sh`);
   }
   const began = Date.now();
   const spawned = spawnLogged(spec.command, spec.args, { logFile: ctx.logFile, cwd: ctx.root, env: spec.env });

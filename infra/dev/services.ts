@@ -41,7 +41,7 @@ async function pgCtl(cluster: Cluster, action: 'start' | 'stop', logFile: string
 /** The Debian cluster configured for this port, so the version is never hard-coded. */
 async function findCluster(port: number): Promise<Cluster> {
   const listed = await run('pg_lsclusters', ['--no-header']);
-  if (listed.code !== 0) throw new Error('postgres: pg_lsclusters failed; run bash infra/scripts/install.sh');
+  if (listed.code !== 0) throw new Error('postgres: pg_lsclusters failed; run bash dev/install.sh');
   const clusters = listed.stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
   const match = clusters.find((fields) => fields[2] === String(port));
   if (!match?.[0] || !match[1]) throw new Error(`postgres: no cluster is configured for port ${port}:\n${listed.stdout}`);

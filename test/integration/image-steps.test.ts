@@ -24,7 +24,7 @@ import { readImageDefinition, runStage, type Declared } from '../support/dockerf
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const { stages, ignored } = readImageDefinition(root);
 // The two RUNs done differently here, and why. The build stage's install is the checkout's own
-// node_modules (infra/scripts/install.sh runs `npm ci` on the same package-lock.json); the production
+// node_modules (dev/install.sh runs `npm ci` on the same package-lock.json); the production
 // install is run as written, from npm's warm cache.
 const BUILD_INSTALL = 'npm ci --no-audit --no-fund';
 const PRODUCTION_INSTALL = 'npm ci --omit=dev --no-audit --no-fund';

@@ -22,7 +22,7 @@ export interface TlsPostgres {
 function binDir(): string {
   const versions = readdirSync('/usr/lib/postgresql').filter((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error('postgres: no initdb under /usr/lib/postgresql; run bash infra/scripts/install.sh');
+  if (!newest) throw new Error('postgres: no initdb under /usr/lib/postgresql; run bash dev/install.sh');
   return `/usr/lib/postgresql/${newest}/bin`;
 }
 

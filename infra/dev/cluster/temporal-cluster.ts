@@ -78,7 +78,7 @@ const DATABASES = { persistence: 'temporal', visibility: 'temporal_visibility' }
 /** The schema files install.sh copied from the server's Go module (schema/postgresql/v12). */
 function schemaDir(root: string, kind: 'temporal' | 'visibility'): string {
   const dir = join(root, '.tools', 'temporal-schema', 'postgresql', 'v12', kind, 'versioned');
-  if (!existsSync(dir)) throw new Error(`temporal cluster: ${dir} is missing; run bash infra/scripts/install.sh`);
+  if (!existsSync(dir)) throw new Error(`temporal cluster: ${dir} is missing; run bash dev/install.sh`);
   return dir;
 }
 
@@ -142,7 +142,7 @@ async function freeOffset(instances: ClusterOptions['instances']): Promise<numbe
 export async function startTemporalCluster(options: ClusterOptions): Promise<TemporalCluster> {
   const { root, dir, pki, log } = options;
   const server = join(root, '.tools', 'bin', 'temporal-server');
-  if (!existsSync(server)) throw new Error(`temporal cluster: ${server} is missing; run bash infra/scripts/install.sh`);
+  if (!existsSync(server)) throw new Error(`temporal cluster: ${server} is missing; run bash dev/install.sh`);
   const configDir = join(dir, 'config');
   const logDir = join(dir, 'logs');
   mkdirSync(configDir, { recursive: true });

@@ -4,7 +4,7 @@
 # when its result is already present, so it is safe to run before each `up`.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 TOOLS_BIN="$ROOT/.tools/bin"
