@@ -69,7 +69,7 @@ export default tseslint.config(
   },
   {
     // The Stripe fake's Stripe.js runs in browsers, as written (ES5 style, no build step).
-    files: ['infra/stripe/dev_stripe.js'],
+    files: ['dev/stripe/stripe.js'],
     languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly' } },
     rules: { '@typescript-eslint/no-this-alias': 'off' },
   },

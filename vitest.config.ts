@@ -3,7 +3,7 @@ import { SLOW_TESTS } from './vitest.slow-tests.js';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', '{api,activities,domain,infra,workflows,workers}/**/*.test.ts', 'web/src/**/*.test.ts'],
+    include: ['test/**/*.test.ts', '{api,activities,domain,infra,dev,deploy,workflows,workers}/**/*.test.ts', 'web/src/**/*.test.ts'],
     // The production profile starts a whole deployment of its own (`npm run test:production`); the
     // slowest suites run in `npm run test:slow` (vitest.slow.config.ts), which .ci/run runs too.
     exclude: ['**/node_modules/**', '**/.git/**', 'test/production/**', 'test/chaos/**', ...SLOW_TESTS],

@@ -23,7 +23,7 @@ export const SLOW_TESTS = [
   // Slow but not security regressions: health under outages, manifests, suppliers, bundles, schedules.
   'test/integration/health.test.ts',
   'test/integration/passenger-manifest.test.ts',
-  'infra/scripts/supply-chain.test.ts',
+  'deploy/supply-chain.test.ts',
   'test/integration/hotels.test.ts',
   'test/integration/worker-bundle.test.ts',
   'test/integration/search.test.ts',

@@ -16,7 +16,7 @@ import { migrateDatabase } from '../infra/db/roles.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import type { Logger } from '../infra/logger.js';
 import { createMetrics } from '../infra/metrics.js';
-import { createSandboxProvider } from '../infra/providers/sandbox.adapter.js';
+import { createFlightProvider } from '../infra/providers/flights.adapter.js';
 import type { RateLimitResult, SlidingWindowLimiter } from '../infra/rate-limit/sliding-window.js';
 import { createRedis, redisReady } from '../infra/redis.js';
 import { createStripeClient } from '../infra/stripe/stripe.gateway.js';
@@ -25,8 +25,8 @@ import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
 import { ensureNamespace } from '../infra/temporal/namespace.js';
 import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
-import { flightFor, offerIdFor, type FlightKey } from '../infra/providers/sandbox/inventory.js';
-import { freePort, spawnLogged, stopChild as stopService, waitUntilReady, type Spawned } from '../infra/dev/process.js';
+import { flightFor, offerIdFor, type FlightKey } from '../dev/sandbox/inventory.js';
+import { freePort, spawnLogged, stopChild as stopService, waitUntilReady, type Spawned } from '../dev/process.js';
 
 /**
  * What the benchmarks share: a database of their own (`tc_bench`, same migrations), their own
@@ -103,7 +103,7 @@ export async function composeApi(config: Config, options: { log: Logger; limiter
   await redisReady(redis);
   const parts: AuthComponents = createAuthComponents(config, { orm, redis });
   const auth = options.limiter === 'off' ? { ...parts, limiter: allowAllLimiter() } : parts;
-  const providers = new Map([['sandbox', createSandboxProvider({ baseUrl: config.providers.sandboxUrl, timeoutMs: config.providers.timeoutMs })]]);
+  const providers = new Map([['sandbox', createFlightProvider({ baseUrl: config.providers.sandboxUrl, timeoutMs: config.providers.timeoutMs })]]);
   const app = createApp({
     codec,
     auth,
@@ -260,9 +260,9 @@ export async function pool<T>(items: readonly T[], concurrency: number, task: (i
   );
 }
 
-/** The sandbox provider as its own process (infra/providers/sandbox/server.ts): fresh inventory and holds each time. */
+/** The sandbox provider as its own process (dev/sandbox/server.ts): fresh inventory and holds each time. */
 export async function startSandbox(env: NodeJS.ProcessEnv) {
-  const { child, ready } = await startChild('infra/providers/sandbox/server.ts', { ...env, SANDBOX_PROVIDER_PORT: '0', API_HOST: '127.0.0.1' }, {
+  const { child, ready } = await startChild('dev/sandbox/server.ts', { ...env, SANDBOX_PROVIDER_PORT: '0', API_HOST: '127.0.0.1' }, {
     ready: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1],
   });
   return { child, url: ready, stop: () => stopChild(child) };
@@ -349,7 +349,7 @@ export async function startStripeFake(): Promise<{ url: string; pid?: number; st
   const url = `http://127.0.0.1:${port}`;
   const stripe: Spawned = spawnLogged(
     join(root, '.tools', 'venv', 'bin', 'python'),
-    [join(root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(port), '--store', join(dir, 'stripe.pickle')],
+    [join(root, 'dev', 'stripe', 'stripe_fake.py'), '--port', String(port), '--store', join(dir, 'stripe.pickle')],
     { logFile: join(dir, 'stripe.log'), cwd: root },
   );
   const kill = () => stripe.child.kill('SIGKILL');

@@ -15,7 +15,7 @@ import { createDataKeyStore } from '../infra/db/data-key.store.js';
 import { User } from '../infra/db/entities.js';
 import { createOrm, type Orm } from '../infra/db/orm.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
-import { createSandboxProvider } from '../infra/providers/sandbox.adapter.js';
+import { createFlightProvider } from '../infra/providers/flights.adapter.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { createTemporalClient, workflowsPath } from '../infra/temporal/connection.js';
 import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
@@ -44,7 +44,7 @@ export type Fakes = Awaited<ReturnType<typeof startFakes>>;
 /** A fresh sandbox provider and Stripe fake, and the activity I/O pointing at them. */
 async function startFakes(env: NodeJS.ProcessEnv, config: Config) {
   const [sandbox, stripe] = await Promise.all([startSandbox(env), startStripeFake()]);
-  const providers = new Map([['sandbox', createSandboxProvider({ baseUrl: sandbox.url, timeoutMs: config.providers.timeoutMs })]]);
+  const providers = new Map([['sandbox', createFlightProvider({ baseUrl: sandbox.url, timeoutMs: config.providers.timeoutMs })]]);
   const payments = createStripeGateway(createStripeClient({ ...config.stripe, apiUrl: stripe.url }));
   const pids = { sandbox: sandbox.child.pid!, stripe: stripe.pid! };
   return {

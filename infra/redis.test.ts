@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localPki } from './dev/cluster/pki.js';
+import { localPki } from '../dev/cluster/pki.js';
 import { createRedis, redisReady } from './redis.js';
 
 // What reaches the wire: ioredis reads a URL's query string into its options ahead of the options

@@ -24,7 +24,7 @@ export type SecretScope = 'application' | 'migration';
 export const DEVELOPMENT_SECRETS: Readonly<Record<DevelopmentSecret, string>> = {
   // The application's role (migration 0006); the migration step gives it this password outside production.
   DATABASE_URL: 'postgresql://travelconnect_app:development-only-app-password@127.0.0.1:5432/travelconnect',
-  // The owner of the database and its schema (infra/dev/services.ts creates it locally).
+  // The owner of the database and its schema (dev/services.ts creates it locally).
   MIGRATION_DATABASE_URL: 'postgresql://travelconnect:travelconnect@127.0.0.1:5432/travelconnect',
   STRIPE_SECRET_KEY: 'sk_test_localstripe',
   STRIPE_WEBHOOK_SECRET: 'whsec_development_only',

@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHttpCaptchaVerifier } from './captcha-verifier.js';
-import { createLocalCaptchaApp } from './local-captcha.app.js';
+import { createLocalCaptchaApp } from '../../dev/captcha/local-captcha.app.js';
 
 const servers: Array<ReturnType<typeof serve>> = [];
 async function listen(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<string> {

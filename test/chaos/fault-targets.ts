@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { freePort, rawExchange, run, spawnLogged, stopChild, waitUntilReady, type Spawned } from '../../infra/dev/process.js';
+import { freePort, rawExchange, run, spawnLogged, stopChild, waitUntilReady, type Spawned } from '../../dev/process.js';
 import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
 import { TEST_NAMESPACE } from '../support/namespace.js';
 
@@ -139,7 +139,7 @@ export async function startFaultTargets(root: string, dir: string): Promise<Faul
     command: join(root, '.tools', 'venv', 'bin', 'python'),
     // --store: a restarted fake keeps its PaymentIntents.
     // Every request of a large batch stays in the log, so the checks can count each capture.
-    args: [join(root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(stripePort), '--store', join(dir, 'stripe.pickle'), '--log-requests', String(STRIPE_REQUESTS_LOGGED)],
+    args: [join(root, 'dev', 'stripe', 'stripe_fake.py'), '--port', String(stripePort), '--store', join(dir, 'stripe.pickle'), '--log-requests', String(STRIPE_REQUESTS_LOGGED)],
     ready: async () => (await fetch(`${stripeUrl}/_tc/requests`).catch(() => null))?.status === 200,
     timeoutMs: 30_000,
   });

@@ -15,7 +15,7 @@ let db: AuditDatabase;
 
 beforeAll(async () => {
   db = await createAuditDatabase();
-  // Migration 0006 creates the role when the migrating role may (CREATEROLE, see infra/dev/services.ts).
+  // Migration 0006 creates the role when the migrating role may (CREATEROLE, see dev/services.ts).
   expect(db.superuser(`select count(*) from pg_roles where rolname = '${APP_ROLE}'`).trim(), `${APP_ROLE} exists`).toBe('1');
   await db.setMinTrimAge('0');
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localPki, type IssuedCert } from '../../infra/dev/cluster/pki.js';
+import { localPki, type IssuedCert } from '../../dev/cluster/pki.js';
 import { createRequire } from 'node:module';
 import { postgresSsl } from '../../infra/db/postgres-ssl.js';
 import { createRedis } from '../../infra/redis.js';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../infra/dev/process.js';
+import { freePort } from '../../dev/process.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { signIn } from '../support/sign-in.js';
 import { eventually } from '../support/eventually.js';

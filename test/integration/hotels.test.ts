@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { holdReference } from '../../activities/booking.activities.js';
 import { Booking } from '../../infra/db/entities.js';
 import { toMinor, type Money } from '../../domain/money.js';
-import type { HotelFaults } from '../../infra/providers/sandbox/hotels.app.js';
+import type { HotelFaults } from '../../dev/sandbox/hotels.app.js';
 import { json, travellerOf, type BookingJson } from '../support/booking-client.js';
 import { probesOf } from '../support/probes.js';
 import { startStack, type Stack } from '../support/stack.js';

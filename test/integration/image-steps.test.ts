@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadManifests } from '../../deploy/check-manifests.js';
-import { freePort } from '../../infra/dev/process.js';
+import { freePort } from '../../dev/process.js';
 import { DEVELOPMENT_SECRETS } from '../../infra/secrets.js';
 import { killOnExit } from '../chaos/fault-targets.js';
 import { eventually } from '../support/eventually.js';

@@ -4,8 +4,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { createSandboxProvider } from '../../infra/providers/sandbox.adapter.js';
-import { createSandboxApp } from '../../infra/providers/sandbox/sandbox.app.js';
+import { createFlightProvider } from '../../infra/providers/flights.adapter.js';
+import { createSandboxApp } from '../../dev/sandbox/sandbox.app.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { json } from '../support/booking-client.js';
 
@@ -37,8 +37,8 @@ const requestsTo = async (url: string) => ((await (await fetch(`${url}/_control/
 describe('flight search', () => {
   it('answers within the deadline with the fast provider’s offers, marks the answer partial, and caches complete answers', async () => {
     const providers = new Map([
-      ['sandbox', createSandboxProvider({ baseUrl: stack.sandboxUrl, timeoutMs: 10_000 })],
-      ['slowpoke', createSandboxProvider({ baseUrl: slowUrl, timeoutMs: 10_000, name: 'slowpoke' })],
+      ['sandbox', createFlightProvider({ baseUrl: stack.sandboxUrl, timeoutMs: 10_000 })],
+      ['slowpoke', createFlightProvider({ baseUrl: slowUrl, timeoutMs: 10_000, name: 'slowpoke' })],
     ]);
     const app = createApp({
       config: stack.config,

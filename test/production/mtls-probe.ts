@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
-import type { IssuedCert } from '../../infra/dev/cluster/pki.js';
+import type { IssuedCert } from '../../dev/cluster/pki.js';
 
 // The HTTP/2 connection preface and an empty SETTINGS frame: what a gRPC client sends first.
 const PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);

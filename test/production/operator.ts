@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { run, type RunResult } from '../../infra/dev/process.js';
+import { run, type RunResult } from '../../dev/process.js';
 import { TEST_PASSWORD, tokenIn } from '../support/http-account.js';
 import { PRODUCTION_NAMESPACE, type ProductionStack } from './production-stack.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { spawnLogged, stopChild, waitUntilReady, type Spawned } from '../../infra/dev/process.js';
+import { spawnLogged, stopChild, waitUntilReady, type Spawned } from '../../dev/process.js';
 import { killOnExit } from '../chaos/fault-targets.js';
 
 /** A process the production-profile test started, logged to `<logDir>/<name>.log`, killed if the test dies. */

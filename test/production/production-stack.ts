@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig, type Config } from '../../infra/config.js';
 import { createOrm, type Orm } from '../../infra/db/orm.js';
-import { localPki, type IssuedCert, type LocalPki } from '../../infra/dev/cluster/pki.js';
-import { startTemporalCluster, type TemporalCluster } from '../../infra/dev/cluster/temporal-cluster.js';
-import { freePort } from '../../infra/dev/process.js';
+import { localPki, type IssuedCert, type LocalPki } from '../../dev/cluster/pki.js';
+import { startTemporalCluster, type TemporalCluster } from '../../dev/cluster/temporal-cluster.js';
+import { freePort } from '../../dev/process.js';
 import { createKmsKeyService, type KmsKeyService } from '../../infra/kms/kms.key-service.js';
 import { createStripeClient } from '../../infra/stripe/stripe.gateway.js';
 import { createTemporalClient } from '../../infra/temporal/connection.js';
@@ -242,7 +242,7 @@ async function startFakes(root: string, dir: string, logDir: string, stops: Arra
       name: 'local-kms',
       command: join(root, '.tools', 'bin', 'local-kms'),
       args: [],
-      env: { ...baseEnv(), PORT: String(kmsPort), KMS_REGION: 'eu-west-1', KMS_ACCOUNT_ID: '111122223333', KMS_DATA_PATH: join(dir, 'kms'), KMS_SEED_PATH: join(root, 'infra', 'kms', 'seed.yaml') },
+      env: { ...baseEnv(), PORT: String(kmsPort), KMS_REGION: 'eu-west-1', KMS_ACCOUNT_ID: '111122223333', KMS_DATA_PATH: join(dir, 'kms'), KMS_SEED_PATH: join(root, 'dev', 'kms', 'seed.yaml') },
       cwd: root,
       logDir,
       ready: async () => (await fetch(kmsUrl, { method: 'POST' }).catch(() => null)) !== null,
@@ -250,7 +250,7 @@ async function startFakes(root: string, dir: string, logDir: string, stops: Arra
     startOwnedProcess({
       name: 'stripe',
       command: join(root, '.tools', 'venv', 'bin', 'python'),
-      args: [join(root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(stripePort), '--store', join(dir, 'stripe.pickle')],
+      args: [join(root, 'dev', 'stripe', 'stripe_fake.py'), '--port', String(stripePort), '--store', join(dir, 'stripe.pickle')],
       env: baseEnv(),
       cwd: root,
       logDir,
@@ -259,7 +259,7 @@ async function startFakes(root: string, dir: string, logDir: string, stops: Arra
     startOwnedProcess({
       name: 'sandbox',
       command: process.execPath,
-      args: ['--import', 'tsx', join(root, 'infra', 'providers', 'sandbox', 'server.ts')],
+      args: ['--import', 'tsx', join(root, 'dev', 'sandbox', 'server.ts')],
       // The supplier's own process, not ours: a little latency keeps sagas in flight while services die.
       env: { ...baseEnv(), NODE_ENV: 'development', SANDBOX_PROVIDER_PORT: String(sandboxPort), SANDBOX_LATENCY_MS: '700', CAPTCHA_SECRET: captchaSecret, LOG_LEVEL: 'warn' },
       cwd: root,

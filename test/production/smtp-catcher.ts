@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { IssuedCert } from '../../infra/dev/cluster/pki.js';
+import type { IssuedCert } from '../../dev/cluster/pki.js';
 import { eventually } from '../support/eventually.js';
 import type { Mail } from '../support/http-account.js';
 

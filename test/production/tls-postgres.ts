@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, tail, waitUntilReady, portAnswers } from '../../infra/dev/process.js';
-import type { LocalPki } from '../../infra/dev/cluster/pki.js';
+import { run, tail, waitUntilReady, portAnswers } from '../../dev/process.js';
+import type { LocalPki } from '../../dev/cluster/pki.js';
 import { killOnExit } from '../chaos/fault-targets.js';
 
 /**

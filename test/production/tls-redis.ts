@@ -1,8 +1,8 @@
 import { connect } from 'node:tls';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnLogged, stopChild, waitUntilReady } from '../../infra/dev/process.js';
-import type { LocalPki } from '../../infra/dev/cluster/pki.js';
+import { spawnLogged, stopChild, waitUntilReady } from '../../dev/process.js';
+import type { LocalPki } from '../../dev/cluster/pki.js';
 import { killOnExit } from '../chaos/fault-targets.js';
 
 /**

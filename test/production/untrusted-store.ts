@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '../../infra/dev/process.js';
+import { freePort } from '../../dev/process.js';
 import { killOnExit } from '../chaos/fault-targets.js';
 
 /** How a production API pointed at a store it must not trust ended up. */

@@ -286,7 +286,7 @@ export async function deliverWebhook(stripe: Stripe, type: string, object: objec
   if (status !== 200 || (body as { handled?: boolean }).handled !== true) throw new Error(`the webhook answered ${status}: ${JSON.stringify(body)}`);
 }
 
-/** The Stripe fake's hook that ends the processing of a `pm_card_processing` PaymentIntent (infra/stripe/localstripe_shim.py). */
+/** The Stripe fake's hook that ends the processing of a `pm_card_processing` PaymentIntent (dev/stripe/stripe_fake.py). */
 export async function settleAtStripeFake(paymentIntentId: string): Promise<void> {
   const { status, body } = await call(`${config.stripe.apiUrl}/_tc/settle`, {
     method: 'POST',

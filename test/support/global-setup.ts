@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../infra/config.js';
-import { ensureServices } from '../../infra/dev/services.js';
+import { ensureServices } from '../../dev/services.js';
 import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
 import { ensureNamespace } from '../../infra/temporal/namespace.js';
 import { TEST_NAMESPACE } from './namespace.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, spawnLogged, stopChild, waitUntilReady } from '../../infra/dev/process.js';
+import { freePort, spawnLogged, stopChild, waitUntilReady } from '../../dev/process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -19,7 +19,7 @@ export async function startOwnStripeFake() {
   const logFile = join(dir, 'stripe.log');
   const spawned = spawnLogged(
     join(root, '.tools', 'venv', 'bin', 'python'),
-    [join(root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(port), '--store', join(dir, 'stripe.pickle'), '--from-scratch'],
+    [join(root, 'dev', 'stripe', 'stripe_fake.py'), '--port', String(port), '--store', join(dir, 'stripe.pickle'), '--from-scratch'],
     { logFile, cwd: root },
   );
   const stop = async () => {

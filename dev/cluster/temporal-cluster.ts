@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ensureNamespace } from '../../temporal/namespace.js';
-import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
+import { ensureNamespace } from '../../infra/temporal/namespace.js';
+import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
 import { portAnswers, run, spawnLogged, stopChild, waitUntilReady, type Spawned } from '../process.js';
 import {
   CLUSTER_DYNAMIC_CONFIG, renderClusterConfig, TEMPORAL_ROLES, type ClusterTls, type RolePorts, type SqlStore, type TemporalRole,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { requireMigrationDatabase, type Config } from '../../config.js';
+import { requireMigrationDatabase, type Config } from '../../infra/config.js';
 import { hostPort } from '../process.js';
 import { ensureLoginRole } from '../services.js';
 import { localPki, type IssuedCert } from './pki.js';

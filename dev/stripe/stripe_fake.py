@@ -4,7 +4,7 @@ localstripe ignores the Idempotency-Key header, so a retried PaymentIntent
 create would make a second PaymentIntent there while real Stripe returns the
 first one; the booking saga's retries must be tested against the real rules.
 
-    .tools/venv/bin/python infra/stripe/localstripe_shim.py --port 8420 [--store FILE] [--from-scratch]
+    .tools/venv/bin/python dev/stripe/stripe_fake.py --port 8420 [--store FILE] [--from-scratch]
 
 Test hooks (no auth): GET /_tc/requests lists every request seen as
 {method, path, idempotencyKey, status, replayed, lostResponse}; DELETE /_tc/requests
@@ -16,7 +16,7 @@ A PaymentIntent confirmed with the PaymentMethod `pm_card_processing` stays
 POST /_tc/settle {paymentIntent} authorizes it: Stripe has no test card that
 does this, and the booking saga must not ticket while a payment is processing.
 
-Browsers: /js.stripe.com/v3/ serves a development Stripe.js (dev_stripe.js beside
+Browsers: /js.stripe.com/v3/ serves a development Stripe.js (stripe.js beside
 this file) whose card element, createPaymentMethod and handleNextAction /
 confirmCardPayment work against this fake. A publishable key (pk_..., as
 `Authorization: Bearer` or a `key` field) is accepted where Stripe accepts one
@@ -169,12 +169,12 @@ async def settle_hook(request):
     return web.json_response({'id': intent.id, 'status': intent.status})
 
 # Stripe.js for browsers in development: localstripe's createPaymentMethod does nothing.
-DEV_STRIPE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'dev_stripe.js')
+STRIPE_JS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'stripe.js')
 STRIPE_JS_PATHS = ('/js.stripe.com/v3/', '/js.stripe.com/v3')
 
 
 def serve_stripe_js():
-    with open(DEV_STRIPE_JS, 'rb') as f:
+    with open(STRIPE_JS_FILE, 'rb') as f:
         body = f.read()
     return web.Response(body=body, content_type='application/javascript', charset='utf-8',
                         headers={'Cache-Control': 'no-cache'})

@@ -1,10 +1,10 @@
 import { serve } from '@hono/node-server';
-import { loadConfigOrExit } from '../../config.js';
+import { loadConfigOrExit } from '../../infra/config.js';
 import { createSandboxApp } from './sandbox.app.js';
 import { createHotelSandboxApp } from './hotels.app.js';
-import { createLocalCaptchaApp } from '../../captcha/local-captcha.app.js';
+import { createLocalCaptchaApp } from '../captcha/local-captcha.app.js';
 
-/** The sandbox providers (flights, and hotels under /hotels) as their own process: `npx tsx infra/providers/sandbox/server.ts`. */
+/** The sandbox providers (flights, and hotels under /hotels) as their own process: `npx tsx dev/sandbox/server.ts`. */
 const config = loadConfigOrExit();
 const { sandbox } = config;
 const app = createSandboxApp({

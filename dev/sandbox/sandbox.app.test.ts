@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonCaller } from '../../../test/support/json-caller.js';
+import { jsonCaller } from '../../test/support/json-caller.js';
 import { createSandboxApp } from './sandbox.app.js';
 import { flightFor } from './inventory.js';
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
-import type { Config } from '../config.js';
+import type { Config } from '../infra/config.js';
 import type { ServiceHandle } from './services.js';
 
 /** Resolves true when something accepts a TCP connection on host:port within timeoutMs. */

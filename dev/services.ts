@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireMigrationDatabase, type Config } from '../config.js';
+import { requireMigrationDatabase, type Config } from '../infra/config.js';
 import {
   childService, hostPort, isLocalHost, portAnswers, rawExchange, reusedHandle, run, since, startedHandle,
   tail, waitUntilReady, type RunResult, type ServiceContext,
@@ -169,7 +169,7 @@ async function kms(ctx: ServiceContext): Promise<ServiceHandle> {
     args: [],
     env: {
       PORT: String(port), KMS_REGION: region, KMS_ACCOUNT_ID: '111122223333',
-      KMS_DATA_PATH: dataPath, KMS_SEED_PATH: join(ctx.root, 'infra', 'kms', 'seed.yaml'),
+      KMS_DATA_PATH: dataPath, KMS_SEED_PATH: join(ctx.root, 'dev', 'kms', 'seed.yaml'),
     },
   });
   // Keys live under region-specific ARNs, so a changed KMS_REGION silently loses the seeded key.
@@ -178,7 +178,7 @@ async function kms(ctx: ServiceContext): Promise<ServiceHandle> {
     headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'TrentService.DescribeKey' },
     body: JSON.stringify({ KeyId: keyId }),
   }).catch(() => null);
-  if (!described?.ok) ctx.log(`kms: warning: ${keyId} is not known to ${endpoint} (see infra/kms/seed.yaml)`);
+  if (!described?.ok) ctx.log(`kms: warning: ${keyId} is not known to ${endpoint} (see dev/kms/seed.yaml)`);
   return handle;
 }
 
@@ -195,7 +195,7 @@ async function stripe(ctx: ServiceContext): Promise<ServiceHandle> {
     host, port, timeoutMs: 20_000,
     command: join(ctx.root, '.tools', 'venv', 'bin', 'python'),
     args: [
-      join(ctx.root, 'infra', 'stripe', 'localstripe_shim.py'), '--port', String(port),
+      join(ctx.root, 'dev', 'stripe', 'stripe_fake.py'), '--port', String(port),
       '--store', join(ctx.root, '.data', 'localstripe.pickle'),
     ],
     ready: shimAnswers,
@@ -208,7 +208,7 @@ async function stripe(ctx: ServiceContext): Promise<ServiceHandle> {
 
 function sandbox(ctx: ServiceContext): Promise<ServiceHandle> {
   const { port } = ctx.config.sandbox;
-  const entry = join(ctx.root, 'infra', 'providers', 'sandbox', 'server.ts');
+  const entry = join(ctx.root, 'dev', 'sandbox', 'server.ts');
   if (!existsSync(entry)) return Promise.reject(new Error(`sandbox: ${entry} does not exist`));
   return childService('sandbox', ctx, {
     host: '127.0.0.1', port, timeoutMs: 30_000,

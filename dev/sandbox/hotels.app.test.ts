@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonCaller } from '../../../test/support/json-caller.js';
+import { jsonCaller } from '../../test/support/json-caller.js';
 import { createHotelSandboxApp, type HotelFaults } from './hotels.app.js';
 
 function staybridge(faults: Partial<HotelFaults> = {}) {

@@ -1,5 +1,5 @@
 /*
- * Development Stripe.js, served by the Stripe fake (localstripe_shim.py) at /js.stripe.com/v3/.
+ * Development Stripe.js, served by the Stripe fake (stripe_fake.py) at /js.stripe.com/v3/.
  * The subset of Stripe.js v3 a card payment with manual capture uses: a card element,
  * createPaymentMethod, and handleNextAction / confirmCardPayment for a PaymentIntent's 3-D Secure
  * challenge. Real Stripe.js draws the card fields and the bank's page in iframes; here they are

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfigOrExit } from '../config.js';
-import { migrateDatabase } from '../db/roles.js';
+import { loadConfigOrExit } from '../infra/config.js';
+import { migrateDatabase } from '../infra/db/roles.js';
 import { ensureServices, SERVICE_NAMES } from './services.js';
 import { portAnswers, stopChild } from './process.js';
 import { cliTlsFlags, startDevCluster } from './cluster/dev-cluster.js';
@@ -12,7 +12,7 @@ import { cliTlsFlags, startDevCluster } from './cluster/dev-cluster.js';
  * what this started. `npm run up -- --cluster` runs a Temporal cluster (separate frontend, history,
  * matching and worker processes on Postgres, mTLS) instead of the dev server.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const config = loadConfigOrExit();
 const say = (line: string) => process.stdout.write(`[up] ${line}\n`);
 const children: ChildProcess[] = [];

@@ -167,7 +167,7 @@ export function renderClusterConfig(input: ClusterConfigInput): string {
 /**
  * Dynamic configuration: a namespace or search attribute registered through the frontend reaches
  * history and matching within seconds, and transfer tasks are not throttled to the default 20 a
- * second (the same tuning the dev server gets in infra/dev/services.ts).
+ * second (the same tuning the dev server gets in dev/services.ts).
  */
 export const CLUSTER_DYNAMIC_CONFIG = [
   'system.namespaceCacheRefreshInterval:',

@@ -31,7 +31,7 @@ afterAll(async () => {
 
 function supplyChain(env: NodeJS.ProcessEnv = {}) {
   return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/scripts/supply-chain.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'deploy/supply-chain.ts'], {
       env: {
         ...process.env,
         npm_config_registry: registry,

@@ -14,8 +14,11 @@ interface WireHold {
   confirmation_code: string | null;
 }
 
-/** Adapter for the sandbox provider's flight API (snake_case, minor units). */
-export function createSandboxProvider(options: { baseUrl: string; timeoutMs: number; name?: string }): ProviderClient {
+/**
+ * Adapter for the flight supplier's API (snake_case, minor units) at SANDBOX_PROVIDER_URL; locally the
+ * development sandbox (dev/sandbox) serves the same API. Its offers carry the supplier's name, `sandbox`.
+ */
+export function createFlightProvider(options: { baseUrl: string; timeoutMs: number; name?: string }): ProviderClient {
   const name = options.name ?? 'sandbox';
   // Our offer ids name their provider ("sandbox:SBX-…"), so a booking finds its way back.
   const prefix = `${name}:`;
