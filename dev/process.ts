@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
-import type { Config } from '../infra/config.js';
+import type { DevConfig } from './config.js';
 import type { ServiceHandle } from './services.js';
 
 /** Resolves true when something accepts a TCP connection on host:port within timeoutMs. */
@@ -170,7 +170,7 @@ export function run(
 
 /** What each service launcher gets. */
 export interface ServiceContext {
-  config: Config;
+  config: DevConfig;
   root: string;
   log: (line: string) => void;
   logFile: string;

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireMigrationDatabase, type Config } from '../infra/config.js';
+import { requireMigrationDatabase } from '../infra/config.js';
+import type { DevConfig } from './config.js';
 import {
   childService, hostPort, isLocalHost, portAnswers, rawExchange, reusedHandle, run, since, startedHandle,
   tail, waitUntilReady, type RunResult, type ServiceContext,
@@ -226,7 +227,7 @@ const LAUNCHERS: Record<ServiceName, (ctx: ServiceContext) => Promise<ServiceHan
 
 /** Reuses each service whose port answers and starts the others (concurrently); on any failure stops what it started and throws. */
 export async function ensureServices(
-  config: Config,
+  config: DevConfig,
   opts: { root: string; log: (line: string) => void; only?: ServiceName[] },
 ): Promise<{ handles: ServiceHandle[]; stopAll(): Promise<void> }> {
   const logs = join(opts.root, '.data', 'logs');

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfigOrExit } from '../infra/config.js';
+import { loadDevConfigOrExit } from './config.js';
 import { migrateDatabase } from '../infra/db/roles.js';
 import { ensureServices, SERVICE_NAMES } from './services.js';
 import { portAnswers, stopChild } from './process.js';
@@ -13,7 +13,7 @@ import { cliTlsFlags, startDevCluster } from './cluster/dev-cluster.js';
  * matching and worker processes on Postgres, mTLS) instead of the dev server.
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
-const config = loadConfigOrExit();
+const config = loadDevConfigOrExit();
 const say = (line: string) => process.stdout.write(`[up] ${line}\n`);
 const children: ChildProcess[] = [];
 let stopping = false;

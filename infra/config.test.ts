@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, requireMigrationDatabase } from './config.js';
+import { ConfigError, loadConfig, requireMigrationDatabase, SANDBOX_SETTINGS } from './config.js';
 import { DEVELOPMENT_SECRETS } from './secrets.js';
 import { productionEnv } from '../test/support/production-env.js';
 
@@ -155,6 +155,15 @@ describe('config', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: owner, ...tls, STRIPE_SECRET_KEY: 'sk_live_x' }, {}, 'migration')).toThrow(
       /STRIPE_SECRET_KEY: plain environment values are refused/,
     );
+  });
+
+  it("refuses the development sandbox's settings in production, one line naming each, and leaves them to dev/config.ts elsewhere", () => {
+    for (const name of SANDBOX_SETTINGS) {
+      expect(() => loadConfig(productionEnv({ [name]: '1' })), name).toThrow(new RegExp(`^Invalid configuration: ${name}: a setting of the development sandbox, refused in production$`));
+    }
+    // Outside production they are not production's to read: no sandbox section, and no refusal.
+    const config = development({ SANDBOX_LATENCY_MS: '700' });
+    expect(config).not.toHaveProperty('sandbox');
   });
 
   it('allows plain values and files in development, but not both for one secret', () => {

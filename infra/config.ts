@@ -99,16 +99,10 @@ const schema = z.object({
   // Names the fakes (stripe, kms) a production-profile test may use; production only, logged loudly, never TLS to a store.
   TC_ALLOW_LOCAL_FAKES: z.string().optional(),
 
+  // The flight supplier's API (infra/providers/flights.adapter.ts); by default the development sandbox's.
   SANDBOX_PROVIDER_URL: url(['http:', 'https:']).default('http://127.0.0.1:4010'),
-  SANDBOX_PROVIDER_PORT: port.default(4010),
   // The hotel supplier (StayBridge); the sandbox process serves it under /hotels, the default.
   HOTEL_PROVIDER_URL: url(['http:', 'https:']).optional(),
-  // Fault injection of the sandbox provider service (its own process reads these).
-  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).default(0),
-  SANDBOX_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
-  SANDBOX_SOLD_OUT: z.string().default(''),
-  SANDBOX_OFFER_TTL_MS: duration.default(15 * 60_000),
-  SANDBOX_HOLD_TTL_MS: duration.default(20 * 60_000),
 
   PROVIDER_TIMEOUT_MS: duration.default(5_000),
   // A search answers within this, with what the providers that made it returned.
@@ -176,6 +170,15 @@ const schema = z.object({
 });
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
+
+/**
+ * The development sandbox's own settings (its port, fault injection, how long offers and holds last).
+ * dev/config.ts parses them on top of this configuration; production has no sandbox and refuses each.
+ */
+export const SANDBOX_SETTINGS = [
+  'SANDBOX_PROVIDER_PORT', 'SANDBOX_LATENCY_MS', 'SANDBOX_ERROR_RATE', 'SANDBOX_SOLD_OUT', 'SANDBOX_OFFER_TTL_MS', 'SANDBOX_HOLD_TTL_MS',
+] as const;
+export type SandboxSetting = (typeof SANDBOX_SETTINGS)[number];
 
 /** Only the KMS settings, for opening the sealed secrets file before the rest can be parsed; held to the same rules. */
 export function kmsSettings(env: NodeJS.ProcessEnv) {
@@ -288,14 +291,6 @@ function toConfig(env: z.infer<typeof schema>) {
         batchSize: 500,
       },
     },
-    sandbox: {
-      port: env.SANDBOX_PROVIDER_PORT,
-      latencyMs: env.SANDBOX_LATENCY_MS,
-      errorRate: env.SANDBOX_ERROR_RATE,
-      soldOut: list(env.SANDBOX_SOLD_OUT),
-      offerTtlMs: env.SANDBOX_OFFER_TTL_MS,
-      holdTtlMs: env.SANDBOX_HOLD_TTL_MS,
-    },
   };
 }
 
@@ -338,6 +333,9 @@ export function loadConfig(
   ];
   if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.MAIL_TRANSPORT === 'dev-sink') {
     problems.push('MAIL_TRANSPORT: dev-sink is refused in production');
+  }
+  if (parsed.success && parsed.data.NODE_ENV === 'production') {
+    problems.push(...SANDBOX_SETTINGS.filter((name) => present[name] !== undefined).map((name) => `${name}: a setting of the development sandbox, refused in production`));
   }
   if (parsed.success) {
     problems.push(...browserFacingProblems(parsed.data, present, scope));

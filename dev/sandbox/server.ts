@@ -1,11 +1,11 @@
 import { serve } from '@hono/node-server';
-import { loadConfigOrExit } from '../../infra/config.js';
+import { loadDevConfigOrExit } from '../config.js';
 import { createSandboxApp } from './sandbox.app.js';
 import { createHotelSandboxApp } from './hotels.app.js';
 import { createLocalCaptchaApp } from '../captcha/local-captcha.app.js';
 
 /** The sandbox providers (flights, and hotels under /hotels) as their own process: `npx tsx dev/sandbox/server.ts`. */
-const config = loadConfigOrExit();
+const config = loadDevConfigOrExit();
 const { sandbox } = config;
 const app = createSandboxApp({
   offerTtlMs: sandbox.offerTtlMs,

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import type { temporal as proto } from '@temporalio/proto';
 import type Stripe from 'stripe';
-import { loadConfig } from '../../infra/config.js';
+import { loadDevConfig } from '../../dev/config.js';
 import { createOrm } from '../../infra/db/orm.js';
 import { signUpOverHttp } from '../support/http-account.js';
 import { randomClientIp } from '../support/http-client.js';
@@ -14,7 +14,7 @@ import { bookingWorkflowId } from '../../domain/booking-ids.js';
  * calls it, the sandbox suppliers' fault controls, and reads of the workflows it starts.
  */
 
-export const config = loadConfig();
+export const config = loadDevConfig();
 const apiHost = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
 export const apiUrl = `http://${apiHost}:${config.api.port}`;
 const sandboxUrl = config.providers.sandboxUrl;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from '../../infra/config.js';
+import { loadDevConfig } from '../../dev/config.js';
 import { ensureServices } from '../../dev/services.js';
 import { ensureSearchAttributes } from '../../infra/temporal/search-attributes.js';
 import { ensureNamespace } from '../../infra/temporal/namespace.js';
@@ -24,7 +24,7 @@ declare module 'vitest' {
  * migrated by its owner; the tests' stacks connect to it as the application role.
  */
 export default async function setup(project: TestProject) {
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
+  const config = loadDevConfig({ ...process.env, NODE_ENV: 'test' });
   const services = await ensureServices(config, {
     root,
     log: (line) => process.stdout.write(`[services] ${line}\n`),
