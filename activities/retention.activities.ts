@@ -17,7 +17,7 @@ export interface RetentionPolicy {
   webhookEventDays: number;
   /** Ended sessions, spent tokens and delivered mail; absent in schedules made before it existed. */
   authRecordDays?: number;
-  /** Audit rows (security.md 23: 18 months), trimmed only behind a checkpoint; absent in older schedules. */
+  /** Audit rows (SECURITY.md §23: 18 months), trimmed only behind a checkpoint; absent in older schedules. */
   auditMonths?: number;
   batchSize: number;
 }

@@ -9,7 +9,7 @@ import { refundWorkflow } from '../workflows/refund.workflow.js';
 import { ApiError } from './problem.js';
 import { badCursor, bookingCursor, cursorAt, decodeCursor as decode, encodeCursor as encode, readBookingCursor } from './booking-cursor.js';
 
-/** Operators' read views (api.md "operators"): no PII leaves here, and every read is audited. */
+/** Operators' read views (docs/api.md "Operators"): no PII leaves here, and every read is audited. */
 export interface AdminServiceDeps {
   orm: Orm;
   auditKey: string;

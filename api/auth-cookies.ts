@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 
-/** api.md "Authentication": the cookie names and attributes browsers get. */
+/** docs/api.md "Authentication": the cookie names and attributes browsers get. */
 export const COOKIES = {
   access: '__Host-tc_access',
   refresh: '__Secure-tc_refresh',

@@ -294,7 +294,7 @@ export function createAuthService(deps: AuthDeps) {
       });
       const alive = await deps.sessions.check(claims.sessionId);
       if (!alive.ok) throw new ApiError(alive.reason === 'idle' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED');
-      // The session decides who calls and with which role (security.md 34): a token that says
+      // The session decides who calls and with which role (SECURITY.md §34): a token that says
       // otherwise was minted for someone else or before a role change, and is refused.
       if (alive.userId !== claims.userId || alive.role !== claims.role) throw new ApiError('UNAUTHENTICATED');
       return claims;

@@ -55,7 +55,7 @@ function refundIfCancelled(booking: IBooking) {
   return { refund: fromMinor(minor, booking.currency as Currency) };
 }
 
-/** The traveller's own view of a booking (api.md "Bookings"): passports masked, no ciphertext. */
+/** The traveller's own view of a booking (docs/api.md "Bookings"): passports masked, no ciphertext. */
 export function bookingView(booking: IBooking, challenge: PaymentChallenge | null) {
   const currency = booking.currency as Currency;
   const payment = booking.payments.getItems().at(-1);

@@ -7,7 +7,7 @@ import type { CaptchaVerifier } from '../infra/captcha/captcha-verifier.js';
 import { ipRateLimitSubject } from './middleware/client-ip.js';
 import { ApiError } from './problem.js';
 
-// api.md: 5 failed logins per 15 minutes per IP; every password check shares the budget.
+// docs/api.md "Authentication": 5 failed logins per 15 minutes per IP; every password check shares the budget.
 export const PASSWORD_FAILURES_PER_IP = { limit: 5, windowMs: 15 * 60_000 };
 
 export interface PasswordCheckDeps {
@@ -52,7 +52,7 @@ const retryAfter = (ms: number) => ({ 'Retry-After': String(Math.max(1, Math.cei
 
 /**
  * Every password check of the API (login, account deletion, re-authentication) goes through
- * here (security.md 32, 36): the per-address limit, the per-account delay, CAPTCHA and lock,
+ * here (SECURITY.md §32, §36): the per-address limit, the per-account delay, CAPTCHA and lock,
  * reserved atomically before the hash is verified, and every refusal and failure audited.
  */
 export function createPasswordCheck(deps: PasswordCheckDeps) {

@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** Stable error codes of api.md and the HTTP status each maps to. */
+/** Stable error codes of docs/api.md "Conventions" and the HTTP status each maps to. */
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   IDEMPOTENCY_KEY_MISSING: 400,

@@ -10,7 +10,7 @@ import type { Role } from './auth.service.js';
 import type { PasswordCheck } from './password-check.js';
 import { ApiError } from './problem.js';
 
-/** Profiles (api.md "Users") and role changes by admins. */
+/** Profiles (docs/api.md "Users") and role changes by admins. */
 export interface UserServiceDeps {
   orm: Orm;
   cipher: FieldCipher;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the local development stack (see shared/design/architecture.md,
-# "Real components and how each starts"). Idempotent: every step is skipped
+# Installs the local development stack (README.md "What runs": each component and how it
+# starts). Idempotent: every step is skipped
 # when its result is already present, so it is safe to run before each `up`.
 set -euo pipefail
 

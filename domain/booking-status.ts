@@ -1,4 +1,4 @@
-/** The booking's life, as architecture.md "The booking saga" names it. */
+/** The booking's life, as README.md "The booking saga" names it. */
 export const BOOKING_STATUSES = [
   'PENDING',
   // Its saga has claimed the row (its first step): from here on the stalled-work sweep leaves it alone.

@@ -4,7 +4,7 @@ import { flightSearchSchema } from './booking.schemas.js';
 describe('flightSearchSchema', () => {
   const oneWay = { origin: 'JFK', destination: 'LHR', departureDate: '2027-01-10' };
 
-  it("takes api.md's own example, an empty returnDate, as a one-way search", () => {
+  it('takes the example of docs/api.md "Search", an empty returnDate, as a one-way search', () => {
     const parsed = flightSearchSchema.parse({ ...oneWay, returnDate: '', adults: '1', cabin: 'economy' });
     expect(parsed.returnDate).toBeUndefined();
     expect(parsed).toEqual(flightSearchSchema.parse(oneWay));

@@ -55,7 +55,7 @@ export const flightSearchSchema = z.strictObject({
   origin: z.string().regex(/^[A-Z]{3}$/, 'must be an IATA airport code'),
   destination: z.string().regex(/^[A-Z]{3}$/, 'must be an IATA airport code'),
   departureDate: isoDate,
-  // api.md's own example sends `returnDate=` for a one-way search: empty is the same as absent.
+  // The example of docs/api.md "Search" sends `returnDate=` for a one-way search: empty is the same as absent.
   returnDate: isoDate
     .or(z.literal(''))
     .optional()

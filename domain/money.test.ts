@@ -18,7 +18,7 @@ describe('money', () => {
     expect(() => fromMinor(1.5, 'EUR')).toThrow(RangeError);
   });
 
-  it('validates decimals per currency in the schema, so toMinor never sees an amount it refuses (security.md 37)', () => {
+  it('validates decimals per currency in the schema, so toMinor never sees an amount it refuses (SECURITY.md §37)', () => {
     const issues = (amount: string, currency: string) => moneySchema.safeParse({ amount, currency }).error?.issues ?? [];
     for (const [amount, currency] of [['100.5', 'JPY'], ['100.00', 'JPY'], ['1.234', 'EUR'], ['0.001', 'GBP']] as const) {
       const found = issues(amount, currency);

@@ -1,6 +1,6 @@
 import type { BookingStatus } from './booking-status.js';
 
-/** What can disagree about one booking (api.md "GET /admin/cases"). */
+/** What can disagree about one booking (docs/api.md "Operators"). */
 export const CASE_KINDS = [
   'CAPTURE_WITHOUT_TICKET',
   'TICKET_WITHOUT_CAPTURE',

@@ -116,7 +116,7 @@ const schema = z.object({
   COMPENSATION_ALERT_ATTEMPTS: positiveInt.default(8),
   // Tries of each forward saga step (Stripe, providers); 12 unless set. Tests make the budget short.
   SAGA_FORWARD_ATTEMPTS: positiveInt.max(50).optional(),
-  // Retention (security.md 23): booking PII 7 years, webhook dedup records 30 days; the purge runs daily.
+  // Retention (SECURITY.md §23): booking PII 7 years, webhook dedup records 30 days; the purge runs daily.
   RETENTION_BOOKING_PII_DAYS: positiveInt.default(7 * 365),
   RETENTION_WEBHOOK_EVENT_DAYS: positiveInt.default(30),
   // Ended sessions, spent e-mail/reset tokens and delivered mail.
@@ -132,7 +132,7 @@ const schema = z.object({
   // After a failed booking, when to look again for holds a provider granted late.
   LATE_SUCCESS_SWEEP_MS: duration.default(2 * 60_000),
 
-  // Identity (api.md "Authentication"): the secrets are in infra/secrets.ts.
+  // Identity (docs/api.md "Authentication"): the secrets are in infra/secrets.ts.
   JWT_SIGNING_KEYS: z.string().regex(/^[A-Za-z0-9._-]{1,40}:[A-Za-z0-9_-]{43,}(,[A-Za-z0-9._-]{1,40}:[A-Za-z0-9_-]{43,})*$/,
     'must be kid:base64url-secret pairs (at least 32 bytes each), comma-separated').default(DEVELOPMENT_SECRETS.JWT_SIGNING_KEYS),
   JWT_ISSUER: z.string().min(1).default('https://travelconnect.local'),
@@ -350,7 +350,7 @@ export function loadConfig(
 
 /**
  * CORS origins anywhere; in production, for the application's processes (the migration job serves no
- * browser), an explicit list of https origins and, behind a proxy, the proxies to believe (security.md 33).
+ * browser), an explicit list of https origins and, behind a proxy, the proxies to believe (SECURITY.md §33).
  */
 function browserFacingProblems(env: z.infer<typeof schema>, given: Record<string, unknown>, scope: SecretScope): string[] {
   const production = env.NODE_ENV === 'production' && scope === 'application';

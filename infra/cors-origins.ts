@@ -30,7 +30,7 @@ export function temporalUiUrlProblems(value: string | undefined): string[] {
 /**
  * What is wrong with CORS_ORIGINS, one line per entry. Anywhere: `null`, and an entry that is not
  * an origin as browsers send it (it would never match). In production also plain http and loopback
- * origins (security.md 33): a credentialed page there is not ours.
+ * origins (SECURITY.md §33): a credentialed page there is not ours.
  */
 export function corsOriginProblems(origins: readonly string[], production: boolean): string[] {
   return origins.flatMap((origin) => {

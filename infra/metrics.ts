@@ -41,7 +41,7 @@ export function createMetrics(options: {
   });
   const rateLimited = new Counter({
     name: 'http_rate_limited_total',
-    help: 'Requests refused with 429, by limit (api.md), login failures included',
+    help: 'Requests refused with 429, by limit (docs/api.md), login failures included',
     labelNames: ['limit'] as const,
     registers: [registry],
   });

@@ -5,7 +5,7 @@ import { SECRET_VARIABLES, type SecretScope } from './secrets.js';
 import { kmsClientConfig } from './kms/kms.key-service.js';
 
 /**
- * A KMS-sealed secrets file (security.md 21): one JSON document `{ "version": 1, "ciphertext" }`
+ * A KMS-sealed secrets file (SECURITY.md §21): one JSON document `{ "version": 1, "ciphertext" }`
  * whose ciphertext is KMS Encrypt of `{ NAME: value }` under KMS_KEY_ID, bound to the
  * encryption context below. Only the processes whose KMS role may Decrypt it read the secrets;
  * the file itself can live in the deployment repository. `SECRETS_FILE` names it.

@@ -8,7 +8,7 @@ import { redisOptions } from './redis.js';
 import { SECRET_VARIABLES } from './secrets.js';
 import { DUMMY_PEM, productionEnv } from '../test/support/production-env.js';
 
-// security.md 33: production connects to every store over verified TLS and to AWS KMS and Stripe
+// SECURITY.md §33: production connects to every store over verified TLS and to AWS KMS and Stripe
 // themselves; only a production-profile test may point it at the local fakes, and says so.
 
 const development = (env: NodeJS.ProcessEnv = {}) => loadConfig({ NODE_ENV: 'development', ...env });

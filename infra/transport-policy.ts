@@ -4,7 +4,7 @@ import { SSL_MODES, sslModeOf, usesTls } from './db/postgres-ssl.js';
 import type { SecretScope } from './secrets.js';
 
 /**
- * How the processes reach their stores and services (security.md 33). Anywhere: TLS settings that
+ * How the processes reach their stores and services (SECURITY.md §33). Anywhere: TLS settings that
  * contradict each other or name unreadable files. In production: TLS to Postgres (verify-full), Redis
  * (rediss:) and Temporal, and no local fake for KMS or Stripe, unless a production-profile test
  * allows a fake by name (TC_ALLOW_LOCAL_FAKES); that override never relaxes TLS to a store.

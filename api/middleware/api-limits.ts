@@ -9,7 +9,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** Every limit of api.md (security.md 10). Login failures are counted in the auth service. */
+/** Every limit of docs/api.md (SECURITY.md §10). Login failures are counted in the auth service. */
 export function createApiLimits(options: { limiter: SlidingWindowLimiter; metrics: Metrics }) {
   const byIp = (c: Context<AppEnv>) => ipRateLimitSubject(c.get('clientIp'));
   const byUser = (c: Context<AppEnv>) => c.get('userId');

@@ -81,7 +81,7 @@ export function resolveClientIp(peer: string | undefined, xffHeader: string | un
 }
 
 /**
- * Sets `clientIp`, the one address rate limits, audit and sessions use (security.md 12). The
+ * Sets `clientIp`, the one address rate limits, audit and sessions use (SECURITY.md §12). The
  * peer is the socket's; without one (`app.request()` in tests) it is `0.0.0.0`, which must be
  * listed as trusted for a test to exercise `X-Forwarded-For`.
  */

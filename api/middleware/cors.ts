@@ -5,7 +5,7 @@ const ALLOW_HEADERS = 'Content-Type, Authorization, Idempotency-Key, X-CSRF-Toke
 const EXPOSE_HEADERS = 'X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy';
 
 /**
- * CORS for an explicit allow-list (security.md 8): an allow-listed origin gets its own name back
+ * CORS for an explicit allow-list (SECURITY.md §8): an allow-listed origin gets its own name back
  * and credentials; any other origin, `null` included, gets no CORS header at all. Hono's cors()
  * sends Allow-Credentials to every origin, which this does not.
  */

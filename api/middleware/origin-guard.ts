@@ -4,7 +4,7 @@ import { ApiError } from '../problem.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * CSRF defence in depth (security.md 7): a state-changing request that a browser marks as coming
+ * CSRF defence in depth (SECURITY.md §7): a state-changing request that a browser marks as coming
  * from another site (`Sec-Fetch-Site: cross-site`, or an `Origin` that is neither ours nor
  * allow-listed, `null` included) is refused whatever its content type, before any body is read.
  * Servers (Stripe's webhooks, mobile apps) send neither header and pass.

@@ -26,7 +26,7 @@ export function rateLimited(result: RateLimitResult): ApiError {
 }
 
 /**
- * A sliding-window limit on a route (security.md 10), with the RateLimit-* headers of
+ * A sliding-window limit on a route (SECURITY.md §10), with the RateLimit-* headers of
  * draft-ietf-httpapi-ratelimit-headers on every answer and 429 + Retry-After past the limit.
  */
 export function rateLimit<E extends AppEnv = AppEnv>(options: RateLimitOptions<E>): MiddlewareHandler<E> {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 
-/** What security.md 9 asks of every API response. */
+/** What SECURITY.md §9 asks of every API response. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',

@@ -66,7 +66,7 @@ const callerOf = (c: Context<AppEnv>) => ({
   userAgent: (c.req.header('user-agent') ?? '').slice(0, 200),
 });
 
-/** api.md "operators": support reads cases, only admin resolves; to anyone else none of it exists (404). */
+/** docs/api.md "Operators": support reads cases, only admin resolves; to anyone else none of it exists (404). */
 export function adminCaseRoutes(deps: { cases: CaseService }) {
   const router = createRouter();
   router.use('*', requireRole('admin', 'support'));

@@ -139,7 +139,7 @@ const callerOf = (c: Context<AppEnv>) => ({
   userAgent: (c.req.header('user-agent') ?? '').slice(0, 200),
 });
 
-/** api.md "operators": admin and support read, only admin changes; to anyone else none of it exists (404). */
+/** docs/api.md "Operators": admin and support read, only admin changes; to anyone else none of it exists (404). */
 export function adminRoutes(deps: { users: UserService; admin: AdminService }) {
   const router = createRouter();
   // Before any validation: a traveller must not learn which admin inputs are well formed.

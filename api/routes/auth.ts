@@ -113,7 +113,7 @@ const clearDeadCookies: MiddlewareHandler<AppEnv> = async function clearDeadCook
 };
 
 /**
- * api.md "Authentication". `authenticated` guards the routes that need a session; `loggingOut` is
+ * docs/api.md "Authentication". `authenticated` guards the routes that need a session; `loggingOut` is
  * the same but also knows a browser by its refresh cookie, so a lapsed access token still logs out.
  */
 export function authRoutes(deps: {

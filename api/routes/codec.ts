@@ -53,7 +53,7 @@ const codecRoute = (path: '/encode' | '/decode', summary: string) =>
   });
 
 /**
- * The Temporal codec server (api.md "operators"): lets an operator's Web UI show the payloads
+ * The Temporal codec server (docs/api.md "Operators"): lets an operator's Web UI show the payloads
  * that the workers encrypt, with the same codec. Mounted behind operator authentication and a
  * per-operator rate limit.
  */

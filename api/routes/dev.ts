@@ -23,7 +23,7 @@ const readOutbox = createRoute({
   },
 });
 
-/** api.md "Development only": mounted only outside production. */
+/** docs/api.md "Development only": mounted only outside production. */
 export function devRoutes(deps: { orm: Orm }) {
   return createRouter().openapi(readOutbox, async (c) => {
     return c.json({ messages: await readDevSink(deps.orm, c.req.valid('query').to.trim().toLowerCase()) }, 200);

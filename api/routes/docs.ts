@@ -6,7 +6,7 @@ import type { AppEnv } from '../env.js';
 import { ApiError } from '../problem.js';
 
 /**
- * The docs page's own policy (security.md 38): scripts from this origin only, never inline, never
+ * The docs page's own policy (SECURITY.md §38): scripts from this origin only, never inline, never
  * eval'd. style-src needs 'unsafe-inline': Redoc's styled-components and the bundle's style-loader
  * insert <style> elements at run time, the latter while the script loads, before the `nonce` option
  * Redoc offers could reach it. Search is off (disable-search), so no blob: worker is needed.

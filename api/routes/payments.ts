@@ -18,7 +18,7 @@ const getConfig = createRoute({
   },
 });
 
-/** api.md "Paying: what a client needs"; public. */
+/** docs/api.md "Paying: what a client needs"; public. */
 export function paymentRoutes(options: { publishableKey: string; stripeJsUrl: string }) {
   return createRouter().openapi(getConfig, (c) => c.json({ publishableKey: options.publishableKey, stripeJsUrl: options.stripeJsUrl }, 200));
 }

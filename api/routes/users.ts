@@ -46,7 +46,7 @@ const exportMe = createRoute({
   },
 });
 
-/** api.md "Users"; mounted behind authentication. */
+/** docs/api.md "Users"; mounted behind authentication. */
 export function userRoutes(users: UserService) {
   return createRouter()
     .openapi(getMe, async (c) => c.json(await users.me(c.get('userId')), 200))

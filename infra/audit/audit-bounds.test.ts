@@ -3,7 +3,7 @@ import { AUDIT_COLUMN_CHARS, AUDIT_DETAIL_CHARS, auditText, boundedAuditEvent, T
 
 const event = { actor: 'user:1', action: 'authz.role', resource: 'GET /x', result: 'denied' };
 
-describe('audit bounds (security.md 37)', () => {
+describe('audit bounds (SECURITY.md §37)', () => {
   it('keeps what fits exactly as given', () => {
     const fits = { ...event, ip: '10.0.0.1', userAgent: 'agent/1.0', details: { from: 'a', n: 1, ok: true, none: null } };
     expect(boundedAuditEvent(fits)).toEqual(fits);

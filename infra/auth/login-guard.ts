@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from '../redis.js';
 
-/** security.md 11; every value can be overridden so tests can use small ones. */
+/** SECURITY.md §11; every value can be overridden so tests can use small ones. */
 export const DEFAULT_LOGIN_GUARD_POLICY = {
   /** Failures are forgotten this long after the last one (or at once by `clear`). */
   failureWindowMs: 30 * 60_000,
@@ -14,7 +14,7 @@ export const DEFAULT_LOGIN_GUARD_POLICY = {
 };
 export type LoginGuardPolicy = typeof DEFAULT_LOGIN_GUARD_POLICY;
 
-/** Failed password checks allowed per client address in a window (api.md: 5 per 15 minutes). */
+/** Failed password checks allowed per client address in a window (docs/api.md "Authentication": 5 per 15 minutes). */
 export interface AddressPolicy {
   /** Who is asking: the address, or its network for IPv6 (api/middleware/client-ip.ts). */
   subject: string;
@@ -93,7 +93,7 @@ const accountKey = (email: string) => `login-guard:${createHash('sha256').update
 const addressKey = (subject: string) => `login-failures:${subject}`;
 
 /**
- * Per-account and per-address brute-force protection (security.md 11, 32, 36): progressive
+ * Per-account and per-address brute-force protection (SECURITY.md §11, §32, §36): progressive
  * delay, then CAPTCHA, then a lock. A lock caused by failures from unrecognised devices does not
  * apply to a device that carries the account's device cookie, so a stranger cannot lock the
  * owner out, and a recognised device's failures lock only that device; `succeeded` (the password

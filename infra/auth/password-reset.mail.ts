@@ -8,7 +8,7 @@ const RESET_TTL_MS = 2 * 3600_000;
 /**
  * Writes the password-reset mail at delivery time, in the worker. The API only queues the
  * request, so its answer does the same work, and takes the same time, whether or not the
- * address has an account (security.md 13); this decides which mail goes.
+ * address has an account (SECURITY.md §13); this decides which mail goes.
  */
 export function createPasswordResetComposer(options: { publicAppUrl: string; auditKey: string }) {
   return async function composePasswordReset(em: EntityManager, recipient: string) {

@@ -3,7 +3,7 @@ import type { Orm } from './orm.js';
 const ERASED = 'erased';
 
 /**
- * Erases an account (security.md 22): PII columns emptied, the wrapped data key destroyed, so
+ * Erases an account (SECURITY.md §22): PII columns emptied, the wrapped data key destroyed, so
  * any ciphertext kept elsewhere (backups, workflow histories) can no longer be read. Bookings
  * keep their ids, amounts and statuses for accounting, under the now anonymous user id.
  */

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 
 /**
- * What the customer's browser does (api.md "Paying: what a client needs"): run Stripe.js's
+ * What the customer's browser does (docs/api.md "Paying: what a client needs"): run Stripe.js's
  * handleNextAction with the client secret.
  */
 export interface PaymentChallenge {

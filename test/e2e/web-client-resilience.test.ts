@@ -5,7 +5,7 @@ import { randomClientIp } from '../support/http-client.js';
 import { CARDS, fillTraveller, logIn, newPage, pay, searchAndChoose, startWebStack, statusOf } from '../support/web-client.js';
 
 // The web client when things go wrong around it: people sharing a browser, answers lost on the way,
-// tokens lapsing, a connection dropping while a booking is followed (SECURITY.md, review of 2026-12-06).
+// tokens lapsing, a connection dropping while a booking is followed (SECURITY.md "2026-12-06: review of the web client and the production profile").
 let web: Awaited<ReturnType<typeof startWebStack>>;
 
 beforeAll(async () => {

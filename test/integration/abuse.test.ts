@@ -8,8 +8,8 @@ import { mailTo, TEST_PASSWORD, tokenIn } from '../support/http-account.js';
 import { signIn } from '../support/sign-in.js';
 import { startStack, variantApp, type Stack } from '../support/stack.js';
 
-// security.md 10–13 through HTTP, with real Redis limits. Progressive delays are shortened
-// (200 ms steps instead of 1 s) so the walk to the lock takes seconds; the thresholds are api.md's.
+// SECURITY.md §10–13 through HTTP, with real Redis limits. Progressive delays are shortened
+// (200 ms steps instead of 1 s) so the walk to the lock takes seconds; the thresholds are those of docs/api.md "Authentication".
 const GUARD = { baseDelayMs: 200, maxDelayMs: 500 };
 let stack: Stack;
 beforeAll(async () => {
@@ -40,7 +40,7 @@ async function expect429(response: Response) {
   expect(response.headers.get('content-type')).toContain('application/problem+json');
 }
 
-describe('per-IP and per-user limits (security.md 10)', () => {
+describe('per-IP and per-user limits (SECURITY.md §10)', () => {
   it('allows 5 failed logins per 15 minutes per IP, then 429 with Retry-After', async () => {
     const client = httpClient(stack.apiUrl);
     for (let i = 0; i < 5; i += 1) expect((await login(client, unknownEmail(), 'wrong password 123')).status).toBe(401);
@@ -96,7 +96,7 @@ describe('per-IP and per-user limits (security.md 10)', () => {
   });
 });
 
-describe('per-account login protection (security.md 11)', () => {
+describe('per-account login protection (SECURITY.md §11)', () => {
   it('delays after 3 failures, asks for a CAPTCHA after 5 and locks after 10, whichever IPs they come from', async () => {
     const email = await account();
     const attempt = async (extra: Record<string, unknown> = {}, password = 'not the password 1') => {
@@ -145,7 +145,7 @@ describe('per-account login protection (security.md 11)', () => {
   });
 });
 
-describe('trusted proxies (security.md 12)', () => {
+describe('trusted proxies (SECURITY.md §12)', () => {
   let direct: ServerType;
   let directUrl: string;
   beforeAll(async () => {
@@ -173,7 +173,7 @@ describe('trusted proxies (security.md 12)', () => {
   });
 });
 
-describe('no account enumeration (security.md 13)', () => {
+describe('no account enumeration (SECURITY.md §13)', () => {
   /** What a client can compare: status, body without the request id, and the header names. */
   async function observable(response: Response) {
     const { requestId, ...rest } = await body(response);

@@ -8,7 +8,7 @@ import { APP_ROLE, applicationRoleProblems } from '../../infra/db/roles.js';
 import { createAuditDatabase, type AuditDatabase } from '../support/audit-database.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 28: the application runs as travelconnect_app, which may read and append audit
+// SECURITY.md §28: the application runs as travelconnect_app, which may read and append audit
 // rows but never change or remove them, and may not change the schema. Its password is the one
 // in the configured DATABASE_URL, set by the migration step (infra/db/roles.ts) outside production.
 let db: AuditDatabase;

@@ -8,7 +8,7 @@ import { mailTo, signUpOverHttp, TEST_PASSWORD, tokenIn } from '../support/http-
 import { signIn } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 27 (what the audit log holds) and 29 (what no log line holds), through HTTP.
+// SECURITY.md §27 (what the audit log holds) and §29 (what no log line holds), through HTTP.
 const { lines, sink } = recordedLog();
 let stack: Stack;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ afterAll(async () => {
 const auditRows = async (where: object) =>
   stack.orm.em.fork().find(AuditEntry, where, { orderBy: { seq: 'asc' } });
 
-describe('audit events (security.md 27)', () => {
+describe('audit events (SECURITY.md §27)', () => {
   it('records authentication, lockout, authorization failures and admin actions with who, what, when, where and result', async () => {
     const client = httpClient(stack.apiUrl);
     const userAgent = 'audit-test-agent/1.0';
@@ -79,7 +79,7 @@ describe('audit events (security.md 27)', () => {
   });
 });
 
-describe('log lines (security.md 29)', () => {
+describe('log lines (SECURITY.md §29)', () => {
   it('hold no password, token, passport number, full phone, card data or session id, and CR/LF cannot forge a line', async () => {
     const client = httpClient(stack.apiUrl);
     const account = await signUpOverHttp(stack.apiUrl, { headers: { 'x-forwarded-for': client.ip } });

@@ -8,7 +8,7 @@ import { httpClient, type HttpClient } from '../support/http-client.js';
 import { mailTo, signUpOverHttp, tokenIn, TEST_PASSWORD } from '../support/http-account.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 1–6 through HTTP against the running API, with real Postgres and Redis.
+// SECURITY.md §1–6 through HTTP against the running API, with real Postgres and Redis.
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack();
@@ -33,7 +33,7 @@ async function browserSignedIn(): Promise<{ browser: HttpClient; email: string; 
 
 const me = (client: HttpClient, headers: Record<string, string> = {}) => client.call('GET', '/api/v1/users/me', { headers });
 
-describe('cookies (security.md 1)', () => {
+describe('cookies (SECURITY.md §1)', () => {
   it('sets __Host-/__Secure- cookies: Secure, HttpOnly (but the CSRF cookie), SameSite=Strict, no Domain', async () => {
     const { browser } = await browserSignedIn();
     const access = browser.jar.cookies.get('__Host-tc_access')!;
@@ -53,7 +53,7 @@ describe('cookies (security.md 1)', () => {
   });
 });
 
-describe('access tokens (security.md 2)', () => {
+describe('access tokens (SECURITY.md §2)', () => {
   const key = () => {
     const [first] = stack.config.auth.signingKeys;
     return { kid: first!.kid, secret: new Uint8Array(Buffer.from(first!.secretBase64url, 'base64url')) };
@@ -119,7 +119,7 @@ describe('access tokens (security.md 2)', () => {
   });
 });
 
-describe('refresh tokens (security.md 3)', () => {
+describe('refresh tokens (SECURITY.md §3)', () => {
   it('are opaque 256-bit values stored only as hashes, rotated on use, living at most 7 days', async () => {
     const account = await signUpOverHttp(stack.apiUrl, { headers: { 'x-forwarded-for': httpClient(stack.apiUrl).ip } });
     expect(account.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -169,7 +169,7 @@ describe('refresh tokens (security.md 3)', () => {
   });
 });
 
-describe('sessions (security.md 4–6)', () => {
+describe('sessions (SECURITY.md §4–6)', () => {
   it('issues a new session id at every login', async () => {
     const { browser, email } = await browserSignedIn();
     const first = await (await browser.call('GET', '/api/v1/auth/sessions')).json() as { sessions: Array<{ id: string; current: boolean }> };
@@ -232,7 +232,7 @@ describe('sessions (security.md 4–6)', () => {
   });
 });
 
-describe('inactivity (security.md 5)', () => {
+describe('inactivity (SECURITY.md §5)', () => {
   let idle: Stack;
   beforeAll(async () => {
     idle = await startStack({ env: { SESSION_IDLE_TIMEOUT_SECONDS: '2' } });

@@ -11,7 +11,7 @@ import { probesOf } from '../support/probes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
 
-// api.md "Paying: what a client needs" and the Bookings table: what the web client relies on.
+// docs/api.md "Paying: what a client needs" and the Bookings table: what the web client relies on.
 const { lines, sink } = recordedLog();
 let stack: Stack;
 let fake: Awaited<ReturnType<typeof startOwnStripeFake>>;
@@ -189,7 +189,7 @@ describe('the contract', () => {
     expect(statuses('/api/v1/payments/config', 'get')).toEqual(['200', '500']);
     expect(statuses('/api/v1/bookings', 'get')).toEqual(['200', '400', '401', '500']);
     expect(statuses('/api/v1/bookings/{id}', 'get')).toEqual(['200', '401', '404', '500']);
-    // 503: the change limit fails closed when Redis cannot count (SECURITY.md, API review).
+    // 503: the change limit fails closed when Redis cannot count (SECURITY.md "2026-12-06: internal adversarial review (API surface)").
     expect(statuses('/api/v1/bookings/{id}', 'patch')).toEqual(['200', '400', '401', '403', '404', '413', '415', '429', '500', '503']);
     const payment = document.components.schemas.Booking.properties.payment;
     expect(JSON.stringify(payment)).toContain('nextAction');

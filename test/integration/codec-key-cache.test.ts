@@ -5,7 +5,7 @@ import type { KeyService } from '../../infra/crypto/field-cipher.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
 
-// security.md 35: the codec's cache of unwrapped keys is keyed by what it derived from the
+// SECURITY.md §35: the codec's cache of unwrapped keys is keyed by what it derived from the
 // wrapped key, not by the id the payload claims, and holds a bounded number of keys. Real local-kms.
 const kms = createKmsKeyService(loadConfig({ ...process.env, NODE_ENV: 'test' }).kms);
 afterAll(() => kms.destroy());

@@ -4,7 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { signIn } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// architecture.md: the Web UI shows encrypted payloads through a codec server behind operator authentication.
+// docs/api.md "Operators": the Web UI shows encrypted payloads through a codec server behind operator authentication.
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack();

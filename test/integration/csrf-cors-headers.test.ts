@@ -3,7 +3,7 @@ import { httpClient, type HttpClient } from '../support/http-client.js';
 import { signUpOverHttp, TEST_PASSWORD } from '../support/http-account.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 7–9 through HTTP against the running API.
+// SECURITY.md §7–9 through HTTP against the running API.
 const ALLOWED = 'https://app.travelconnect.test';
 let stack: Stack;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ async function browserSignedIn(): Promise<HttpClient> {
 const rename = { name: 'Grace Hopper' };
 const code = async (response: Response) => ((await response.json()) as { code: string }).code;
 
-describe('CSRF (security.md 7)', () => {
+describe('CSRF (SECURITY.md §7)', () => {
   it('refuses a cookie-authenticated change without a valid X-CSRF-Token, and accepts it with one', async () => {
     const browser = await browserSignedIn();
     const missing = await browser.call('PATCH', '/api/v1/users/me', { body: rename });
@@ -77,7 +77,7 @@ describe('CSRF (security.md 7)', () => {
   });
 });
 
-describe('CORS (security.md 8)', () => {
+describe('CORS (SECURITY.md §8)', () => {
   it('answers allow-listed origins only, with credentials; never `null`, never a stranger', async () => {
     const client = httpClient(stack.apiUrl);
     const preflight = (origin: string) =>
@@ -100,7 +100,7 @@ describe('CORS (security.md 8)', () => {
   });
 });
 
-describe('security headers (security.md 9)', () => {
+describe('security headers (SECURITY.md §9)', () => {
   it('sends HSTS, nosniff, a locked-down CSP on every response and no-store on authenticated ones', async () => {
     const browser = await browserSignedIn();
     const responses = [

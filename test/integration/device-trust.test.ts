@@ -5,7 +5,7 @@ import { CookieJar, httpClient, type HttpClient } from '../support/http-client.j
 import { mailTo, TEST_PASSWORD, tokenIn } from '../support/http-account.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// A recognised device is judged by its own failures only (security.md 11). That trust is the
+// A recognised device is judged by its own failures only (SECURITY.md §11). That trust is the
 // password's: a device cookie from before a password change vouches for nothing, and one trusted
 // device's failures lock that device, not the owner's others.
 const GUARD = { baseDelayMs: 50, maxDelayMs: 100 };

@@ -8,7 +8,7 @@ import { httpClient } from '../support/http-client.js';
 import { signUpOverHttp, TEST_PASSWORD } from '../support/http-account.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 22 and the right of access: export, deletion with a grace period, crypto-shredding.
+// SECURITY.md §22 and the right of access: export, deletion with a grace period, crypto-shredding.
 const GRACE_MS = 3_000;
 let stack: Stack;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEVELOPMENT_SECRETS } from '../../infra/secrets.js';
 import { productionProcessEnv, startExpectingRefusal, unreachableEnv } from '../support/refusal.js';
 
-// security.md 33: nothing starts without an explicit NODE_ENV, and production refuses what only
+// SECURITY.md §33: nothing starts without an explicit NODE_ENV, and production refuses what only
 // development may use. Each case starts the real process; a refusal is exit 78 with one line.
 const ENTRY_POINTS = { api: 'api/server.ts', worker: 'workers/booking.worker.ts' } as const;
 
@@ -52,9 +52,14 @@ describe('start-up in production', () => {
     expect(line).toContain('JWT_SIGNING_KEYS: production needs its own secret');
     expect(line).not.toContain(DEVELOPMENT_SECRETS.JWT_SIGNING_KEYS.split(':')[1]);
   });
+
+  it('runs the worker only as a Worker Deployment Version, naming WORKER_BUILD_ID when the image gave it none', () => {
+    const line = expectRefusalNaming(ENTRY_POINTS.worker, productionProcessEnv(), 'WORKER_BUILD_ID');
+    expect(line).toContain('WORKER_BUILD_ID: required in production');
+  });
 });
 
-// security.md 33, issue 14: production connects to every store over verified TLS, to AWS KMS and to
+// SECURITY.md §33, issue 14: production connects to every store over verified TLS, to AWS KMS and to
 // Stripe itself. The environment is production's own (test/support/production-env.ts) but for one setting.
 // One process per refused setting, API or worker (each start costs seconds); every variant of each rule
 // is covered against the configuration alone in infra/transport-policy.test.ts.

@@ -9,7 +9,7 @@ import { hostileBodies, hostileQueries, withControlCharacters, type BodySchema, 
 import { signIn, type Role } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 14: every request schema the app documents, fed invalid and hostile input over
+// SECURITY.md §14: every request schema the app documents, fed invalid and hostile input over
 // HTTP. Each generated request is invalid by construction, so each must be refused, with a
 // problem document that gives nothing away, and nothing may reach the database.
 
@@ -120,7 +120,7 @@ async function expectRefused(name: string, response: Response, echoes: string[],
   return problem.code!;
 }
 
-describe('hostile input (security.md 14)', () => {
+describe('hostile input (SECURITY.md §14)', () => {
   it('documents every JSON body as a strict object, at every level', () => {
     const loose: string[] = [];
     const visit = (schema: FieldSchema & { items?: FieldSchema }, where: string) => {

@@ -13,7 +13,7 @@ import { signIn } from '../support/sign-in.js';
 import { scanSql, sqlCalls } from '../support/sql-scan.js';
 import { startStack, variantApp, type Stack } from '../support/stack.js';
 
-// security.md 15–17 where api-conventions.test.ts does not reach: the body limit over a real
+// SECURITY.md §15–17 where api-conventions.test.ts does not reach: the body limit over a real
 // socket (honest, chunked and malformed Content-Length), media types on every JSON route,
 // no string-built SQL, and what a real 500 shows. (Another user's booking as a 404 is there.)
 
@@ -48,7 +48,7 @@ const post = (path: string, length: number | string, extra = '') =>
   `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${extra}\r\n`;
 const healthz = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 
-describe('request bodies (security.md 15)', () => {
+describe('request bodies (SECURITY.md §15)', () => {
   it('refuses a body over 1 MiB with an honest Content-Length, on every JSON route', async () => {
     expect(jsonRoutes.length).toBeGreaterThanOrEqual(8);
     for (const { method, path } of jsonRoutes) {
@@ -128,7 +128,7 @@ describe('request bodies (security.md 15)', () => {
   });
 });
 
-describe('media types (security.md 15)', () => {
+describe('media types (SECURITY.md §15)', () => {
   it('accepts only application/json on every JSON route (415 otherwise)', async () => {
     const json = JSON.stringify({ email: 'ada@example.test', password: 'correct horse battery staple 42' });
     const form = () => {
@@ -163,7 +163,7 @@ describe('media types (security.md 15)', () => {
   });
 });
 
-describe('SQL (security.md 16)', () => {
+describe('SQL (SECURITY.md §16)', () => {
   const root = fileURLToPath(new URL('../..', import.meta.url));
 
   it('builds no SQL from strings in production code: every value is a ? parameter', () => {
@@ -198,7 +198,7 @@ describe('SQL (security.md 16)', () => {
   });
 });
 
-describe('errors (security.md 17)', () => {
+describe('errors (SECURITY.md §17)', () => {
   it('renders a real 500 as problem+json INTERNAL with the request id, and nothing of the failure', async () => {
     // An app whose database pool is gone: every query fails inside MikroORM/knex/pg.
     const closed = await createOrm(stack.config.database);
@@ -233,7 +233,7 @@ describe('errors (security.md 17)', () => {
   });
 });
 
-describe('no input turns a refusal into a 500 (security.md 37)', () => {
+describe('no input turns a refusal into a 500 (SECURITY.md §37)', () => {
   it('refuses a user at an admin path of any length or content with a 404, and audits every denial', async () => {
     const traveller = await signIn(stack);
     const paths = [

@@ -8,7 +8,7 @@ import { User } from '../../infra/db/entities.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 18 and 20 against local-kms: contexts bind keys to users; rotation and re-wrap.
+// SECURITY.md §18 and §20 against local-kms: contexts bind keys to users; rotation and re-wrap.
 let stack: Stack;
 let admin: KMSClient;
 beforeAll(async () => {

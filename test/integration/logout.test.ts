@@ -41,7 +41,7 @@ function holding(from: HttpClient, names: string[]): HttpClient {
 
 const code = async (response: Response) => ((await response.json()) as { code: string }).code;
 
-describe('logout (api.md "Authentication")', () => {
+describe('logout (docs/api.md "Authentication")', () => {
   it('ends the session named by the refresh cookie when the access token has lapsed, and clears the cookies', async () => {
     const browser = await browserSignedIn();
     const access = browser.jar.value(ACCESS)!;

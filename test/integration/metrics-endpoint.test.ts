@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 35: /metrics on the public port cannot be used to exhaust the database pool.
+// SECURITY.md §35: /metrics on the public port cannot be used to exhaust the database pool.
 const TOKEN = 'metrics-test-token-0123456789abcdef';
 let stack: Stack;
 beforeAll(async () => {

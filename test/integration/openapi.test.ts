@@ -54,7 +54,7 @@ describe('the OpenAPI document', () => {
     for (const pattern of names) expect(new RegExp(pattern, 'u').test("Zoë O'Brien-Łukasiewicz")).toBe(true);
   });
 
-  it('says what money amounts the server accepts: the pattern, and the decimals per currency (security.md 37)', () => {
+  it('says what money amounts the server accepts: the pattern, and the decimals per currency (SECURITY.md §37)', () => {
     type Schema = { properties?: Record<string, Schema>; items?: Schema; $ref?: string; pattern?: string; description?: string };
     const schemas = (document as Document & { components?: { schemas?: Record<string, Schema> } }).components?.schemas ?? {};
     const deref = (schema: Schema): Schema => (schema.$ref ? deref(schemas[schema.$ref.split('/').pop()!]!) : schema);
@@ -100,7 +100,7 @@ describe('the OpenAPI document', () => {
   });
 });
 
-describe('the reference page (security.md 38)', () => {
+describe('the reference page (SECURITY.md §38)', () => {
   it('loads only scripts of our own origin, under a CSP of its own without inline script or any other host', async () => {
     const docs = await fetch(`${stack.apiUrl}/docs`);
     expect(docs.status).toBe(200);

@@ -8,7 +8,7 @@ import { probesOf } from '../support/probes.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
 
-// Passenger PII is decrypted only by the activity that hands it to a provider (architecture.md, data protection).
+// Passenger PII is decrypted only by the activity that hands it to a provider (README.md "Data protection, audit, operations").
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack();

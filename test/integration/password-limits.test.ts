@@ -5,8 +5,8 @@ import { httpClient, randomClientIp } from '../support/http-client.js';
 import { TEST_PASSWORD } from '../support/http-account.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 32 and 36: every password check (login, account deletion) meets the same limits
-// in parallel as in sequence, and its failures are audited. Delays are shortened; thresholds are api.md's.
+// SECURITY.md §32 and §36: every password check (login, account deletion) meets the same limits
+// in parallel as in sequence, and its failures are audited. Delays are shortened; thresholds are those of docs/api.md "Authentication".
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({ loginGuard: { baseDelayMs: 50, maxDelayMs: 100 } });
@@ -30,7 +30,7 @@ const tally = (seen: string[]) => seen.reduce<Record<string, number>>((all, s) =
 const wrongLogin = (email: string, ip: string) =>
   httpClient(stack.apiUrl, { ip }).call('POST', '/api/v1/auth/login', { body: { email, password: `wrong guess ${randomUUID()}` } });
 
-describe('login limits under concurrency (security.md 32)', () => {
+describe('login limits under concurrency (SECURITY.md §32)', () => {
   it('judges at most 5 of 30 parallel wrong passwords for one account from one address', async () => {
     const { email } = await account();
     const ip = randomClientIp();
@@ -42,7 +42,7 @@ describe('login limits under concurrency (security.md 32)', () => {
   it('judges at most as many parallel guesses from 30 addresses as sequential ones before the CAPTCHA', async () => {
     const { email } = await account();
     const seen = tally(await codes(await Promise.all(Array.from({ length: 30 }, () => wrongLogin(email, randomClientIp())))));
-    // Sequentially, the 6th attempt already needs a CAPTCHA (api.md: CAPTCHA after 5 failures).
+    // Sequentially, the 6th attempt already needs a CAPTCHA (docs/api.md "Authentication": CAPTCHA after 5 failures).
     expect(seen['401 INVALID_CREDENTIALS'] ?? 0).toBeLessThanOrEqual(5);
     expect((seen['401 INVALID_CREDENTIALS'] ?? 0) + Object.entries(seen).filter(([s]) => s.endsWith('CAPTCHA_REQUIRED')).reduce((n, [, c]) => n + c, 0)).toBe(30);
   });
@@ -56,7 +56,7 @@ describe('login limits under concurrency (security.md 32)', () => {
   });
 });
 
-describe('account deletion is no password oracle (security.md 36)', () => {
+describe('account deletion is no password oracle (SECURITY.md §36)', () => {
   async function signedIn() {
     const { email, id } = await account();
     const response = await httpClient(stack.apiUrl).call('POST', '/api/v1/auth/login', { body: { email, password: TEST_PASSWORD, tokenDelivery: 'body' } });

@@ -6,7 +6,7 @@ import { startOwnStripeFake } from '../support/own-stripe-fake.js';
 import { probesOf } from '../support/probes.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// Tickets are issued only on money held for exactly what the supplier holds (SECURITY.md, "Payment status trusted too widely").
+// Tickets are issued only on money held for exactly what the supplier holds (SECURITY.md "Outside review, turn 2": "Payment status trusted too widely").
 let stripe: Awaited<ReturnType<typeof startOwnStripeFake>>;
 let stack: Stack;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { loadConfig } from '../../infra/config.js';
 import { openSealedSecrets, sealSecrets } from '../../infra/sealed-secrets.js';
 import { DUMMY_PEM } from '../support/production-env.js';
 
-// security.md 21: secrets from a KMS-sealed file (local-kms here), refused as plain variables in production.
+// SECURITY.md §21: secrets from a KMS-sealed file (local-kms here), refused as plain variables in production.
 const SECRETS = {
   DATABASE_URL: 'postgresql://app:sealed-db-pass@db.internal:5432/travelconnect?sslmode=verify-full',
   REDIS_URL: 'rediss://app:sealed-redis-pass@cache.internal:6380/0',

@@ -9,7 +9,7 @@ import { httpClient } from '../support/http-client.js';
 import { signIn } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 34 and the revocation and refresh findings of issue 11, against the real API,
+// SECURITY.md §34 and the revocation and refresh findings of issue 11, against the real API,
 // Postgres and Redis.
 let stack: Stack;
 beforeAll(async () => {
@@ -25,7 +25,7 @@ const refresh = (refreshToken: string) =>
   httpClient(stack.apiUrl).call('POST', '/api/v1/auth/refresh', { body: { refreshToken, tokenDelivery: 'body' } });
 type Tokens = { accessToken: string; refreshToken: string };
 
-describe('the session, not the token, decides who calls (security.md 34)', () => {
+describe('the session, not the token, decides who calls (SECURITY.md §34)', () => {
   it("refuses a validly signed token naming user A on user B's live session", async () => {
     const a = await signIn(stack);
     const b = await signIn(stack);

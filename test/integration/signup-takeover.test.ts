@@ -6,7 +6,7 @@ import { mailTo, TEST_PASSWORD, tokenIn, type Mail } from '../support/http-accou
 import { eventually } from '../support/eventually.js';
 import { startStack, type Stack } from '../support/stack.js';
 
-// security.md 31: nobody's signup puts a password on an address they do not own, whoever signs up
+// SECURITY.md §31: nobody's signup puts a password on an address they do not own, whoever signs up
 // first; a mailed link never signs in with a password other than the one it was issued for.
 let stack: Stack;
 beforeAll(async () => {
@@ -42,7 +42,7 @@ async function answer(response: Response) {
 
 const nameOf = async (response: Response) => ((await response.json()) as { user: { name: string } }).user.name;
 
-describe('signing up again for an address (security.md 31)', () => {
+describe('signing up again for an address (SECURITY.md §31)', () => {
   it("keeps the owner's password and profile; the second signer never gets in; both answers are identical", async () => {
     const email = `owner-${randomUUID()}@example.test`;
     const first = await answer(await signup(email, OWNER_PASSWORD, 'Ada Owner', '+447700900123'));
@@ -89,7 +89,7 @@ describe('signing up again for an address (security.md 31)', () => {
   });
 });
 
-describe('mailed links and password changes (security.md 31)', () => {
+describe('mailed links and password changes (SECURITY.md §31)', () => {
   it('never signs in through a verification link issued before the password changed', async () => {
     const email = `changed-${randomUUID()}@example.test`;
     await signup(email, OWNER_PASSWORD, 'Ada Owner');

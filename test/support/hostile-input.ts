@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 
 /**
- * Hostile request inputs for property-based tests (security.md 14). Bodies are JSON *text*,
+ * Hostile request inputs for property-based tests (SECURITY.md §14). Bodies are JSON *text*,
  * built by hand: `__proto__` stays an own key, `1e999` reaches the parser as written.
  */
 export class JsonText {

@@ -74,7 +74,7 @@ function weighted<T>(...strategies: Array<readonly [fc.Arbitrary<T> | undefined,
 export function hostileBodies(schema: BodySchema, example: Record<string, unknown>): fc.Arbitrary<string> {
   const fields = fieldsOf(schema, example);
   const root = { path: [], schema } satisfies Field;
-  // security.md 14 wants every object strict, so an unknown key must be refused even where the
+  // SECURITY.md §14 wants every object strict, so an unknown key must be refused even where the
   // document forgot to say so; only maps (additionalProperties: a schema) take any key.
   const strictObjects = [root, ...fields].filter((f) => f.schema.properties && typeof f.schema.additionalProperties !== 'object');
   const typed = fields.flatMap((f) => {

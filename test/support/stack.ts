@@ -42,7 +42,7 @@ export async function startStack(
     holdTtlMs?: number;
     inProcessWorker?: boolean;
     workerTuning?: Config['worker'];
-    /** Faster progressive delays for tests that walk through them; thresholds stay api.md's. */
+    /** Faster progressive delays for tests that walk through them; thresholds stay those of docs/api.md "Authentication". */
     loginGuard?: Partial<LoginGuardPolicy>;
     /** The API's logger (silent unless TEST_LOG_LEVEL); the log test passes one that records. */
     log?: Logger;

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 
-/** A card that asks for 3-D Secure, created at the Stripe fake as api.md says. */
+/** A card that asks for 3-D Secure, created at the Stripe fake as docs/api.md "Development only" says. */
 export async function threeDSecureCard(stripe: Stripe): Promise<string> {
   const method = await stripe.paymentMethods.create({
     type: 'card',

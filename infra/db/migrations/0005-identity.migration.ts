@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** Accounts, sessions, refresh tokens, single-use tokens and the notification outbox (api.md "Authentication"). */
+/** Accounts, sessions, refresh tokens, single-use tokens and the notification outbox (docs/api.md "Authentication"). */
 export class Migration0005Identity extends Migration {
   override async up(): Promise<void> {
     this.addSql(`

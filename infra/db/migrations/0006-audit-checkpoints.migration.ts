@@ -3,7 +3,7 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * Signed checkpoints of the audit chain, a trim that only removes checkpointed rows past
  * retention, and travelconnect_app: the role the application should run as, which may
- * read and append audit rows but never change or remove them (security.md 23, 28).
+ * read and append audit rows but never change or remove them (SECURITY.md §23, §28).
  */
 export class Migration0006AuditCheckpoints extends Migration {
   override async up(): Promise<void> {

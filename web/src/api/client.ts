@@ -19,7 +19,7 @@ export const authHooks = {
   signedOut: (): void => {},
 };
 
-// Cookie sessions: the browser sends the cookies; state-changing calls echo the CSRF cookie (api.md "Authentication").
+// Cookie sessions: the browser sends the cookies; state-changing calls echo the CSRF cookie (docs/api.md "Authentication").
 const csrf: Middleware = {
   onRequest({ request }) {
     const token = cookie(CSRF_COOKIE);
