@@ -13,6 +13,7 @@ import type { FieldCipher } from '../infra/crypto/field-cipher.js';
 import { OneTimeToken, User, type IUser } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
 import { enqueueMail, type OutgoingMail } from '../infra/mail/outbox.js';
+import type { Role } from './env.js';
 import { ApiError } from './problem.js';
 import { createAccountRef, type PasswordCheck } from './password-check.js';
 
@@ -42,7 +43,6 @@ export interface CallContext {
   userAgent: string;
 }
 
-export type Role = 'user' | 'support' | 'admin';
 
 const VERIFY_TTL_MS = 24 * 3600_000;
 

@@ -1,5 +1,8 @@
 import type { Logger } from '../infra/logger.js';
 
+/** Who a session acts as: the session decides it, never the token alone. */
+export type Role = 'user' | 'support' | 'admin';
+
 /** Hono context variables every route can read. */
 export interface AppEnv {
   Variables: {
@@ -7,7 +10,7 @@ export interface AppEnv {
     log: Logger;
     userId: string;
     sessionId: string;
-    role: 'user' | 'support' | 'admin';
+    role: Role;
     clientIp: string;
     /** Writes an authorization failure of the authenticated caller to the audit log. */
     auditDenied?: () => Promise<void>;

@@ -4,7 +4,7 @@ import type { AuditEvent } from '../infra/audit/audit-log.js';
 import type { LoginGuard } from '../infra/auth/login-guard.js';
 import type { PasswordHasher } from '../infra/auth/password-hasher.js';
 import type { CaptchaVerifier } from '../infra/captcha/captcha-verifier.js';
-import { ipRateLimitSubject } from './middleware/client-ip.js';
+import { ipRateLimitSubject } from '../infra/rate-limit/ip-subject.js';
 import { ApiError } from './problem.js';
 
 // docs/api.md "Authentication": 5 failed logins per 15 minutes per IP; every password check shares the budget.

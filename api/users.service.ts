@@ -6,7 +6,7 @@ import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
 import { User, type IUser } from '../infra/db/entities.js';
 import type { Orm } from '../infra/db/orm.js';
 import type { SessionStore } from '../infra/auth/session.store.js';
-import type { Role } from './auth.service.js';
+import type { Role } from './env.js';
 import type { PasswordCheck } from './password-check.js';
 import { ApiError } from './problem.js';
 

@@ -3,7 +3,6 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSyn
 import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import type { DevConfig } from './config.js';
-import type { ServiceHandle } from './services.js';
 
 /** Resolves true when something accepts a TCP connection on host:port within timeoutMs. */
 export function portAnswers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -166,6 +165,13 @@ export function run(
     child.stdin.on('error', () => {}); // EPIPE when the command is missing or ignores stdin
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** One service: started=false means it was already running (or is remote) and stop() leaves it alone. */
+export interface ServiceHandle {
+  name: string;
+  started: boolean;
+  stop(): Promise<void>;
 }
 
 /** What each service launcher gets. */

@@ -4,7 +4,7 @@ import { requireMigrationDatabase } from '../infra/config.js';
 import type { DevConfig } from './config.js';
 import {
   childService, hostPort, isLocalHost, portAnswers, rawExchange, reusedHandle, run, since, startedHandle,
-  tail, waitUntilReady, type RunResult, type ServiceContext,
+  tail, waitUntilReady, type RunResult, type ServiceContext, type ServiceHandle,
 } from './process.js';
 
 /** The local services ensureServices can reuse or start. */
@@ -13,12 +13,6 @@ export type ServiceName = 'postgres' | 'redis' | 'temporal' | 'kms' | 'stripe' |
 /** Every service ensureServices knows. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['postgres', 'redis', 'temporal', 'kms', 'stripe', 'sandbox'];
 
-/** One service: started=false means it was already running (or is remote) and stop() leaves it alone. */
-export interface ServiceHandle {
-  name: string;
-  started: boolean;
-  stop(): Promise<void>;
-}
 
 interface Cluster { version: string; name: string; logFile: string }
 

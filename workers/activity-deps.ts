@@ -2,7 +2,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import type { PaymentGateway, ProviderClient } from '../activities/booking.ports.js';
 import type { SagaInspector } from '../activities/reconciliation.ports.js';
 import type { WorkflowStarter } from '../activities/stalled-work.activities.js';
-import { appendAudit } from '../infra/audit/audit-log.js';
+import { appendAudit, auditAppender } from '../infra/audit/audit-log.js';
 import { createAuditMaintenance } from '../infra/audit/audit-checkpoints.js';
 import type { Config } from '../infra/config.js';
 import { createFieldCipher, type KeyService } from '../infra/crypto/field-cipher.js';
@@ -32,7 +32,7 @@ export function createActivityDeps(
   const cipher = createFieldCipher({ keys: io.keys, store: createDataKeyStore(orm) });
   const erasure = createErasureStore(orm);
   const deps: ActivityDeps = {
-    bookings: createBookingRepository(orm, { auditKey: config.audit.hmacKey }),
+    bookings: createBookingRepository(orm, { audit: auditAppender(config.audit.hmacKey) }),
     providers: io.providers,
     payments: io.payments,
     priceTolerancePercent: config.providers.priceTolerancePercent,
@@ -49,9 +49,9 @@ export function createActivityDeps(
     },
     audit: (event) => orm.em.fork().transactional((em) => appendAudit(em, config.audit.hmacKey, event)),
     auditMaintenance: createAuditMaintenance(orm, config.audit.hmacKey),
-    stalledWork: createStalledWorkStore(orm, { auditKey: config.audit.hmacKey }),
+    stalledWork: createStalledWorkStore(orm, { audit: auditAppender(config.audit.hmacKey) }),
     workflows: io.workflows,
-    reconciliation: createReconciliationStore(orm, { auditKey: config.audit.hmacKey }),
+    reconciliation: createReconciliationStore(orm, { audit: auditAppender(config.audit.hmacKey) }),
     ledger: createPaymentLedger(createStripeClient(config.stripe)),
     // createWorkflowStarter answers both; a hand-made starter (a test's) has no Temporal client to ask.
     sagas: {

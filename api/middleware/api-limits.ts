@@ -3,7 +3,7 @@ import type { Metrics } from '../../infra/metrics.js';
 import type { SlidingWindowLimiter } from '../../infra/rate-limit/sliding-window.js';
 import type { AppEnv } from '../env.js';
 import { rateLimit } from './rate-limit.js';
-import { ipRateLimitSubject } from './client-ip.js';
+import { ipRateLimitSubject } from '../../infra/rate-limit/ip-subject.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

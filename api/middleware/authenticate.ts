@@ -1,12 +1,24 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AuthService, Role } from '../auth.service.js';
 import { readCookie } from '../auth-cookies.js';
-import type { AppEnv } from '../env.js';
+import type { AppEnv, Role } from '../env.js';
 import { ApiError } from '../problem.js';
 import type { CsrfTokens } from '../../infra/auth/csrf.js';
 import type { DenialAudit } from './denial-limit.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Who calls: what the auth service answers for a live session. */
+export interface Caller {
+  userId: string;
+  sessionId: string;
+  role: Role;
+}
+
+/** What authenticate asks of the auth service (api/auth.service.ts): the caller behind a token, or an ApiError. */
+export interface Authenticator {
+  authenticate(accessToken: string): Promise<Caller>;
+  callerOfRefreshToken(refreshToken: string): Promise<Caller>;
+}
 
 /**
  * Authenticates every request under it: a bearer token (mobile clients) or the access cookie
@@ -16,7 +28,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * `optional`: callers without a token pass as anonymous (search is open to them).
  */
 export function authenticate(options: {
-  auth: AuthService;
+  auth: Authenticator;
   csrf: CsrfTokens;
   /** Audits each denial, limited per user and address (429 past the limit). */
   denials: DenialAudit;

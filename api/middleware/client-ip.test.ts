@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { AppEnv } from '../env.js';
-import { clientIp, ipRateLimitSubject, normalizeIp, resolveClientIp, trustedProxyList } from './client-ip.js';
+import { clientIp, normalizeIp, resolveClientIp, trustedProxyList } from './client-ip.js';
+import { ipRateLimitSubject } from '../../infra/rate-limit/ip-subject.js';
 
 const proxies = trustedProxyList(['10.0.0.0/8', '192.168.1.7', '2001:db8:aaaa::/48', '::1']);
 const resolve = (peer: string | undefined, xff?: string) => resolveClientIp(peer, xff, proxies);

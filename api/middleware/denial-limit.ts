@@ -3,7 +3,7 @@ import type { Logger } from '../../infra/logger.js';
 import type { SlidingWindowLimiter } from '../../infra/rate-limit/sliding-window.js';
 import type { Redis } from '../../infra/redis.js';
 import type { ApiError } from '../problem.js';
-import { ipRateLimitSubject } from './client-ip.js';
+import { ipRateLimitSubject } from '../../infra/rate-limit/ip-subject.js';
 import { rateLimited } from './rate-limit.js';
 
 /** Denials audited one row each, per window: a user probing by hand stays well inside. */

@@ -1,4 +1,4 @@
-import type { AuditEvent } from './audit-log.js';
+import type { AuditEvent } from '../../domain/audit-event.js';
 
 /** The audit_log column widths (migration 0004), in characters as Postgres counts them. */
 export const AUDIT_COLUMN_CHARS = { actor: 200, action: 100, resource: 200, result: 40, ip: 64, userAgent: 400 } as const;

@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditEvent } from '../../domain/audit-event.js';
+import type { AppendAudit } from '../db/append-audit.js';
 import { AuditEntry } from '../db/entities.js';
 import { boundedAuditEvent } from './audit-bounds.js';
 import { APPEND_LOCK, GENESIS_MAC, rowMac } from './audit-chain.js';
@@ -7,16 +9,7 @@ import { latestTrim } from './audit-checkpoints.js';
 export { GENESIS_MAC } from './audit-chain.js';
 export { verifyAudit, type VerifyResult } from './audit-verifier.js';
 
-/** Who did what to which resource, with what result. No PII: mask or hash before it gets here. */
-export interface AuditEvent {
-  actor: string;
-  action: string;
-  resource: string;
-  result: string;
-  ip?: string | null;
-  userAgent?: string | null;
-  details?: Record<string, string | number | boolean | null>;
-}
+export type { AuditEvent } from '../../domain/audit-event.js';
 
 /**
  * Appends one event inside the caller's transaction, chained to the last row by an HMAC. Values
@@ -41,4 +34,9 @@ export async function appendAudit(em: EntityManager, key: string, input: AuditEv
   // An empty log was trimmed (or is new): the next row chains to the last trimmed one.
   const prevMac = last?.mac ?? (await latestTrim(em))?.mac ?? GENESIS_MAC;
   await em.insert(AuditEntry, { ...row, prevMac, mac: rowMac(key, prevMac, row) });
+}
+
+/** appendAudit under its key, for the stores that audit their own changes (infra/db's AppendAudit). */
+export function auditAppender(key: string): AppendAudit {
+  return (em, event) => appendAudit(em, key, event);
 }

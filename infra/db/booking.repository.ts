@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
-import { appendAudit } from '../audit/audit-log.js';
+import type { AppendAudit } from './append-audit.js';
 import type { BookingRepository } from '../../activities/booking.ports.js';
 import { BOOKING_ITEM_TRANSITIONS, BOOKING_TRANSITIONS, PAYMENT_TRANSITIONS } from '../../domain/booking-transitions.js';
 import { isFareRule } from '../../domain/fare-rules.js';
@@ -20,7 +20,7 @@ function known<S extends string>(machine: StateMachine<S>, what: string, state: 
  * `UPDATE … WHERE status IN (allowed predecessors)`. Status and payment changes write their
  * audit event in the same transaction, only when the row changed.
  */
-export function createBookingRepository(orm: Orm, options: { auditKey: string }): BookingRepository {
+export function createBookingRepository(orm: Orm, options: { audit: AppendAudit }): BookingRepository {
   return {
     async setStatus(bookingId, status, failure) {
       const to = known(BOOKING_TRANSITIONS, 'booking status', status);
@@ -34,7 +34,7 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
         );
         // Refused, and not thrown: the record step retries a throw for ever, and the row is right as it is.
         if (changed === 0) return false;
-        await appendAudit(em, options.auditKey, {
+        await options.audit(em, {
           actor: 'system:booking-saga',
           action: 'booking.status_changed',
           resource: `booking:${bookingId}`,
@@ -78,7 +78,7 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
           // Two first records at once: the unique id fails one, whose retry then finds the row.
           await em.insert(Payment, { id: randomUUID(), booking: bookingId, ...payment, status: to, createdAt: new Date(), updatedAt: new Date() });
         }
-        await appendAudit(em, options.auditKey, {
+        await options.audit(em, {
           actor: 'system:booking-saga',
           action: 'payment.status_changed',
           resource: `booking:${bookingId}`,
@@ -115,7 +115,7 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
           { refundedMinor, status: 'REFUNDED', updatedAt: new Date() },
         );
         if (changed === 0) return;
-        await appendAudit(em, options.auditKey, {
+        await options.audit(em, {
           actor: 'system:booking-saga',
           action: 'payment.status_changed',
           resource: `booking:${bookingId}`,
@@ -143,7 +143,7 @@ export function createBookingRepository(orm: Orm, options: { auditKey: string })
           { refundedMinor: total, status: to, updatedAt: new Date() },
         );
         if (changed === 0) return { fully: false };
-        await appendAudit(em, options.auditKey, {
+        await options.audit(em, {
           actor: 'system:refund',
           action: 'payment.refunded',
           resource: `booking:${bookingId}`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReconciliationStore } from '../../activities/reconciliation.ports.js';
 import { TERMINAL_STATUSES, type BookingStatus } from '../../domain/booking-status.js';
 import { CASE_KINDS, OPERATOR_CLOSES, type CaseKind } from '../../domain/reconciliation.js';
-import { appendAudit } from '../audit/audit-log.js';
+import type { AppendAudit } from './append-audit.js';
 import { Booking, BookingItem, Payment, ReconciliationCase } from './entities.js';
 import type { Orm } from './orm.js';
 
@@ -13,7 +13,7 @@ const ACTOR = 'system:reconciler';
 const TERMINAL = [...TERMINAL_STATUSES];
 
 /** The reconciler's rows: bookings to look at, what Postgres says about one, and the cases. */
-export function createReconciliationStore(orm: Orm, options: { auditKey: string }): ReconciliationStore {
+export function createReconciliationStore(orm: Orm, options: { audit: AppendAudit }): ReconciliationStore {
   return {
     async begin() {
       const [row] = await orm.em.getConnection().execute<Array<{ now: string; since: string | null }>>(
@@ -80,7 +80,7 @@ export function createReconciliationStore(orm: Orm, options: { auditKey: string 
         let opened = 0;
         let closed = 0;
         const audit = (action: string, kind: CaseKind, caseId: string, result: string) =>
-          appendAudit(em, options.auditKey, { actor: ACTOR, action, resource: `booking:${bookingId}`, result, details: { caseId, kind } });
+          options.audit(em, { actor: ACTOR, action, resource: `booking:${bookingId}`, result, details: { caseId, kind } });
 
         for (const finding of findings) {
           const current = open.find((c) => c.kind === finding.kind);

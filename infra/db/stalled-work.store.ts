@@ -1,10 +1,10 @@
-import { appendAudit } from '../audit/audit-log.js';
+import type { AppendAudit } from './append-audit.js';
 import { Booking, OutboxMessage } from './entities.js';
 import type { Orm } from './orm.js';
 import type { StalledWorkStore } from '../../activities/stalled-work.activities.js';
 
 /** The rows a lost start leaves behind: undelivered mail and bookings still PENDING. */
-export function createStalledWorkStore(orm: Orm, options: { auditKey: string }): StalledWorkStore {
+export function createStalledWorkStore(orm: Orm, options: { audit: AppendAudit }): StalledWorkStore {
   return {
     async undeliveredMail(window, limit) {
       const rows = await orm.em
@@ -39,7 +39,7 @@ export function createStalledWorkStore(orm: Orm, options: { auditKey: string }):
           { status: 'FAILED', failureCode: failure.code, failureMessage: failure.message, updatedAt: new Date() },
         );
         if (changed === 0) return false;
-        await appendAudit(em, options.auditKey, {
+        await options.audit(em, {
           actor: 'system:stalled-work-sweep',
           action: 'booking.status_changed',
           resource: `booking:${bookingId}`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFieldCipher, dataKeyContext } from '../../infra/crypto/field-cipher.js';
-import { rewrapDataKeys } from '../../infra/crypto/rewrap-data-keys.js';
+import { rewrapDataKeys } from '../../infra/kms/rewrap-data-keys.js';
 import { createDataKeyStore } from '../../infra/db/data-key.store.js';
 import { User } from '../../infra/db/entities.js';
 import { createKmsKeyService } from '../../infra/kms/kms.key-service.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdReference } from '../../activities/booking.activities.js';
+import { auditAppender } from '../../infra/audit/audit-log.js';
 import { AuditEntry, BookingItem, Payment } from '../../infra/db/entities.js';
 import { createReconciliationStore } from '../../infra/db/reconciliation.store.js';
 import { createProviders } from '../../infra/providers/registry.js';
@@ -129,7 +130,7 @@ describe('the reconciler', () => {
   });
 
   it('a run goes on past a booking it cannot read, and keeps the watermark so the next run reads it; nothing readable fails the run', async () => {
-    const store = createReconciliationStore(stack.orm, { auditKey: stack.config.audit.hmacKey });
+    const store = createReconciliationStore(stack.orm, { audit: auditAppender(stack.config.audit.hmacKey) });
     const traveller = await travellerOf(stack);
     const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
     expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
@@ -161,7 +162,7 @@ describe('the reconciler', () => {
   });
 
   it('a full run looks at bookings touched since the last one, still in flight, or with an open case', async () => {
-    const store = createReconciliationStore(stack.orm, { auditKey: stack.config.audit.hmacKey });
+    const store = createReconciliationStore(stack.orm, { audit: auditAppender(stack.config.audit.hmacKey) });
     const { since, startedAt } = await store.begin();
     expect(Date.parse(startedAt)).not.toBeNaN();
     // Seeded: an old, terminal booking (not looked at) and an old one still HELD (looked at).

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStalledWorkActivities } from '../../activities/stalled-work.activities.js';
 import { BOOKING_ITEM_TRANSITIONS, BOOKING_TRANSITIONS, PAYMENT_TRANSITIONS } from '../../domain/booking-transitions.js';
 import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
+import { auditAppender } from '../../infra/audit/audit-log.js';
 import { createBookingRepository } from '../../infra/db/booking.repository.js';
 import { createDataKeyStore } from '../../infra/db/data-key.store.js';
 import { AuditEntry, Booking, BookingItem, Payment } from '../../infra/db/entities.js';
@@ -125,7 +126,7 @@ describe('the stalled-work sweep against a late saga start', () => {
     try {
       const real = createWorkflowStarter(stack.temporal, stack.taskQueue);
       const sweep = createStalledWorkActivities({
-        stalledWork: createStalledWorkStore(stack.orm, { auditKey: stack.config.audit.hmacKey }),
+        stalledWork: createStalledWorkStore(stack.orm, { audit: auditAppender(stack.config.audit.hmacKey) }),
         workflows: {
           startNotification: real.startNotification,
           // The sweep looked the workflow up just before the client's retry started it.
@@ -158,7 +159,7 @@ async function firstStepDone(workflowId: string): Promise<boolean> {
 }
 
 describe('a walked-away activity attempt writing after the saga moved on', () => {
-  const repository = () => createBookingRepository(stack.orm, { auditKey: stack.config.audit.hmacKey });
+  const repository = () => createBookingRepository(stack.orm, { audit: auditAppender(stack.config.audit.hmacKey) });
 
   async function bookingRow() {
     const traveller = await travellerOf(stack);

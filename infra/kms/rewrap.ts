@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../config.js';
 import { createOrm } from '../db/orm.js';
-import { createKmsKeyService } from '../kms/kms.key-service.js';
+import { createKmsKeyService } from './kms.key-service.js';
 import { rewrapDataKeys } from './rewrap-data-keys.js';
 
 /** `npm run kms:rewrap`: re-wraps every user's data key under the key KMS_KEY_ID names now. */
