@@ -29,6 +29,7 @@ import { createSearchService } from './search.service.js';
 import { limitBody, requireJson } from './middleware/body.js';
 import { notFound, onError } from './middleware/errors.js';
 import { requestId } from './middleware/request-id.js';
+import { traceRequests } from './middleware/tracing.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { paymentRoutes } from './routes/payments.js';
@@ -66,6 +67,8 @@ export interface AppDeps {
 /** The HTTP API; the server and the tests compose it the same way. */
 export function createApp(deps: AppDeps) {
   const app = createRouter();
+  // First, so the span holds the whole request (a no-op unless the process started tracing).
+  app.use(traceRequests({ skip: ['/healthz', '/readyz', '/metrics'] }));
   app.use(requestId({ log: deps.log }));
   app.use(async function recordLatency(c, next) {
     const stop = deps.metrics.httpDuration.startTimer();

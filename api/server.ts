@@ -18,11 +18,14 @@ import { createRedis, redisReady } from '../infra/redis.js';
 import { countBookingsByStatus } from '../infra/db/booking-stats.js';
 import { countOpenCasesByKind } from '../infra/db/reconciliation.store.js';
 import { createApp } from './app.js';
+import { startTracing } from '../infra/telemetry/tracing.js';
 
 // Composition root of the API process.
 const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'api');
 for (const warning of config.localFakeWarnings) log.warn(warning);
+// Before anything is called: an OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set, no-op tracers otherwise.
+const tracing = startTracing(config.tracing, { service: 'travelconnect-api', log });
 const orm = await createOrm(config.database);
 // Production refuses to run as the owner or a superuser: the API must not be able to change the schema or the audit log.
 await checkApplicationRole(orm, config, log);
@@ -68,7 +71,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     closing = true;
     log.info({ signal }, 'shutting down: draining connections');
     server.close(() => {
-      void Promise.allSettled([temporal.connection.close(), orm.close(), redis.quit()]).then(() => {
+      void Promise.allSettled([temporal.connection.close(), orm.close(), redis.quit(), tracing.shutdown()]).then(() => {
         keys.destroy();
         process.exit(0);
       });

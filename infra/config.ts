@@ -76,6 +76,9 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').default(DEVELOPMENT_SECRETS.METRICS_TOKEN),
   // How long one count of bookings by status serves every scrape.
   METRICS_CACHE_MS: duration.default(5_000),
+  // OpenTelemetry traces (README.md "Tracing"): the OTLP/HTTP collector's base URL, traces go to its /v1/traces.
+  // Unset, nothing is exported. Production sends them over https only.
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
   // A bundle built by `npm run build:workflows`; without it the worker bundles at start-up.
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
@@ -227,6 +230,7 @@ function toConfig(env: z.infer<typeof schema>) {
     },
     workerMetrics: { host: env.API_HOST, port: env.WORKER_METRICS_PORT },
     metrics: { token: env.METRICS_TOKEN, cacheMs: env.METRICS_CACHE_MS },
+    tracing: { otlpTracesUrl: env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined },
     stripe: {
       secretKey: env.STRIPE_SECRET_KEY,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET,

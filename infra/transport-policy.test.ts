@@ -187,6 +187,17 @@ describe('production', () => {
     expect(kmsSettings({ NODE_ENV: 'development' }).endpoint).toBe('http://127.0.0.1:4599');
   });
 
+  it('exports no traces unless OTEL_EXPORTER_OTLP_ENDPOINT is set, and then over https only', () => {
+    expect(loadConfig(productionEnv()).tracing.otlpTracesUrl).toBeUndefined();
+    expect(development().tracing.otlpTracesUrl).toBeUndefined();
+    expect(development({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).tracing.otlpTracesUrl).toBe('http://127.0.0.1:4318/v1/traces');
+    expect(loadConfig(productionEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.internal:4318/' })).tracing.otlpTracesUrl).toBe('https://otel.internal:4318/v1/traces');
+    for (const url of ['http://otel.internal:4318', 'http://127.0.0.1:4318']) {
+      expect(productionRefusal({ OTEL_EXPORTER_OTLP_ENDPOINT: url }), url).toBe('Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT: production sends traces over https only (http: is plaintext)');
+    }
+    expect(() => development({ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel.internal:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT: must be a URL/);
+  });
+
   it("has browsers load Stripe.js from Stripe itself: any other STRIPE_JS_URL is refused", () => {
     expect(loadConfig(productionEnv()).stripe.jsUrl).toBe('https://js.stripe.com/v3/');
     expect(loadConfig(productionEnv({ STRIPE_JS_URL: 'https://js.stripe.com/v3/' })).stripe.jsUrl).toBe('https://js.stripe.com/v3/');

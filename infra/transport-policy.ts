@@ -42,6 +42,7 @@ export interface TransportSettings {
   SANDBOX_PROVIDER_URL?: string | undefined;
   HOTEL_PROVIDER_URL?: string | undefined;
   CAPTCHA_VERIFY_URL?: string | undefined;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   SMTP_URL?: string | undefined;
   SMTP_TLS_CA_FILE?: string | undefined;
   TC_ALLOW_LOCAL_FAKES?: string | undefined;
@@ -137,6 +138,10 @@ function endpointProblems(env: TransportSettings, scope: SecretScope): string[] 
   // The suppliers and the CAPTCHA verifier have development defaults (the sandbox on loopback): production names its own,
   // over https. The migration job calls neither.
   if (scope !== 'application') return problems;
+  // Span names and attributes are redacted (infra/telemetry/tracing.ts), but a trace still maps who booked what, when.
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT && new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT).protocol !== 'https:') {
+    problems.push('OTEL_EXPORTER_OTLP_ENDPOINT: production sends traces over https only (http: is plaintext)');
+  }
   for (const [fake, settings] of [['providers', FAKEABLE.providers], ['captcha', FAKEABLE.captcha]] as const) {
     for (const setting of settings) {
       const value = env[setting]; // the hotels' is derived from the flights' when unset

@@ -11,6 +11,8 @@ import { ensureSearchAttributes } from '../infra/temporal/search-attributes.js';
 import { ensureAuditCheckpointSchedule, ensureReconciliationSchedule, ensureRetentionSchedule, ensureStalledWorkSchedule } from '../infra/temporal/schedules.js';
 import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
 import { temporalConnectionOptions } from '../infra/temporal/connection.js';
+import { tracingClientInterceptors } from '../infra/temporal/tracing.js';
+import { startTracing } from '../infra/telemetry/tracing.js';
 import { installBufferedWorkerMetrics, serveWorkerMetrics } from '../infra/temporal/worker-metrics.js';
 import { createBookingWorker } from './create-worker.js';
 import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
@@ -21,6 +23,8 @@ import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
 const config = await loadConfigWithSealedSecretsOrExit();
 const log = createLogger(config, 'worker');
 for (const warning of config.localFakeWarnings) log.warn(warning);
+// An OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set; the workflows' spans reach it through the worker's sink.
+const tracing = startTracing(config.tracing, { service: 'travelconnect-worker', log });
 // Task slots, poll latencies, schedule-to-start, sticky cache: the SDK's metrics, scraped beside the
 // API's and, like them, only with METRICS_TOKEN (the SDK's own exporter would answer anyone).
 const metricsServer = config.workerMetrics.port > 0
@@ -37,7 +41,7 @@ const operator = await Connection.connect(temporalConnectionOptions(config.tempo
 const registered = await ensureSearchAttributes(operator, config.temporal.namespace);
 if (registered.length > 0) log.info({ registered }, 'registered search attributes');
 // Schedules, and the sweep's starts of lost workflows, go through this client; it lives as long as the worker.
-const client = new Client({ connection: operator, namespace: config.temporal.namespace, dataConverter });
+const client = new Client({ connection: operator, namespace: config.temporal.namespace, dataConverter, interceptors: tracingClientInterceptors() });
 const schedule = await ensureRetentionSchedule(client, {
   taskQueue: config.temporal.taskQueue,
   everyMs: config.retention.everyMs,
@@ -67,6 +71,7 @@ const worker = await createBookingWorker({
   temporal: config.temporal,
   tuning: config.worker,
   deps: activities.deps,
+  tracing,
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -87,5 +92,6 @@ try {
   activities.close();
   keys.destroy();
   metricsServer?.close();
+  await tracing.shutdown();
   log.info('worker stopped');
 }

@@ -3,6 +3,8 @@ import type { DataConverter } from '@temporalio/common';
 import type { Config } from '../infra/config.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { workflowsPath } from '../infra/temporal/connection.js';
+import { tracingWorkerOptions } from '../infra/temporal/tracing.js';
+import { startTracing, type Tracing } from '../infra/telemetry/tracing.js';
 
 /** A booking worker on the given connection; the entry point and the tests build it the same way. */
 export async function createBookingWorker(options: {
@@ -12,6 +14,8 @@ export async function createBookingWorker(options: {
   tuning?: Config['worker'];
   taskQueue?: string;
   dataConverter?: DataConverter;
+  /** Where the workflows' spans go (the process's startTracing); unset, nowhere. */
+  tracing?: Pick<Tracing, 'spanProcessor' | 'resource'>;
 }): Promise<Worker> {
   const { workflowBundlePath, ...tuning } = options.tuning ?? {};
   const defined = Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined));
@@ -22,6 +26,8 @@ export async function createBookingWorker(options: {
     ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: workflowsPath() }),
     activities: createActivities(options.deps),
     dataConverter: options.dataConverter,
+    // Always, so the workflow code is the same whether traces are exported or not.
+    ...tracingWorkerOptions(options.tracing ?? startTracing({}, { service: 'travelconnect-worker' }), { prebuiltBundle: Boolean(workflowBundlePath) }),
     ...defined,
   });
 }

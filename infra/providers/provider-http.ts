@@ -1,3 +1,5 @@
+import { inClientSpan } from '../telemetry/client-span.js';
+
 /** Transient provider trouble (timeouts, 5xx, 429): thrown plainly so Temporal retries it. */
 export class ProviderUnavailableError extends Error {
   constructor(message: string) {
@@ -20,12 +22,17 @@ export function providerCall(options: { name: string; baseUrl: string; timeoutMs
     const timeout = AbortSignal.timeout(options.timeoutMs);
     let response: Response;
     try {
-      response = await fetch(`${base}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
+      const url = new URL(`${base}${path}`);
+      response = await inClientSpan(
+        { service: options.name, method, url },
+        () => fetch(url, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        }),
+        (answer) => answer.status,
+      );
     } catch (error) {
       throw new ProviderUnavailableError(`${what} failed: ${(error as Error).name}`);
     }

@@ -2,6 +2,22 @@ import Stripe from 'stripe';
 import type { Config } from '../config.js';
 import { BookingFailure } from '../../domain/errors.js';
 import type { Authorization, PaymentGateway } from '../../activities/booking.ports.js';
+import { inClientSpan } from '../telemetry/client-span.js';
+
+type StripeHttpClient = NonNullable<NonNullable<ConstructorParameters<typeof Stripe>[1]>['httpClient']>;
+
+/** The SDK's own Node client, each request in a client span (the path's template and the status; never a body or a header). */
+function tracedHttpClient(inner: StripeHttpClient): StripeHttpClient {
+  return {
+    getClientName: () => inner.getClientName(),
+    makeRequest: (host, port, path, method, headers, requestData, protocol, timeout) =>
+      inClientSpan(
+        { service: 'stripe', method, url: new URL(`${protocol}://${host}:${port}${path}`) },
+        () => inner.makeRequest(host, port, path, method, headers, requestData, protocol, timeout),
+        (response) => response.getStatusCode(),
+      ),
+  };
+}
 
 /** Creates the Stripe SDK client; pointed at localstripe when STRIPE_API_URL says so. */
 export function createStripeClient(stripe: Config['stripe']): Stripe {
@@ -11,6 +27,7 @@ export function createStripeClient(stripe: Config['stripe']): Stripe {
     maxNetworkRetries: 0,
     timeout: 10_000,
     telemetry: false,
+    httpClient: tracedHttpClient(Stripe.createNodeHttpClient()),
     ...(api
       ? { host: api.hostname, port: api.port || (api.protocol === 'https:' ? 443 : 80), protocol: api.protocol === 'https:' ? 'https' : 'http' }
       : {}),

@@ -2,7 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import type { BundleOptions } from '@temporalio/worker';
 import type { Config } from '../config.js';
+import { failureConverterPath } from './data-converter.js';
+import { tracingClientInterceptors, workflowInterceptorModules } from './tracing.js';
 
 /** What both the client's Connection and the worker's NativeConnection take. */
 export interface TemporalConnectionOptions {
@@ -32,14 +35,25 @@ export function temporalConnectionOptions(temporal: Pick<Config['temporal'], 'ad
   };
 }
 
-/** A Temporal client for the API and tests; production passes the encrypting data converter. */
+/**
+ * A Temporal client for the API and tests; production passes the encrypting data converter. Its
+ * workflow starts and signals carry the caller's trace (a no-op while tracing is off).
+ */
 export async function createTemporalClient(temporal: Config['temporal'], dataConverter?: DataConverter): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(temporal));
-  return new Client({ connection, namespace: temporal.namespace, dataConverter });
+  return new Client({ connection, namespace: temporal.namespace, dataConverter, interceptors: tracingClientInterceptors() });
 }
 
 /** The workflow bundle's entry: TypeScript sources under tsx, compiled JavaScript from dist. */
 export function workflowsPath(): string {
   const ts = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
   return existsSync(ts) ? ts : fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
+}
+
+/**
+ * What every workflow bundle is built from: the workers' own, `npm run build:workflows` and the tests'
+ * prebuilt ones. The OpenTelemetry workflow interceptors are in it whether tracing exports or not.
+ */
+export function workflowBundleOptions(): Pick<BundleOptions, 'workflowsPath' | 'workflowInterceptorModules' | 'failureConverterPath'> {
+  return { workflowsPath: workflowsPath(), workflowInterceptorModules: [...workflowInterceptorModules], failureConverterPath };
 }

@@ -6,7 +6,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TERMINAL_STATUSES } from '../../domain/booking-status.js';
 import { Booking } from '../../infra/db/entities.js';
-import { workflowsPath } from '../../infra/temporal/connection.js';
+import { workflowBundleOptions } from '../../infra/temporal/connection.js';
 import { eventually } from '../support/eventually.js';
 import { probesOf } from '../support/probes.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -99,7 +99,7 @@ beforeAll(async () => {
     },
   });
   // Built once (after startStack has installed the SDK runtime): restarted workers load it instead of bundling again.
-  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') })).code);
+  writeFileSync(bundlePath, (await bundleWorkflowCode({ ...workflowBundleOptions(), logger: new DefaultLogger('WARN') })).code);
   pool = createWorkerPool({ env: stack.workerEnv, cwd: root, logFile: join(dir, 'workers.log'), size: WORKERS, log });
   pool.fill();
   await pool.ready();

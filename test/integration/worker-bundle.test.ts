@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowsPath } from '../../infra/temporal/connection.js';
-import { failureConverterPath } from '../../infra/temporal/data-converter.js';
+import { workflowBundleOptions } from '../../infra/temporal/connection.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { json, travellerOf } from '../support/booking-client.js';
 
 let stack: Stack;
 beforeAll(async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'tc-bundle-')), 'workflow-bundle.js');
-  writeFileSync(path, (await bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath, logger: undefined })).code);
+  writeFileSync(path, (await bundleWorkflowCode({ ...workflowBundleOptions(), logger: undefined })).code);
   stack = await startStack({
     workerTuning: {
       workflowBundlePath: path,

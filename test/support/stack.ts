@@ -28,6 +28,7 @@ import { countBookingsByStatus } from '../../infra/db/booking-stats.js';
 import { countOpenCasesByKind } from '../../infra/db/reconciliation.store.js';
 import { createActivityDeps } from '../../workers/activity-deps.js';
 import { createWorkflowStarter } from '../../infra/temporal/workflow-starter.js';
+import { startTracing } from '../../infra/telemetry/tracing.js';
 
 /**
  * Everything a test needs, composed like production: the real API app, a real worker
@@ -85,6 +86,8 @@ export async function startStack(
     ...options.env,
   });
   const taskQueue = `test-${randomUUID()}`;
+  // As the API and the worker start it: exported only when the test sets OTEL_EXPORTER_OTLP_ENDPOINT.
+  const tracing = startTracing(config.tracing, { service: 'travelconnect-test' });
   const orm = await createOrm(config.database);
   const keys = createKmsKeyService(config.kms);
   const stripe = createStripeClient(config.stripe);
@@ -99,6 +102,7 @@ export async function startStack(
     taskQueue,
     dataConverter,
     tuning: options.workerTuning,
+    tracing,
     deps: createActivityDeps(config, orm, { providers, payments: createStripeGateway(stripe), keys, workflows: createWorkflowStarter(temporal, taskQueue), log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) }).deps,
   });
   const running = worker?.run();
@@ -177,6 +181,7 @@ export async function startStack(
     temporal,
     sandboxUrl,
     taskQueue,
+    tracing,
     async setFaults(faults: Partial<Faults>) {
       const response = await fetch(`${sandboxUrl}/_control/faults`, {
         method: 'PUT',
@@ -195,6 +200,7 @@ export async function startStack(
       keys.destroy();
       await new Promise((resolve) => sandboxServer.close(resolve));
       await new Promise((resolve) => apiServer.close(resolve));
+      await tracing.shutdown();
     },
   };
 }
