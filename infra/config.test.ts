@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, requireMigrationDatabase, SANDBOX_SETTINGS } from './config.js';
+import { ConfigError, loadConfig, requireMigrationDatabase, SANDBOX_SETTINGS, requireWorkerVersion } from './config.js';
 import { DEVELOPMENT_SECRETS } from './secrets.js';
 import { productionEnv } from '../test/support/production-env.js';
 
@@ -155,6 +155,17 @@ describe('config', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', MIGRATION_DATABASE_URL_FILE: owner, ...tls, STRIPE_SECRET_KEY: 'sk_live_x' }, {}, 'migration')).toThrow(
       /STRIPE_SECRET_KEY: plain environment values are refused/,
     );
+  });
+
+  it('runs a production worker only as a Worker Deployment Version, naming WORKER_BUILD_ID when it has none', () => {
+    expect(() => requireWorkerVersion(loadConfig(productionEnv()))).toThrow(/^Invalid configuration: WORKER_BUILD_ID: required in production[^;]*$/);
+    expect(requireWorkerVersion(loadConfig(productionEnv({ WORKER_BUILD_ID: '1842c76' })))).toEqual({ deploymentName: 'travelconnect-booking', buildId: '1842c76' });
+    expect(requireWorkerVersion(development({ WORKER_BUILD_ID: 'abc', WORKER_DEPLOYMENT_NAME: 'tc-staging' }))).toEqual({ deploymentName: 'tc-staging', buildId: 'abc' });
+    // Outside production a worker may poll unversioned, as the tests' and `npm run up`'s do.
+    expect(requireWorkerVersion(development())).toBeUndefined();
+    // Temporal joins the two with `:` and `.` in version strings; a name holding either is refused.
+    expect(() => development({ WORKER_DEPLOYMENT_NAME: 'travelconnect.booking' })).toThrow(/WORKER_DEPLOYMENT_NAME: must be letters/);
+    expect(() => development({ WORKER_BUILD_ID: 'build:1' })).toThrow(/WORKER_BUILD_ID: must be a build id/);
   });
 
   it("refuses the development sandbox's settings in production, one line naming each, and leaves them to dev/config.ts elsewhere", () => {

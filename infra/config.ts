@@ -81,6 +81,13 @@ const schema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
   // A bundle built by `npm run build:workflows`; without it the worker bundles at start-up.
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  // Worker Deployment Versioning (README "Deploying workflow changes"): the build this worker runs, the git
+  // commit deploy/Dockerfile bakes into the image. Set, the worker polls as that version of the deployment;
+  // production refuses a worker without it. Unset outside production: an unversioned worker (development, tests).
+  WORKER_BUILD_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be a build id (letters, digits, . _ -), the git commit').optional(),
+  // Temporal refuses `.` and `:` in a deployment's name.
+  WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'must be letters, digits, _ and - (no . or :)')
+    .default('travelconnect-booking'),
 
   STRIPE_SECRET_KEY: z.string().min(1).default(DEVELOPMENT_SECRETS.STRIPE_SECRET_KEY),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).default(DEVELOPMENT_SECRETS.STRIPE_WEBHOOK_SECRET),
@@ -228,6 +235,7 @@ function toConfig(env: z.infer<typeof schema>) {
       maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
+    workerDeployment: { deploymentName: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID },
     workerMetrics: { host: env.API_HOST, port: env.WORKER_METRICS_PORT },
     metrics: { token: env.METRICS_TOKEN, cacheMs: env.METRICS_CACHE_MS },
     tracing: { otlpTracesUrl: env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined },
@@ -392,14 +400,32 @@ export function requireMigrationDatabase(config: Pick<Config, 'migrationDatabase
   return config.migrationDatabase;
 }
 
+/**
+ * The Worker Deployment Version a booking worker polls as; none (unversioned) only outside production.
+ * Only the worker needs it, so loadConfig leaves it to the worker to ask.
+ */
+export function requireWorkerVersion(config: Pick<Config, 'isProduction' | 'workerDeployment'>): { deploymentName: string; buildId: string } | undefined {
+  const { deploymentName, buildId } = config.workerDeployment;
+  if (buildId) return { deploymentName, buildId };
+  if (config.isProduction) {
+    throw new ConfigError(['WORKER_BUILD_ID: required in production (the git commit the image was built from: an unversioned worker would take tasks of sagas started on other builds)']);
+  }
+  return undefined;
+}
+
 /** For entry points: load the config or exit with one clear line naming the variable. */
 export function loadConfigOrExit(
   env: NodeJS.ProcessEnv = process.env,
   sealed: Readonly<Record<string, string>> = {},
   scope: SecretScope = 'application',
 ): Config {
+  return orExit(() => loadConfig(env, sealed, scope));
+}
+
+/** Runs a configuration step of an entry point; a ConfigError exits with its one line (EX_CONFIG). */
+export function orExit<T>(step: () => T): T {
   try {
-    return loadConfig(env, sealed, scope);
+    return step();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

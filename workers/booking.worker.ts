@@ -2,6 +2,7 @@ import { createActivityDeps } from './activity-deps.js';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigWithSealedSecretsOrExit } from '../infra/sealed-secrets.js';
+import { orExit, requireWorkerVersion } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
 import { createOrm } from '../infra/db/orm.js';
 import { checkApplicationRole } from '../infra/db/roles.js';
@@ -21,6 +22,8 @@ import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
 
 // Composition root of the booking worker process.
 const config = await loadConfigWithSealedSecretsOrExit();
+// Production polls as a Worker Deployment Version (README "Deploying workflow changes").
+const version = orExit(() => requireWorkerVersion(config));
 const log = createLogger(config, 'worker');
 for (const warning of config.localFakeWarnings) log.warn(warning);
 // An OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set; the workflows' spans reach it through the worker's sink.
@@ -72,6 +75,7 @@ const worker = await createBookingWorker({
   tuning: config.worker,
   deps: activities.deps,
   tracing,
+  version,
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -82,7 +86,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     worker.shutdown();
   });
 }
-log.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
+log.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address, version: version ?? 'unversioned' }, 'worker started');
 try {
   await worker.run();
 } finally {

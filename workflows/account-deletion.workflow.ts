@@ -1,6 +1,7 @@
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler, setWorkflowOptions } from '@temporalio/workflow';
 import type { createErasureActivities } from '../activities/erasure.activities.js';
 import { RECORD_STEP } from './booking.constants.js';
+import { versioning } from './versioning.js';
 
 const { eraseAccount } = proxyActivities<ReturnType<typeof createErasureActivities>>({ ...RECORD_STEP, startToCloseTimeout: '1 minute' });
 
@@ -11,6 +12,10 @@ export interface AccountDeletionInput {
   userId: string;
   graceMs: number;
 }
+
+// Worker Versioning: AUTO_UPGRADE. It waits out the grace period (30 days), far longer than any build is kept,
+// so it moves to each new build at its next task: every change to it goes behind patched() (README "Deploying workflow changes").
+setWorkflowOptions(versioning('AUTO_UPGRADE'), accountDeletionWorkflow);
 
 /**
  * Right to erasure (workflow id `account-deletion-<userId>`): the API has already revoked the

@@ -8,6 +8,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
@@ -36,6 +37,7 @@ import {
   ProvidersAttribute,
   TotalAmountMinorAttribute,
 } from './search-attributes.js';
+import { versioning } from './versioning.js';
 
 /** What the API hands the saga. No PII: passengers stay encrypted in Postgres. */
 export interface BookingWorkflowInput {
@@ -108,6 +110,12 @@ function failureOf(error: unknown): { code: string; message: string } | undefine
 }
 
 const failure = (type: string, message: string) => Object.assign(new Error(message), { type });
+
+// Worker Versioning (README "Deploying workflow changes"): a saga finishes on the build it started on.
+// It lasts minutes (the 3-D Secure wait ends before the hold expires, the late-success sweep two minutes
+// after a failure), so the old build drains soon after a roll and a change needs no patched() to be safe;
+// one stuck in an undo an operator must resolve is moved by hand (README), once its history replays on the new build.
+setWorkflowOptions(versioning('PINNED'), bookingWorkflow);
 
 /** search → re-price → hold → pay → confirm, with each undo registered before its step. */
 export async function bookingWorkflow(input: BookingWorkflowInput): Promise<BookingState> {

@@ -1,6 +1,7 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { COMPENSATION_STEP, DEFAULT_COMPENSATION_ALERT_ATTEMPTS, firstCompensationTries, RECORD_STEP } from './booking.constants.js';
+import { versioning } from './versioning.js';
 
 export interface CancellationResult {
   status: 'CANCELLED' | 'REFUNDED' | 'NOT_CANCELLABLE';
@@ -24,6 +25,9 @@ const PATCH = { needsAttention: 'cancellation-needs-attention' } as const;
 const step = proxyActivities<Activities>(COMPENSATION_STEP);
 const record = proxyActivities<Activities>(RECORD_STEP);
 const CANCELLATION_STUCK = { code: 'CANCELLATION_STUCK', message: 'Cancelling keeps failing; it is being retried.' };
+
+// Worker Versioning: seconds of undo steps, finished on the build that started them (README "Deploying workflow changes").
+setWorkflowOptions(versioning('PINNED'), cancellationWorkflow);
 
 /**
  * Cancels a confirmed booking at every provider, then refunds what its fare rules allow. One per

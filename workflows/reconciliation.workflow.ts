@@ -1,5 +1,6 @@
-import { ApplicationFailure, continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, patched, proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { createReconciliationActivities } from '../activities/reconciliation.activities.js';
+import { versioning } from './versioning.js';
 
 type ReconciliationActivities = ReturnType<typeof createReconciliationActivities>;
 
@@ -37,6 +38,10 @@ export interface ReconciliationTotals {
   /** Bookings that could not be read (Temporal, a provider or Stripe failed); absent from runs before the patch. */
   unreadable?: number;
 }
+
+// Worker Versioning: AUTO_UPGRADE, for the reason retention.workflow.ts gives: its pages continue as new runs,
+// which a pinned chain would keep on the old build. Changes go behind patched() (PATCH above).
+setWorkflowOptions(versioning('AUTO_UPGRADE'), reconciliationWorkflow);
 
 /** Compares provider, Stripe, Postgres and workflow for bookings touched since the last full run; opens, refreshes and closes cases. */
 export async function reconciliationWorkflow(input: ReconciliationInput = {}): Promise<ReconciliationTotals> {

@@ -1,6 +1,7 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { FORWARD_STEP, RECORD_STEP } from './booking.constants.js';
+import { versioning } from './versioning.js';
 
 export interface RefundInput {
   bookingId: string;
@@ -18,6 +19,9 @@ export interface RefundResult {
 // makes the next run recognise a refund Stripe did make), rather than retrying for ever.
 const step = proxyActivities<Activities>(FORWARD_STEP);
 const record = proxyActivities<Activities>(RECORD_STEP);
+
+// Worker Versioning: a refund takes seconds and finishes on the build that started it (README "Deploying workflow changes").
+setWorkflowOptions(versioning('PINNED'), refundWorkflow);
 
 /**
  * An operator's refund of a captured booking. Its workflow id is `refund-<booking>-<Idempotency-Key>`

@@ -1,7 +1,8 @@
-import { continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RetentionPolicy } from '../activities/retention.activities.js';
 import { RECORD_STEP } from './booking.constants.js';
+import { versioning } from './versioning.js';
 
 const step = proxyActivities<Activities>({ ...RECORD_STEP, startToCloseTimeout: '2 minutes' });
 const DAY_MS = 86_400_000;
@@ -17,6 +18,11 @@ export interface RetentionResult {
 const DEFAULT_AUTH_RECORD_DAYS = 30;
 const DEFAULT_AUDIT_MONTHS = 18;
 const MONTH_MS = 31 * DAY_MS;
+
+// Worker Versioning: AUTO_UPGRADE. A long backlog continues as new run after run, and the server (1.29) keeps a
+// pinned run's continuation on its build: a pinned purge would hold an old build for as long as the backlog
+// lasts. Each change goes behind patched() instead, as the ones below (README "Deploying workflow changes").
+setWorkflowOptions(versioning('AUTO_UPGRADE'), retentionPurgeWorkflow);
 
 /** The daily purge (started by a Temporal Schedule): everything past its retention period goes, in batches. */
 export async function retentionPurgeWorkflow(policy: RetentionPolicy, carried: RetentionResult = { bookingsAnonymized: 0, webhookEventsDeleted: 0 }): Promise<RetentionResult> {

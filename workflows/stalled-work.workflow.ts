@@ -1,6 +1,7 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { createStalledWorkActivities } from '../activities/stalled-work.activities.js';
 import { RECORD_STEP } from './booking.constants.js';
+import { versioning } from './versioning.js';
 
 const step = proxyActivities<ReturnType<typeof createStalledWorkActivities>>({ ...RECORD_STEP, startToCloseTimeout: '2 minutes' });
 
@@ -18,6 +19,9 @@ export interface StalledWorkResult {
   mailStarted: number;
   bookingsFailed: number;
 }
+
+// Worker Versioning: each Schedule firing is a new run of seconds, started on the build current then.
+setWorkflowOptions(versioning('PINNED'), stalledWorkSweepWorkflow);
 
 /** Finishes or closes work whose workflow start was lost (a Temporal Schedule runs it every few minutes). */
 export async function stalledWorkSweepWorkflow(policy: StalledWorkPolicy): Promise<StalledWorkResult> {

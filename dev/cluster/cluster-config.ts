@@ -167,7 +167,10 @@ export function renderClusterConfig(input: ClusterConfigInput): string {
 /**
  * Dynamic configuration: a namespace or search attribute registered through the frontend reaches
  * history and matching within seconds, and transfer tasks are not throttled to the default 20 a
- * second (the same tuning the dev server gets in dev/services.ts).
+ * second (the same tuning the dev server gets in dev/services.ts). Worker Deployment Versioning
+ * (README "Deploying workflow changes"): deployment versions in every service and the versioning
+ * fields of the workflow APIs. Server 1.29 turns both on by default; written out, because without them
+ * the frontend refuses `set-current-version` and a roll cannot happen.
  */
 export const CLUSTER_DYNAMIC_CONFIG = [
   'system.namespaceCacheRefreshInterval:',
@@ -176,5 +179,9 @@ export const CLUSTER_DYNAMIC_CONFIG = [
   '  - value: 1000',
   'history.timerProcessorMaxPollRPS:',
   '  - value: 1000',
+  'system.enableDeploymentVersions:',
+  '  - value: true',
+  'frontend.workerVersioningWorkflowAPIs:',
+  '  - value: true',
   '',
 ].join('\n');

@@ -14,6 +14,7 @@ import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js'
 import { encryptedDataConverter } from '../../infra/temporal/data-converter.js';
 import { createWorkerPool, type WorkerPool } from '../chaos/worker-pool.js';
 import { baseEnv, startOwnedProcess, type OwnedProcess } from './owned-process.js';
+import { gitBuildId, operatorCli, setCurrentVersion } from './worker-deployment.js';
 import { startSmtpCatcher, type SmtpCatcher } from './smtp-catcher.js';
 import { startTlsPostgres, type TlsPostgres } from './tls-postgres.js';
 import { startTlsRedis, type TlsRedis } from './tls-redis.js';
@@ -25,7 +26,8 @@ const secret = (bytes = 24) => randomBytes(bytes).toString('base64url');
  * The production profile: everything a deployment has, on this machine. A CA (openssl) issues every
  * certificate; Postgres and Redis of its own speak TLS only; the Temporal cluster (two history and two
  * matching processes) is reached over mTLS; two API and two worker processes run with
- * NODE_ENV=production, every secret mounted as a file, as the least-privileged role; the Stripe fake
+ * NODE_ENV=production, every secret mounted as a file, as the least-privileged role; the workers as a
+ * Worker Deployment Version (the commit), made current as a deploy would; the Stripe fake
  * and local-kms are let in only by the loud test override TC_ALLOW_LOCAL_FAKES=stripe,kms.
  */
 export async function startProductionStack(root: string, dir: string, log: (line: string) => void) {
@@ -140,6 +142,8 @@ async function compose(root: string, dir: string, log: (line: string) => void, s
     BEHIND_PROXY: 'true',
     TRUSTED_PROXIES: '127.0.0.1',
     WORKER_METRICS_PORT: '0',
+    // The workers poll as this Worker Deployment Version, the commit as the image would bake it.
+    WORKER_BUILD_ID: gitBuildId(root),
     // A failed saga looks once more for late holds before it ends: seconds here, not production's two minutes.
     LATE_SUCCESS_SWEEP_MS: '15000',
   };
@@ -181,6 +185,10 @@ async function compose(root: string, dir: string, log: (line: string) => void, s
   workers.fill();
   await workers.ready(180_000);
   step('two API and two worker processes up (NODE_ENV=production)');
+  // The deploy step after the workers of a build poll (README "Deploying workflow changes"): until a
+  // version is current, new workflows wait for an unversioned worker, and production has none.
+  await setCurrentVersion(await operatorCli(root, cluster, PRODUCTION_NAMESPACE), env.WORKER_BUILD_ID!);
+  step(`build ${env.WORKER_BUILD_ID} is the current version of the worker deployment`);
 
   // The Stripe fake delivers webhooks to registered endpoints: API 1 stands for the load balancer.
   const registered = await fetch(`${fakes.stripeUrl}/_config/webhooks/production`, {
