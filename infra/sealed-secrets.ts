@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ConfigError, kmsSettings, loadConfigOrExit, type Config } from './config.js';
 import { SECRET_VARIABLES, type SecretScope } from './secrets.js';
-import { kmsClientConfig } from './kms/kms.key-service.js';
+import { kmsClientConfig } from './transport-policy.js';
 
 /**
  * A KMS-sealed secrets file (SECURITY.md §21): one JSON document `{ "version": 1, "ciphertext" }`

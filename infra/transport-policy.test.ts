@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kmsSettings, loadConfig } from './config.js';
-import { kmsClientConfig } from './kms/kms.key-service.js';
 import { redisOptions } from './redis.js';
 import { SECRET_VARIABLES } from './secrets.js';
+import { kmsClientConfig } from './transport-policy.js';
 import { DUMMY_PEM, productionEnv } from '../test/support/production-env.js';
 
 // SECURITY.md §33: production connects to every store over verified TLS and to AWS KMS and Stripe

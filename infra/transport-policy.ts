@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import { isLoopback } from './cors-origins.js';
-import { SSL_MODES, sslModeOf, usesTls } from './db/postgres-ssl.js';
+import { SSL_MODES, sslModeOf, usesTls } from './postgres-ssl.js';
 import type { SecretScope } from './secrets.js';
 
 /**
@@ -63,6 +64,19 @@ export interface TemporalTls {
 export function isLocalEndpoint(url: string): boolean {
   const parsed = new URL(url);
   return parsed.protocol === 'http:' || isLoopback(parsed.hostname);
+}
+
+/**
+ * No endpoint: AWS KMS for the region, with the SDK's default credential chain (role, web identity,
+ * environment). Placeholder credentials go to local-kms only, which accepts any: never to AWS.
+ */
+export function kmsClientConfig(kms: { endpoint?: string | undefined; region: string }): KMSClientConfig {
+  if (!kms.endpoint) return { region: kms.region };
+  return {
+    region: kms.region,
+    endpoint: kms.endpoint,
+    ...(isLocalEndpoint(kms.endpoint) ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  };
 }
 
 /** TLS to Temporal: asked for by TEMPORAL_TLS=true or implied by any TLS file, server name or an API key. */

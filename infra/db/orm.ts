@@ -2,7 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Config } from '../config.js';
 import { entities } from './entities.js';
-import { postgresSsl } from './postgres-ssl.js';
+import { postgresSsl } from '../postgres-ssl.js';
 import { Migration0001Initial } from './migrations/0001-initial.migration.js';
 import { Migration0002WebhookEvents } from './migrations/0002-webhook-events.migration.js';
 import { Migration0003FareRulesAndRefunds } from './migrations/0003-fare-rules-and-refunds.migration.js';

@@ -1,21 +1,8 @@
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient, ReEncryptCommand } from '@aws-sdk/client-kms';
 import type { Config } from '../config.js';
 import type { KeyService } from '../crypto/field-cipher.js';
 import { DataKeyRefusedError } from '../crypto/key-errors.js';
-import { isLocalEndpoint } from '../transport-policy.js';
-
-/**
- * No endpoint: AWS KMS for the region, with the SDK's default credential chain (role, web identity,
- * environment). Placeholder credentials go to local-kms only, which accepts any: never to AWS.
- */
-export function kmsClientConfig(kms: Pick<Config['kms'], 'endpoint' | 'region'>): KMSClientConfig {
-  if (!kms.endpoint) return { region: kms.region };
-  return {
-    region: kms.region,
-    endpoint: kms.endpoint,
-    ...(isLocalEndpoint(kms.endpoint) ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  };
-}
+import { kmsClientConfig } from '../transport-policy.js';
 
 /** KeyService on AWS KMS, or on local-kms when an endpoint override is configured. */
 export interface KmsKeyService extends KeyService {

@@ -6,7 +6,7 @@ import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPki, type IssuedCert } from '../../dev/cluster/pki.js';
 import { createRequire } from 'node:module';
-import { postgresSsl } from '../../infra/db/postgres-ssl.js';
+import { postgresSsl } from '../../infra/postgres-ssl.js';
 import { createRedis } from '../../infra/redis.js';
 import { createMailTransport } from '../../infra/mail/mail-transport.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { postgresSsl } from './postgres-ssl.js';
-import { DUMMY_PEM } from '../../test/support/production-env.js';
+import { DUMMY_PEM } from '../test/support/production-env.js';
 
 const caFile = join(mkdtempSync(join(tmpdir(), 'tc-pg-ca-')), 'ca.pem');
 writeFileSync(caFile, DUMMY_PEM);
