@@ -1,18 +1,37 @@
-import { QueryOrder } from '@mikro-orm/postgresql';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { BookingStatus } from '../domain/booking-status.js';
 import { fromMinor, toMinor, type Currency, type Money } from '../domain/money.js';
-import { appendAudit, type AuditEvent } from '../infra/audit/audit-log.js';
-import { AuditEntry, Booking, BookingItem, Payment } from '../infra/db/entities.js';
-import type { Orm } from '../infra/db/orm.js';
+import type { AuditEvent } from '../domain/audit-event.js';
 import { refundWorkflow } from '../workflows/refund.workflow.js';
 import { ApiError } from './problem.js';
-import { badCursor, bookingCursor, cursorAt, decodeCursor as decode, encodeCursor as encode, readBookingCursor } from './booking-cursor.js';
+import { badCursor, bookingCursor, decodeCursor as decode, encodeCursor as encode, readBookingCursor } from './booking-cursor.js';
+import type { BookingRecords, PaymentRecord } from './booking-records.js';
+import type { AuditWriter } from './ports.js';
 
 /** Operators' read views (docs/api.md "Operators"): no PII leaves here, and every read is audited. */
+/** What the operators' views read (infra/db/operator.store.ts): plain rows, never entities. */
+export interface OperatorRecords {
+  /** Null when there is no such booking; else its newest CAPTURED or REFUNDED payment, or null when it has none. */
+  refundablePayment(bookingId: string): Promise<{ payment: PaymentRecord | null } | null>;
+  /** Audit rows newest first, below seq `before`, matching each filter given exactly; `rows` at most. */
+  auditRows(query: { before?: string; actor?: string; action?: string; resource?: string; from?: Date; to?: Date; rows: number }): Promise<AuditRow[]>;
+}
+
+export interface AuditRow {
+  seq: string;
+  occurredAt: Date;
+  actor: string;
+  action: string;
+  resource: string;
+  result: string;
+  ip: string | null;
+  details: Record<string, string | number | boolean | null>;
+}
+
 export interface AdminServiceDeps {
-  orm: Orm;
-  auditKey: string;
+  bookings: BookingRecords;
+  records: OperatorRecords;
+  audit: AuditWriter;
   temporal: Client;
   taskQueue: string;
 }
@@ -54,25 +73,9 @@ function readSeqCursor(cursor: string): string {
   return seq;
 }
 
-interface BookingRow {
-  id: string;
-  user: string;
-  status: string;
-  totalMinor: number;
-  currency: string;
-  failureCode: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  cursor_at: string;
-}
-
 export function createAdminService(deps: AdminServiceDeps) {
   async function audited(caller: AdminCaller, event: Pick<AuditEvent, 'action' | 'resource' | 'details'> & { result?: string }) {
-    await deps.orm.em.fork().transactional((tx) =>
-      appendAudit(tx, deps.auditKey, {
-        actor: `user:${caller.userId}`, result: 'success', ip: caller.ip, userAgent: caller.userAgent, ...event,
-      }),
-    );
+    await deps.audit({ actor: `user:${caller.userId}`, result: 'success', ip: caller.ip, userAgent: caller.userAgent, ...event });
   }
 
   /** A request already made under this key: its refund, if it asked for the same amount. */
@@ -92,9 +95,9 @@ export function createAdminService(deps: AdminServiceDeps) {
   async function startRefund(bookingId: string, refundId: string, requested: number | null, requestedCurrency: string | undefined) {
     const earlier = await earlierRefund(refundId, requested);
     if (earlier) return earlier;
-    const em = deps.orm.em.fork();
-    if (!(await em.count(Booking, { id: bookingId }))) throw new ApiError('NOT_FOUND');
-    const payment = await em.findOne(Payment, { booking: bookingId, status: { $in: ['CAPTURED', 'REFUNDED'] } }, { orderBy: { createdAt: 'desc' } });
+    const found = await deps.records.refundablePayment(bookingId);
+    if (!found) throw new ApiError('NOT_FOUND');
+    const { payment } = found;
     if (!payment) throw new ApiError('BOOKING_NOT_REFUNDABLE');
     if (requested !== null && payment.currency !== requestedCurrency) {
       throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'amount.currency', message: `must be the booking's currency, ${payment.currency}` }]);
@@ -126,35 +129,22 @@ export function createAdminService(deps: AdminServiceDeps) {
     /** Every user's bookings, newest first: ids, status, price and providers; no passenger or contact data. */
     async listBookings(caller: AdminCaller, query: BookingListQuery) {
       const after = query.cursor === undefined ? undefined : readBookingCursor(query.cursor);
-      const em = deps.orm.em.fork();
-      const qb = em
-        .createQueryBuilder(Booking, 'b')
-        .select(['id', 'user', 'status', 'totalMinor', 'currency', 'failureCode', 'createdAt', 'updatedAt', cursorAt()])
-        .orderBy({ createdAt: QueryOrder.DESC, id: QueryOrder.DESC })
-        // One row more than the page says whether there is a next one.
-        .limit(query.limit + 1);
-      if (query.status) qb.andWhere({ status: query.status });
-      if (after) qb.andWhere('(b.created_at, b.id) < (?::timestamptz, ?::uuid)', [after.at, after.id]);
-      const rows = await qb.execute<BookingRow[]>('all');
+      // One row more than the page says whether there is a next one.
+      const rows = await deps.bookings.page({ ...(query.status ? { status: query.status } : {}), ...(after ? { after } : {}), rows: query.limit + 1 });
       const page = rows.slice(0, query.limit);
-
-      const items = page.length === 0 ? [] : await em.find(BookingItem, { booking: { $in: page.map((r) => r.id) } }, { fields: ['booking', 'provider'] });
-      const providers = new Map<string, Set<string>>();
-      for (const item of items) providers.set(item.booking.id, (providers.get(item.booking.id) ?? new Set()).add(item.provider));
-
       const last = page.at(-1);
       const result = {
         items: page.map((row) => ({
           bookingId: row.id,
-          userId: row.user,
+          userId: row.userId,
           status: row.status,
           price: fromMinor(row.totalMinor, row.currency as Currency),
-          providers: [...(providers.get(row.id) ?? [])].sort(),
-          createdAt: new Date(row.createdAt).toISOString(),
-          updatedAt: new Date(row.updatedAt).toISOString(),
+          providers: [...new Set(row.items.map((item) => item.provider))].sort(),
+          createdAt: row.createdAt.toISOString(),
+          updatedAt: row.updatedAt.toISOString(),
           ...(row.failureCode ? { failure: { code: row.failureCode } } : {}),
         })),
-        nextCursor: rows.length > query.limit && last ? bookingCursor(last.cursor_at, last.id) : null,
+        nextCursor: rows.length > query.limit && last ? bookingCursor(last.cursorAt, last.id) : null,
       };
       await audited(caller, {
         action: 'admin.bookings.list',
@@ -191,39 +181,29 @@ export function createAdminService(deps: AdminServiceDeps) {
     /** The audit log, newest first, filtered by exact actor, action and resource and a time range [from, to). */
     async searchAudit(caller: AdminCaller, query: AuditSearchQuery) {
       const before = query.cursor === undefined ? undefined : readSeqCursor(query.cursor);
-      const occurredAt = {
-        ...(query.from === undefined ? {} : { $gte: new Date(query.from) }),
-        ...(query.to === undefined ? {} : { $lt: new Date(query.to) }),
-      };
-      const rows = await deps.orm.em.fork().find(
-        AuditEntry,
-        {
-          ...(before === undefined ? {} : { seq: { $lt: before } }),
-          ...(query.actor === undefined ? {} : { actor: query.actor }),
-          ...(query.action === undefined ? {} : { action: query.action }),
-          ...(query.resource === undefined ? {} : { resource: query.resource }),
-          ...(Object.keys(occurredAt).length === 0 ? {} : { occurredAt }),
-        },
-        {
-          fields: ['seq', 'occurredAt', 'actor', 'action', 'resource', 'result', 'ip', 'details'],
-          orderBy: { seq: QueryOrder.DESC },
-          limit: query.limit + 1,
-        },
-      );
+      const rows = await deps.records.auditRows({
+        ...(before === undefined ? {} : { before }),
+        ...(query.actor === undefined ? {} : { actor: query.actor }),
+        ...(query.action === undefined ? {} : { action: query.action }),
+        ...(query.resource === undefined ? {} : { resource: query.resource }),
+        ...(query.from === undefined ? {} : { from: new Date(query.from) }),
+        ...(query.to === undefined ? {} : { to: new Date(query.to) }),
+        rows: query.limit + 1,
+      });
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       const result = {
         items: page.map((row) => ({
-          seq: String(row.seq),
+          seq: row.seq,
           occurredAt: row.occurredAt.toISOString(),
           actor: row.actor,
           action: row.action,
           resource: row.resource,
           result: row.result,
-          ip: row.ip ?? null,
+          ip: row.ip,
           details: row.details,
         })),
-        nextCursor: rows.length > query.limit && last ? encode(String(last.seq)) : null,
+        nextCursor: rows.length > query.limit && last ? encode(last.seq) : null,
       };
       await audited(caller, {
         action: 'admin.audit.search',

@@ -9,7 +9,14 @@ import { createAuthComponents, type AuthComponents } from './auth.components.js'
 import { createAuthService } from './auth.service.js';
 import { createUserService } from './users.service.js';
 import { createPasswordCheck } from './password-check.js';
-import { appendAudit } from '../infra/audit/audit-log.js';
+import { auditAppender, createAuditWriter } from '../infra/audit/audit-log.js';
+import { createAccountsStore } from '../infra/db/accounts.store.js';
+import { createBookingRecordsStore } from '../infra/db/booking-records.store.js';
+import { createOperatorStore } from '../infra/db/operator.store.js';
+import { databasePing } from '../infra/db/orm.js';
+import { createUsersStore } from '../infra/db/users.store.js';
+import { createWebhookEventsStore } from '../infra/db/webhook-events.store.js';
+import { readDevSink } from '../infra/mail/outbox.js';
 import { authenticate, requireRole } from './middleware/authenticate.js';
 import { createDenialAudit } from './middleware/denial-limit.js';
 import { clientIp } from './middleware/client-ip.js';
@@ -88,11 +95,16 @@ export function createApp(deps: AppDeps) {
   app.onError(onError);
   app.notFound(notFound(() => app.routes));
 
-  app.route('/', healthRoutes({ orm: deps.orm, redis: deps.redis, temporal: deps.temporal, metrics: deps.metrics, metricsToken: deps.config.metrics.token }));
+  app.route('/', healthRoutes({ database: databasePing(deps.orm), redis: deps.redis, temporal: deps.temporal, metrics: deps.metrics, metricsToken: deps.config.metrics.token }));
 
   const taskQueue = deps.taskQueue ?? deps.config.temporal.taskQueue;
+  // Storage the services reach through their ports: infra/db's stores, audited with this deployment's key.
+  const auditKey = deps.config.audit.hmacKey;
+  const audit = createAuditWriter(deps.orm, auditKey);
+  const bookingRecords = createBookingRecordsStore(deps.orm, { audit: auditAppender(auditKey) });
+  const operatorRecords = createOperatorStore(deps.orm);
   const bookings = createBookingService({
-    orm: deps.orm,
+    bookings: bookingRecords,
     temporal: deps.temporal,
     taskQueue,
     cipher: deps.cipher,
@@ -102,29 +114,26 @@ export function createApp(deps: AppDeps) {
     providers: deps.providers,
   });
   const parts = deps.auth ?? createAuthComponents(deps.config, { orm: deps.orm, redis: deps.redis });
-  const auditKey = deps.config.audit.hmacKey;
-  const checkPassword = createPasswordCheck({
-    guard: parts.guard, hasher: parts.hasher, captcha: parts.captcha, auditKey,
-    audit: (event) => deps.orm.em.fork().transactional((tx) => appendAudit(tx, auditKey, event)),
-  });
+  const checkPassword = createPasswordCheck({ guard: parts.guard, hasher: parts.hasher, captcha: parts.captcha, auditKey, audit });
   const users = createUserService({
-    orm: deps.orm,
+    users: createUsersStore(deps.orm, { audit: auditAppender(auditKey) }),
+    audit,
     cipher: deps.cipher,
     sessions: parts.sessions,
     checkPassword,
     devices: parts.devices,
     temporal: deps.temporal,
     taskQueue,
-    auditKey: deps.config.audit.hmacKey,
     deletionGraceMs: deps.config.auth.deletionGraceMs,
   });
   const auth = createAuthService({
     restoreAccount: (userId) => users.restore(userId),
     ...parts,
     checkPassword,
-    orm: deps.orm,
+    accounts: createAccountsStore(deps.orm, { audit: auditAppender(auditKey) }),
+    audit,
     cipher: deps.cipher,
-    auditKey: deps.config.audit.hmacKey,
+    auditKey,
     publicAppUrl: deps.config.auth.publicAppUrl,
     notify: async (outboxId) => {
       // The row is committed: if Temporal is unreachable now, the outbox sweep sends it later.
@@ -158,14 +167,14 @@ export function createApp(deps: AppDeps) {
   api.use('/users/me/export', limits.accountExport);
   api.route('/users', userRoutes(users));
   api.use('/admin/*', authenticated);
-  api.route('/admin', adminRoutes({ users, admin: createAdminService({ orm: deps.orm, auditKey: deps.config.audit.hmacKey, temporal: deps.temporal, taskQueue }) }));
-  api.route('/admin/cases', adminCaseRoutes({ cases: createCaseService({ orm: deps.orm, temporal: deps.temporal, auditKey: deps.config.audit.hmacKey }) }));
+  api.route('/admin', adminRoutes({ users, admin: createAdminService({ bookings: bookingRecords, records: operatorRecords, audit, temporal: deps.temporal, taskQueue }) }));
+  api.route('/admin/cases', adminCaseRoutes({ cases: createCaseService({ cases: operatorRecords.cases, temporal: deps.temporal, audit }) }));
   api.use('/bookings', authenticated, limits.bookingCreate);
   api.use('/bookings/*', authenticated);
   api.use('/bookings/:id', limits.bookingChange);
   api.use('/bookings/:id/cancel', limits.bookingChange);
   api.use('/search/*', optionallyAuthenticated, limits.search);
-  if (!deps.config.isProduction) api.route('/dev', devRoutes({ orm: deps.orm }));
+  if (!deps.config.isProduction) api.route('/dev', devRoutes({ devSink: (recipient) => readDevSink(deps.orm, recipient) }));
   if (deps.codec) {
     app.use('/codec/*', authenticate({ auth, csrf: parts.csrf, denials, csrfCheck: false }), requireRole('support', 'admin'), limits.codec);
     app.route('/codec', codecRoutes(deps.codec));
@@ -182,17 +191,16 @@ export function createApp(deps: AppDeps) {
     ),
   );
   const myBookings = createMyBookingsService({
-    orm: deps.orm,
+    bookings: bookingRecords,
     cipher: deps.cipher,
     challenges: createPaymentChallenges(deps.stripe),
-    auditKey: deps.config.audit.hmacKey,
     log: deps.log,
   });
   api.route('/bookings', bookingRoutes(bookings, myBookings));
   api.route('/payments', paymentRoutes({ publishableKey: deps.config.stripe.publishableKey, stripeJsUrl: deps.config.stripe.jsUrl }));
   api.route(
     '/webhooks',
-    webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.config.stripe.webhookSecret, orm: deps.orm, temporal: deps.temporal }),
+    webhookRoutes({ stripe: deps.stripe, webhookSecret: deps.config.stripe.webhookSecret, events: createWebhookEventsStore(deps.orm), temporal: deps.temporal }),
   );
   app.route('/api/v1', api);
 

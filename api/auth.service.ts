@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import { checkPassword } from '../domain/identity/password-policy.js';
-import { appendAudit, type AuditEvent } from '../infra/audit/audit-log.js';
+import type { AuditEvent } from '../domain/audit-event.js';
 import type { AccessTokens } from '../infra/auth/access-tokens.js';
 import type { CsrfTokens } from '../infra/auth/csrf.js';
 import type { DeviceCookies } from '../infra/auth/device-cookie.js';
@@ -10,15 +9,45 @@ import { hashOpaqueToken, newOpaqueToken } from '../infra/auth/opaque-tokens.js'
 import type { PasswordHasher } from '../infra/auth/password-hasher.js';
 import { CredentialsChangedError, type SessionStore } from '../infra/auth/session.store.js';
 import type { FieldCipher } from '../infra/crypto/field-cipher.js';
-import { OneTimeToken, User, type IUser } from '../infra/db/entities.js';
-import type { Orm } from '../infra/db/orm.js';
-import { enqueueMail, type OutgoingMail } from '../infra/mail/outbox.js';
+import type { OutgoingMail } from '../infra/mail/outbox.js';
 import type { Role } from './env.js';
 import { ApiError } from './problem.js';
 import { createAccountRef, type PasswordCheck } from './password-check.js';
+import type { AuditWriter } from './ports.js';
+import type { UserRecord } from './users.service.js';
+
+type Purpose = 'verify-email' | 'password-reset';
+
+/** One transaction's work on accounts, single-use tokens (by their hash), mail and audit. */
+export interface AccountTx {
+  userByEmail(email: string): Promise<UserRecord | null>;
+  createUser(user: { id: string; email: string }): void;
+  addToken(token: { tokenHash: string; userId: string; purpose: Purpose; expiresAt: Date; pendingPasswordHash?: string; pendingName?: string }): void;
+  /** Spends a live token; its owner, or null for an unknown, used or expired one. */
+  spendToken(tokenHash: string, purpose: Purpose): Promise<UserRecord | null>;
+  /** Spends every token of the user still unused. */
+  spendTokensOf(userId: string): Promise<void>;
+  /** `verifyEmail` marks the address confirmed unless it is already. */
+  updateUser(userId: string, changes: { passwordHash?: string | null; name?: string; phone?: string; verifyEmail?: boolean }): Promise<UserRecord>;
+  audit(event: AuditEvent): Promise<void>;
+  /** Queues the mail (the notification workflow delivers it once this commits); its outbox id. */
+  enqueueMail(mail: OutgoingMail): Promise<string>;
+}
+
+/** The accounts the auth service reads and changes (infra/db/accounts.store.ts): plain records, never entities. */
+export interface AccountRecords {
+  findByEmail(email: string): Promise<UserRecord | null>;
+  find(userId: string): Promise<UserRecord | null>;
+  /** A live token, its owner and the signup credentials it carries; null for an unknown, used or expired one. */
+  liveToken(tokenHash: string, purpose: Purpose): Promise<{ owner: UserRecord; pendingPasswordHash: string | null; pendingName: string | null; pendingPhone: string | null } | null>;
+  setPendingPhone(tokenHash: string, phone: string): Promise<void>;
+  /** `work` in one transaction; `againOnDuplicate` runs it once more after a unique violation (a racing insert won). */
+  transaction<T>(work: (tx: AccountTx) => Promise<T>, options?: { againOnDuplicate?: boolean }): Promise<T>;
+}
 
 export interface AuthDeps {
-  orm: Orm;
+  accounts: AccountRecords;
+  audit: AuditWriter;
   hasher: PasswordHasher;
   commonPasswords: ReadonlySet<string>;
   accessTokens: AccessTokens;
@@ -29,6 +58,7 @@ export interface AuthDeps {
   /** The one password check of the API: limits, lock and audit (api/password-check.ts). */
   checkPassword: PasswordCheck;
   cipher: FieldCipher;
+  /** Keys the account references audited before sign-in (password-check.ts). */
   auditKey: string;
   publicAppUrl: string;
   /** Cancels a pending account deletion (signals its workflow and clears the request). */
@@ -50,46 +80,32 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function createAuthService(deps: AuthDeps) {
   const accountRef = createAccountRef(deps.auditKey);
-  async function audit(event: AuditEvent, em?: EntityManager) {
-    if (em) return appendAudit(em, deps.auditKey, event);
-    await deps.orm.em.fork().transactional((tx) => appendAudit(tx, deps.auditKey, event));
-  }
+  const audit = (event: AuditEvent) => deps.audit(event);
 
   function passwordProblems(password: string, email: string, path = 'password') {
     const messages = checkPassword(password, email, deps.commonPasswords);
     if (messages.length > 0) throw new ApiError('VALIDATION_FAILED', undefined, messages.map((message) => ({ path, message })));
   }
 
-  async function mailAndNotify(em: EntityManager, mail: OutgoingMail) {
-    const id = enqueueMail(em, mail);
-    await em.flush();
-    return id;
-  }
-
   /** A verification link carrying its signup's credentials; they apply only when it is confirmed with that password. */
-  function issueVerification(em: EntityManager, userId: string, pending: { passwordHash: string; name: string }) {
+  function issueVerification(tx: AccountTx, userId: string, pending: { passwordHash: string; name: string }) {
     const token = newOpaqueToken();
-    em.create(OneTimeToken, {
-      tokenHash: hashOpaqueToken(token), user: userId, purpose: 'verify-email', expiresAt: new Date(Date.now() + VERIFY_TTL_MS),
+    tx.addToken({
+      tokenHash: hashOpaqueToken(token), userId, purpose: 'verify-email', expiresAt: new Date(Date.now() + VERIFY_TTL_MS),
       pendingPasswordHash: pending.passwordHash, pendingName: pending.name,
     });
     return token;
   }
 
   /** Spends a single-use token; the same answer for unknown, used and expired ones. */
-  async function spendOneTimeToken(em: EntityManager, token: string, purpose: 'verify-email' | 'password-reset') {
-    const spent = await em.nativeUpdate(
-      OneTimeToken,
-      { tokenHash: hashOpaqueToken(token), purpose, usedAt: null, expiresAt: { $gt: new Date() } },
-      { usedAt: new Date() },
-    );
-    if (spent !== 1) throw new ApiError('INVALID_TOKEN');
-    const row = await em.findOneOrFail(OneTimeToken, { tokenHash: hashOpaqueToken(token) }, { populate: ['user'] });
-    return row.user as IUser;
+  async function spendOneTimeToken(tx: AccountTx, token: string, purpose: Purpose) {
+    const owner = await tx.spendToken(hashOpaqueToken(token), purpose);
+    if (!owner) throw new ApiError('INVALID_TOKEN');
+    return owner;
   }
 
   /** What a signed-in client holds: a fresh access token for the session, the refresh token, the CSRF token. */
-  async function tokensFor(user: IUser, session: { id: string; expiresAt: Date }, refreshToken: string) {
+  async function tokensFor(user: UserRecord, session: { id: string; expiresAt: Date }, refreshToken: string) {
     const access = await deps.accessTokens.issue({ userId: user.id, sessionId: session.id, role: user.role as Role });
     return {
       user: publicUser(user),
@@ -103,9 +119,9 @@ export function createAuthService(deps: AuthDeps) {
   }
 
   /** A new session for the password just verified (`user.passwordHash`), refused if it has changed since. */
-  async function signIn(user: IUser, ctx: CallContext) {
+  async function signIn(user: UserRecord, ctx: CallContext) {
     try {
-      const { session, refreshToken } = await deps.sessions.create(user.id, ctx.userAgent || 'unknown', ctx.ip, { passwordHash: user.passwordHash ?? null });
+      const { session, refreshToken } = await deps.sessions.create(user.id, ctx.userAgent || 'unknown', ctx.ip, { passwordHash: user.passwordHash });
       return await tokensFor(user, session, refreshToken);
     } catch (error) {
       if (error instanceof CredentialsChangedError) throw new ApiError('INVALID_CREDENTIALS');
@@ -115,12 +131,11 @@ export function createAuthService(deps: AuthDeps) {
 
   /** One signup in one transaction: the mail it queued, and the new user's id when it made one. */
   async function signupOnce(email: string, input: { name: string; phone?: string }, passwordHash: string, ctx: CallContext) {
-    const em = deps.orm.em.fork();
-    const existing = await em.findOne(User, { email });
-    return em.transactional(async (tx) => {
+    return deps.accounts.transaction(async (tx) => {
+      const existing = await tx.userByEmail(email);
       if (existing?.emailVerifiedAt) {
-        await audit({ actor: 'anonymous', action: 'auth.signup', resource: `user:${existing.id}`, result: 'already-registered', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
-        return { userId: null, tokenHash: null, outboxId: await mailAndNotify(tx, {
+        await tx.audit({ actor: 'anonymous', action: 'auth.signup', resource: `user:${existing.id}`, result: 'already-registered', ip: ctx.ip, userAgent: ctx.userAgent });
+        return { userId: null, tokenHash: null, outboxId: await tx.enqueueMail({
           recipient: email, template: 'signup-existing', subject: 'Someone tried to sign up with your address',
           body: `Someone tried to create a TravelConnect account with this address, which already has one.\nIf it was you, sign in or reset your password: ${deps.publicAppUrl}/password-reset\n`,
         }) };
@@ -129,17 +144,18 @@ export function createAuthService(deps: AuthDeps) {
       // chosen for it: each signup waits on its own link, so nobody can leave a password for the owner
       // to switch on, nor change what an earlier signup chose.
       const userId = existing?.id ?? randomUUID();
-      if (!existing) tx.create(User, { id: userId, email, role: 'user' });
+      if (!existing) tx.createUser({ id: userId, email });
       const token = issueVerification(tx, userId, { passwordHash, name: input.name });
-      await audit({
+      await tx.audit({
         actor: existing ? 'anonymous' : `user:${userId}`, action: 'auth.signup', resource: `user:${userId}`,
         result: existing ? 'link-resent' : 'success', ip: ctx.ip, userAgent: ctx.userAgent,
-      }, tx);
-      return { userId, tokenHash: hashOpaqueToken(token), outboxId: await mailAndNotify(tx, {
+      });
+      return { userId, tokenHash: hashOpaqueToken(token), outboxId: await tx.enqueueMail({
         recipient: email, template: 'verify-email', subject: 'Confirm your e-mail address',
         body: `Welcome to TravelConnect. Confirm your address within 24 hours:\n${deps.publicAppUrl}/verify-email?token=${token}\n`,
       }) };
-    });
+    // Two first signups of one address race on its unique index: the loser runs again as a second signup.
+    }, { againOnDuplicate: true });
   }
 
   return {
@@ -148,14 +164,10 @@ export function createAuthService(deps: AuthDeps) {
       passwordProblems(input.password, email);
       // Hashed whether or not the address is taken, so both answers cost the same.
       const passwordHash = await deps.hasher.hash(input.password);
-      // Two first signups of one address race on its unique index: the loser runs again as a second signup.
-      const { outboxId, userId, tokenHash } = await signupOnce(email, input, passwordHash, ctx).catch((error: unknown) => {
-        if (error instanceof UniqueConstraintViolationException) return signupOnce(email, input, passwordHash, ctx);
-        throw error;
-      });
+      const { outboxId, userId, tokenHash } = await signupOnce(email, input, passwordHash, ctx);
       if (userId && tokenHash && input.phone) {
         // Once the row is committed: the user's data key is stored on it by another connection.
-        await deps.orm.em.fork().nativeUpdate(OneTimeToken, { tokenHash }, { pendingPhone: await deps.cipher.encrypt(userId, input.phone) });
+        await deps.accounts.setPendingPhone(tokenHash, await deps.cipher.encrypt(userId, input.phone));
       }
       await deps.notify(outboxId);
       return { status: 'verification_sent' as const };
@@ -167,25 +179,25 @@ export function createAuthService(deps: AuthDeps) {
      */
     async verifyEmail(token: string, password: string, ctx: CallContext) {
       const tokenHash = hashOpaqueToken(token);
-      const live = { tokenHash, purpose: 'verify-email', usedAt: null, expiresAt: { $gt: new Date() } };
-      const link = await deps.orm.em.fork().findOne(OneTimeToken, live, { populate: ['user'] });
+      const link = await deps.accounts.liveToken(tokenHash, 'verify-email');
       if (!link) throw new ApiError('INVALID_TOKEN');
-      const owner = link.user as IUser;
+      const { owner } = link;
       // Links issued before pending signups existed carry no credentials: the account's own apply.
-      const chosen = link.pendingPasswordHash ?? owner.passwordHash ?? null;
+      const chosen = link.pendingPasswordHash ?? owner.passwordHash;
       const valid = await deps.checkPassword({ email: owner.email ?? '', user: { id: owner.id, passwordHash: chosen } }, password, {
         ...ctx, recognisedDevice: undefined, action: 'auth.verify-email', actor: 'anonymous',
       });
       if (!valid) throw new ApiError('INVALID_CREDENTIALS');
-      const user = await deps.orm.em.fork().transactional(async (em) => {
-        if ((await em.nativeUpdate(OneTimeToken, live, { usedAt: new Date() })) !== 1) throw new ApiError('INVALID_TOKEN');
-        await em.nativeUpdate(OneTimeToken, { user: owner.id, usedAt: null }, { usedAt: new Date() });
-        const row = await em.findOneOrFail(User, { id: owner.id });
-        row.passwordHash = chosen;
-        row.name = link.pendingName ?? row.name;
-        row.phone = link.pendingPhone ?? row.phone;
-        row.emailVerifiedAt ??= new Date();
-        await audit({ actor: `user:${owner.id}`, action: 'auth.verify-email', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, em);
+      const user = await deps.accounts.transaction(async (tx) => {
+        if (!(await tx.spendToken(tokenHash, 'verify-email'))) throw new ApiError('INVALID_TOKEN');
+        await tx.spendTokensOf(owner.id);
+        const row = await tx.updateUser(owner.id, {
+          passwordHash: chosen,
+          ...(link.pendingName !== null ? { name: link.pendingName } : {}),
+          ...(link.pendingPhone !== null ? { phone: link.pendingPhone } : {}),
+          verifyEmail: true,
+        });
+        await tx.audit({ actor: `user:${owner.id}`, action: 'auth.verify-email', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
         return row;
       });
       // Whatever signed in under other credentials before (nothing, normally) ends now.
@@ -195,7 +207,7 @@ export function createAuthService(deps: AuthDeps) {
 
     async login(input: { email: string; password: string; captchaToken?: string }, ctx: CallContext & { deviceCookie?: string }) {
       const email = normalizeEmail(input.email);
-      const user = await deps.orm.em.fork().findOne(User, { email });
+      const user = await deps.accounts.findByEmail(email);
       // Trusted only under the password it was issued with: a reset makes old devices strangers.
       const recognisedDevice = deps.devices.recognise(email, user?.passwordHash, ctx.deviceCookie);
       const valid = await deps.checkPassword({ email, user }, input.password, {
@@ -219,7 +231,8 @@ export function createAuthService(deps: AuthDeps) {
         throw new ApiError(outcome.reason === 'idle' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED');
       }
       const { session } = outcome;
-      const user = await deps.orm.em.fork().findOneOrFail(User, { id: session.user.id });
+      const user = await deps.accounts.find(session.user.id);
+      if (!user) throw new Error(`the user of session ${session.id} is missing`);
       return tokensFor(user, session, outcome.refreshToken);
     },
 
@@ -260,25 +273,23 @@ export function createAuthService(deps: AuthDeps) {
     async requestPasswordReset(rawEmail: string, ctx: CallContext) {
       const email = normalizeEmail(rawEmail);
       // Only queued here: the worker decides which mail it is (infra/auth/password-reset.mail.ts).
-      const outboxId = await deps.orm.em.fork().transactional(async (tx) => {
-        await audit({ actor: 'anonymous', action: 'auth.password-reset-request', resource: accountRef({ email, user: null }), result: 'queued', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
-        return mailAndNotify(tx, { recipient: email, template: 'password-reset-request', subject: 'Password reset', body: null });
+      const outboxId = await deps.accounts.transaction(async (tx) => {
+        await tx.audit({ actor: 'anonymous', action: 'auth.password-reset-request', resource: accountRef({ email, user: null }), result: 'queued', ip: ctx.ip, userAgent: ctx.userAgent });
+        return tx.enqueueMail({ recipient: email, template: 'password-reset-request', subject: 'Password reset', body: null });
       });
       await deps.notify(outboxId);
     },
 
     async confirmPasswordReset(token: string, newPassword: string, ctx: CallContext) {
-      const em = deps.orm.em.fork();
-      const user = await em.transactional(async (tx) => {
+      const user = await deps.accounts.transaction(async (tx) => {
         const owner = await spendOneTimeToken(tx, token, 'password-reset');
         passwordProblems(newPassword, owner.email ?? '', 'newPassword');
-        owner.passwordHash = await deps.hasher.hash(newPassword);
-        // Every link mailed before the change (verification or reset) dies with the old password.
-        await tx.nativeUpdate(OneTimeToken, { user: owner.id, usedAt: null }, { usedAt: new Date() });
-        // The link came by mail, so the address is confirmed too.
-        owner.emailVerifiedAt ??= new Date();
-        await audit({ actor: `user:${owner.id}`, action: 'auth.password-reset', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent }, tx);
-        return owner;
+        // Every link mailed before the change (verification or reset) dies with the old password, and
+        // the link came by mail, so the address is confirmed too.
+        const changed = await tx.updateUser(owner.id, { passwordHash: await deps.hasher.hash(newPassword), verifyEmail: true });
+        await tx.spendTokensOf(owner.id);
+        await tx.audit({ actor: `user:${owner.id}`, action: 'auth.password-reset', resource: `user:${owner.id}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
+        return changed;
       });
       await deps.sessions.revokeAll(user.id, 'password-reset');
       await deps.guard.clear(user.email ?? '');
@@ -302,7 +313,7 @@ export function createAuthService(deps: AuthDeps) {
   };
 }
 
-export function publicUser(user: IUser) {
+export function publicUser(user: UserRecord) {
   return { id: user.id, email: user.email ?? '', name: user.name ?? '', role: user.role as Role };
 }
 

@@ -1,8 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { raw } from '@mikro-orm/postgresql';
 import { ApiError } from './problem.js';
 
-/** Keyset pages of bookings, newest first, shared by the traveller's list and the operators' one. */
+/**
+ * Keyset pages of bookings, newest first, shared by the traveller's list and the operators' one. A cursor is
+ * the last row's creation time at Postgres's microseconds (a JavaScript Date would round them, and a cursor a
+ * fraction early or late skips or repeats a row; infra/db/booking-records.store.ts reads it so) and its id.
+ */
 export const pageQuery = {
   cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor this API returned').optional()
     .openapi({ description: 'Opaque: the `nextCursor` of the previous page' }),
@@ -11,11 +14,6 @@ export const pageQuery = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-// Microseconds, as Postgres holds them: a JavaScript Date would round them to milliseconds,
-// and a cursor a fraction too early or late skips or repeats a row.
-// Both lists query bookings as `b`: the SQL stays a constant (no string is built into it).
-export const cursorAt = () => raw(`to_char(b.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`);
 
 export const badCursor = () => new ApiError('VALIDATION_FAILED', undefined, [{ path: 'cursor', message: 'invalid cursor' }]);
 export const encodeCursor = (text: string) => Buffer.from(text, 'utf8').toString('base64url');

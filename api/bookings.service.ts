@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
@@ -14,15 +13,14 @@ import { toMinor } from '../domain/money.js';
 import type { CreateBookingRequest, OfferKind } from '../domain/booking.schemas.js';
 import type { ProviderClient } from '../activities/booking.ports.js';
 import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
-import { Booking, BookingItem, type EncryptedPassenger, type IBooking } from '../infra/db/entities.js';
-import type { Orm } from '../infra/db/orm.js';
 import { bookingWorkflow, cancelUpdate, type BookingWorkflowInput } from '../workflows/booking.workflow.js';
 import { cancellationWorkflow } from '../workflows/cancellation.workflow.js';
+import type { BookingRecord, BookingRecords, NewBooking } from './booking-records.js';
 import { ApiError } from './problem.js';
 import { bookingWorkflowId, cancellationWorkflowId } from '../domain/booking-ids.js';
 
 export interface BookingServiceDeps {
-  orm: Orm;
+  bookings: BookingRecords;
   temporal: Client;
   taskQueue: string;
   cipher: FieldCipher;
@@ -34,9 +32,6 @@ export interface BookingServiceDeps {
   providers: ReadonlyMap<string, Pick<ProviderClient, 'kindOf'>>;
 }
 
-/** What two bookings under one Idempotency-Key collide on (infra/db/migrations/0001-initial.migration.ts). */
-const IDEMPOTENCY_CONSTRAINTS = new Set(['bookings_user_idempotency_key_unique', 'bookings_workflow_id_key']);
-
 /** Offer ids start with their provider's name, as the adapters issue them. */
 function sourceOf(offerId: string, providers: BookingServiceDeps['providers']): { provider: string; kind: OfferKind } {
   const provider = offerId.split(':')[0] ?? '';
@@ -47,7 +42,7 @@ function sourceOf(offerId: string, providers: BookingServiceDeps['providers']): 
 
 /** Creating and reading bookings: the idempotency record, encryption of PII, and the saga's start. */
 export function createBookingService(deps: BookingServiceDeps) {
-  async function startSaga(booking: IBooking, input: BookingWorkflowInput) {
+  async function startSaga(booking: BookingRecord, input: BookingWorkflowInput) {
     try {
       await deps.temporal.workflow.start(bookingWorkflow, {
         workflowId: booking.workflowId,
@@ -65,10 +60,10 @@ export function createBookingService(deps: BookingServiceDeps) {
     }
   }
 
-  function workflowInput(booking: IBooking, request: CreateBookingRequest): BookingWorkflowInput {
+  function workflowInput(booking: BookingRecord, request: CreateBookingRequest): BookingWorkflowInput {
     return {
       bookingId: booking.id,
-      userId: booking.user.id,
+      userId: booking.userId,
       seats: request.passengers.length,
       offers: request.offers.map((o) => ({
         offerId: o.offerId,
@@ -85,7 +80,7 @@ export function createBookingService(deps: BookingServiceDeps) {
 
   return {
     /** Returns the booking and whether this call created it. */
-    async create(userId: string, idempotencyKey: string, request: CreateBookingRequest): Promise<{ booking: IBooking; created: boolean }> {
+    async create(userId: string, idempotencyKey: string, request: CreateBookingRequest): Promise<{ booking: BookingRecord; created: boolean }> {
       const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
       const currencies = new Set(request.offers.map((o) => o.expectedPrice.currency));
       if (currencies.size > 1) {
@@ -93,11 +88,10 @@ export function createBookingService(deps: BookingServiceDeps) {
       }
       const offers = request.offers.map((o) => ({ ...o, ...sourceOf(o.offerId, deps.providers) }));
 
-      const em = deps.orm.em.fork();
-      const existing = await em.findOne(Booking, { user: userId, idempotencyKey });
+      const existing = await deps.bookings.findByIdempotencyKey(userId, idempotencyKey);
       if (existing) return { booking: await replay(existing, requestHash, request), created: false };
 
-      const passengers: EncryptedPassenger[] = await Promise.all(
+      const passengers: NewBooking['passengers'] = await Promise.all(
         request.passengers.map(async (p) => ({
           givenName: p.givenName,
           familyName: p.familyName,
@@ -108,45 +102,30 @@ export function createBookingService(deps: BookingServiceDeps) {
           nationality: p.nationality,
         })),
       );
-      const contactPhone = await deps.cipher.encrypt(userId, request.contact.phone);
-      const bookingId = randomUUID();
-      let booking: IBooking;
-      try {
-        // The user's row exists: only a signed-in user (whose session references it) gets here.
-        booking = await em.transactional(async (tx) => {
-          const row = tx.create(Booking, {
-            id: bookingId,
-            user: userId,
-            workflowId: bookingWorkflowId(userId, idempotencyKey),
-            idempotencyKey,
-            requestHash,
-            status: 'PENDING',
-            totalMinor: offers.reduce((sum, o) => sum + toMinor(o.expectedPrice), 0),
-            currency: offers[0]!.expectedPrice.currency,
-            passengers,
-            contactEmail: request.contact.email,
-            contactPhone,
-            notes: request.notes ?? null,
-          });
-          for (const offer of offers) {
-            tx.create(BookingItem, {
-              id: randomUUID(),
-              booking: row,
-              offerId: offer.offerId,
-              provider: offer.provider,
-              kind: offer.kind,
-              priceMinor: toMinor(offer.expectedPrice),
-              currency: offer.expectedPrice.currency,
-              state: 'PENDING',
-            });
-          }
-          return row;
-        });
-      } catch (error) {
-        // A concurrent request with the same key committed first: answer as its replay. Any other
-        // unique violation is not that race, and its winner would not exist.
-        if (!(error instanceof UniqueConstraintViolationException) || !IDEMPOTENCY_CONSTRAINTS.has(String((error as { constraint?: unknown }).constraint))) throw error;
-        const winner = await deps.orm.em.fork().findOneOrFail(Booking, { user: userId, idempotencyKey });
+      const booking = await deps.bookings.create({
+        id: randomUUID(),
+        userId,
+        workflowId: bookingWorkflowId(userId, idempotencyKey),
+        idempotencyKey,
+        requestHash,
+        totalMinor: offers.reduce((sum, o) => sum + toMinor(o.expectedPrice), 0),
+        currency: offers[0]!.expectedPrice.currency,
+        passengers,
+        contactEmail: request.contact.email,
+        contactPhone: await deps.cipher.encrypt(userId, request.contact.phone),
+        notes: request.notes ?? null,
+        items: offers.map((offer) => ({
+          offerId: offer.offerId,
+          provider: offer.provider,
+          kind: offer.kind,
+          priceMinor: toMinor(offer.expectedPrice),
+          currency: offer.expectedPrice.currency,
+        })),
+      });
+      if (booking === 'duplicate') {
+        // A concurrent request with the same key committed first: answer as its replay.
+        const winner = await deps.bookings.findByIdempotencyKey(userId, idempotencyKey);
+        if (!winner) throw new Error('the booking that won the Idempotency-Key race is missing');
         return { booking: await replay(winner, requestHash, request), created: false };
       }
       await startSaga(booking, workflowInput(booking, request));
@@ -157,7 +136,7 @@ export function createBookingService(deps: BookingServiceDeps) {
      * Before confirmation the saga compensates (answered once the saga accepts the cancel); after it, a cancellation workflow (one per
      * booking) cancels at the providers and refunds per the fare rules. Safe to repeat.
      */
-    async cancel(userId: string, bookingId: string, idempotencyKey: string): Promise<IBooking> {
+    async cancel(userId: string, bookingId: string, idempotencyKey: string): Promise<BookingRecord> {
       const booking = await this.findOwn(userId, bookingId);
       if (booking.status === 'CANCELLED' || booking.status === 'REFUNDED') return booking;
       const stuckCancelling = booking.status === 'NEEDS_ATTENTION' && booking.failureCode === 'CANCELLATION_STUCK';
@@ -201,17 +180,15 @@ export function createBookingService(deps: BookingServiceDeps) {
       return this.findOwn(userId, bookingId);
     },
 
-    async findOwn(userId: string, bookingId: string): Promise<IBooking> {
-      const booking = await deps.orm.em
-        .fork()
-        .findOne(Booking, { id: bookingId, user: userId }, { populate: ['items', 'payments'] });
+    async findOwn(userId: string, bookingId: string): Promise<BookingRecord> {
+      const booking = await deps.bookings.findOwn(userId, bookingId);
       // Someone else's booking is indistinguishable from a missing one.
       if (!booking) throw new ApiError('NOT_FOUND');
       return booking;
     },
   };
 
-  async function replay(existing: IBooking, requestHash: string, request: CreateBookingRequest): Promise<IBooking> {
+  async function replay(existing: BookingRecord, requestHash: string, request: CreateBookingRequest): Promise<BookingRecord> {
     if (existing.requestHash !== requestHash) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
     // The first request may have died between its commit and the saga's start: starting again is safe.
     if (existing.status === 'PENDING') await startSaga(existing, workflowInput(existing, request));

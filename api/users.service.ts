@@ -1,18 +1,55 @@
 import type { Client } from '@temporalio/client';
-import { appendAudit } from '../infra/audit/audit-log.js';
+import type { AuditEvent } from '../domain/audit-event.js';
 import type { DeviceCookies } from '../infra/auth/device-cookie.js';
-import { AuditEntry, Booking, Session } from '../infra/db/entities.js';
 import { mask, type FieldCipher } from '../infra/crypto/field-cipher.js';
-import { User, type IUser } from '../infra/db/entities.js';
-import type { Orm } from '../infra/db/orm.js';
 import type { SessionStore } from '../infra/auth/session.store.js';
+import type { BookingRecord } from './booking-records.js';
 import type { Role } from './env.js';
 import type { PasswordCheck } from './password-check.js';
 import { ApiError } from './problem.js';
+import type { AuditWriter } from './ports.js';
 
 /** Profiles (docs/api.md "Users") and role changes by admins. */
+/** A user as stored: the phone is ciphertext, the password its argon2id hash. */
+export interface UserRecord {
+  id: string;
+  email: string | null;
+  name: string | null;
+  phone: string | null;
+  role: string;
+  passwordHash: string | null;
+  emailVerifiedAt: Date | null;
+  deletionRequestedAt: Date | null;
+  createdAt: Date;
+}
+
+/** Everything held about a user, as stored (ciphertext and all), for the data export. */
+export interface UserData {
+  user: UserRecord;
+  bookings: BookingRecord[];
+  sessions: Array<{ id: string; device: string; ip: string; createdAt: Date; lastSeenAt: Date; revokedAt: Date | null }>;
+  /** Rows the user acted in or that are about the user or one of their bookings, oldest first. */
+  auditRows: Array<{ occurredAt: Date; actor: string; action: string; resource: string; result: string; ip: string | null }>;
+}
+
+/** The users' rows the API reads and changes (infra/db/users.store.ts): plain records, never entities. */
+export interface UserRecords {
+  find(userId: string): Promise<UserRecord | null>;
+  /** Name and phone (ciphertext, or null to remove it); the user as changed, or null when there is none. */
+  updateProfile(userId: string, patch: { name?: string; phone?: string | null }): Promise<UserRecord | null>;
+  /** Records the deletion request (the first one's time stays) with its audit event; when it counts from. */
+  requestDeletion(userId: string, requestedAt: Date, audit: AuditEvent): Promise<Date>;
+  /** Clears a pending deletion, with its audit event. */
+  restore(userId: string, audit: AuditEvent): Promise<void>;
+  /** Everything held about the user; the audit trail is read in keyset pages of `auditPageSize` rows. */
+  dataOf(userId: string, auditPageSize: number): Promise<UserData | null>;
+  /** Changes the role with the audit event `audit(previousRole)`; the previous role, or null when there is no such user. */
+  changeRole(userId: string, role: Role, audit: (previousRole: string) => AuditEvent): Promise<string | null>;
+}
+
 export interface UserServiceDeps {
-  orm: Orm;
+  users: UserRecords;
+  audit: AuditWriter;
   cipher: FieldCipher;
   sessions: SessionStore;
   /** The one password check of the API: limits, lock and audit (api/password-check.ts). */
@@ -20,7 +57,6 @@ export interface UserServiceDeps {
   devices: DeviceCookies;
   temporal: Client;
   taskQueue: string;
-  auditKey: string;
   deletionGraceMs: number;
   /** Audit rows the export reads per query; 500 unless set. */
   exportPageSize?: number;
@@ -31,25 +67,13 @@ export const accountDeletionWorkflowId = (userId: string) => `account-deletion-$
 export function createUserService(deps: UserServiceDeps) {
   const pageSize = deps.exportPageSize ?? 500;
 
-  // Keyset pages by seq: no row skipped or repeated while others are appended, and no entity kept.
-  // Rows the user acted in or that are about the user, and the trail of each of the user's bookings.
-  async function* auditRowsOf(userId: string, bookingIds: readonly string[]) {
-    const em = deps.orm.em.fork();
-    const who = `user:${userId}`;
-    const about = [who, ...bookingIds.map((id) => `booking:${id}`)];
-    for (let after = '0'; ; ) {
-      const page = await em.find(
-        AuditEntry,
-        { $or: [{ actor: who }, { resource: { $in: about } }], seq: { $gt: after } },
-        { orderBy: { seq: 'asc' }, limit: pageSize, fields: ['seq', 'occurredAt', 'actor', 'action', 'resource', 'result', 'ip'], disableIdentityMap: true },
-      );
-      yield* page;
-      if (page.length < pageSize) return;
-      after = page.at(-1)!.seq;
-    }
+  async function found(userId: string): Promise<UserRecord> {
+    const user = await deps.users.find(userId);
+    if (!user) throw new ApiError('NOT_FOUND');
+    return user;
   }
 
-  async function profile(user: IUser) {
+  async function profile(user: UserRecord) {
     const phone = user.phone ? mask(await deps.cipher.decrypt(user.id, user.phone), 4) : null;
     return {
       id: user.id,
@@ -57,22 +81,20 @@ export function createUserService(deps: UserServiceDeps) {
       name: user.name ?? '',
       phone,
       role: user.role as Role,
-      emailVerified: user.emailVerifiedAt !== null && user.emailVerifiedAt !== undefined,
+      emailVerified: user.emailVerifiedAt !== null,
       createdAt: user.createdAt.toISOString(),
     };
   }
 
   return {
     async me(userId: string) {
-      return profile(await deps.orm.em.fork().findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') }));
+      return profile(await found(userId));
     },
 
     async update(userId: string, patch: { name?: string; phone?: string | null }) {
-      const em = deps.orm.em.fork();
-      const user = await em.findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') });
-      if (patch.name !== undefined) user.name = patch.name;
-      if (patch.phone !== undefined) user.phone = patch.phone === null ? null : await deps.cipher.encrypt(userId, patch.phone);
-      await em.flush();
+      const phone = patch.phone === undefined || patch.phone === null ? patch.phone : await deps.cipher.encrypt(userId, patch.phone);
+      const user = await deps.users.updateProfile(userId, { ...(patch.name !== undefined ? { name: patch.name } : {}), ...(phone !== undefined ? { phone } : {}) });
+      if (!user) throw new ApiError('NOT_FOUND');
       return profile(user);
     },
 
@@ -81,20 +103,14 @@ export function createUserService(deps: UserServiceDeps) {
      * period by the account-deletion workflow unless the owner signs in again before then.
      */
     async requestDeletion(userId: string, password: string, ctx: { ip: string; userAgent: string; deviceCookie?: string }) {
-      const em = deps.orm.em.fork();
-      const user = await em.findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') });
+      const user = await found(userId);
       // A stolen session must not become a password oracle: the login's limits, lock and audit apply.
       const email = user.email ?? '';
       const recognisedDevice = deps.devices.recognise(email, user.passwordHash, ctx.deviceCookie);
       const valid = await deps.checkPassword({ email, user }, password, { ...ctx, recognisedDevice, action: 'account.delete-request', actor: `user:${userId}` });
       if (!valid) throw new ApiError('INVALID_CREDENTIALS');
-      const requestedAt = new Date();
-      user.deletionRequestedAt ??= requestedAt;
-      await em.transactional(async (tx) => {
-        await tx.flush();
-        await appendAudit(tx, deps.auditKey, {
-          actor: `user:${userId}`, action: 'account.delete-request', resource: `user:${userId}`, result: 'scheduled', ip: ctx.ip, userAgent: ctx.userAgent,
-        });
+      const requestedAt = await deps.users.requestDeletion(userId, new Date(), {
+        actor: `user:${userId}`, action: 'account.delete-request', resource: `user:${userId}`, result: 'scheduled', ip: ctx.ip, userAgent: ctx.userAgent,
       });
       await deps.sessions.revokeAll(userId, 'account-deleted');
       deps.cipher.forget(userId);
@@ -104,16 +120,12 @@ export function createUserService(deps: UserServiceDeps) {
         args: [{ userId, graceMs: deps.deletionGraceMs }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
-      return { deletionScheduledFor: new Date(user.deletionRequestedAt!.getTime() + deps.deletionGraceMs).toISOString() };
+      return { deletionScheduledFor: new Date(requestedAt.getTime() + deps.deletionGraceMs).toISOString() };
     },
 
     /** Keeps an account whose deletion is pending: the workflow is told, the request cleared. */
     async restore(userId: string) {
-      const em = deps.orm.em.fork();
-      await em.transactional(async (tx) => {
-        await tx.nativeUpdate(User, { id: userId }, { deletionRequestedAt: null });
-        await appendAudit(tx, deps.auditKey, { actor: `user:${userId}`, action: 'account.restore', resource: `user:${userId}`, result: 'success' });
-      });
+      await deps.users.restore(userId, { actor: `user:${userId}`, action: 'account.restore', resource: `user:${userId}`, result: 'success' });
       await deps.temporal.workflow.getHandle(accountDeletionWorkflowId(userId)).signal('restore').catch(() => {
         // Already finished or never started: the cleared request is what counts.
       });
@@ -121,24 +133,22 @@ export function createUserService(deps: UserServiceDeps) {
 
     /** GDPR access and portability: everything held about the caller, decrypted. */
     async exportData(userId: string, ctx: { ip: string; userAgent: string }) {
-      const em = deps.orm.em.fork();
-      const user = await em.findOneOrFail(User, { id: userId }, { failHandler: () => new ApiError('NOT_FOUND') });
+      const data = await deps.users.dataOf(userId, pageSize);
+      if (!data) throw new ApiError('NOT_FOUND');
+      const { user, bookings, sessions } = data;
       const decrypt = (value: string) => deps.cipher.decrypt(userId, value);
-      const bookings = await em.find(Booking, { user: userId }, { populate: ['items', 'payments'], orderBy: { createdAt: 'asc' } });
-      const sessions = await em.find(Session, { user: userId }, { orderBy: { createdAt: 'asc' } });
-      const auditEvents: Array<{ occurredAt: string; action: string; resource: string; result: string; ip: string | null }> = [];
-      for await (const a of auditRowsOf(userId, bookings.map((b) => b.id))) {
+      const auditEvents = data.auditRows.map((a) => ({
+        occurredAt: a.occurredAt.toISOString(), action: a.action, resource: a.resource, result: a.result,
         // The address of whoever acted: the caller's own, never an operator's acting on the account.
-        const ip = a.actor === `user:${userId}` ? (a.ip ?? null) : null;
-        auditEvents.push({ occurredAt: a.occurredAt.toISOString(), action: a.action, resource: a.resource, result: a.result, ip });
-      }
+        ip: a.actor === `user:${userId}` ? a.ip : null,
+      }));
       // Everything decrypted in one answer: a stolen session's most valuable call, so it is recorded.
       const exported = {
         exportedAt: new Date().toISOString(),
         profile: {
           id: user.id,
-          email: user.email ?? null,
-          name: user.name ?? null,
+          email: user.email,
+          name: user.name,
           phone: user.phone ? await decrypt(user.phone) : null,
           role: user.role,
           emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
@@ -151,7 +161,7 @@ export function createUserService(deps: UserServiceDeps) {
           currency: b.currency,
           createdAt: b.createdAt.toISOString(),
           contact: { email: b.contactEmail, phone: await decrypt(b.contactPhone).catch(() => null) },
-          notes: b.notes ?? null,
+          notes: b.notes,
           passengers: await Promise.all(b.passengers.map(async (p) => ({
             givenName: p.givenName,
             familyName: p.familyName,
@@ -160,32 +170,23 @@ export function createUserService(deps: UserServiceDeps) {
             passportCountry: p.passportCountry,
             nationality: p.nationality,
           }))),
-          items: b.items.getItems().map((i) => ({ offerId: i.offerId, provider: i.provider, state: i.state, confirmationCode: i.confirmationCode ?? null })),
-          payments: b.payments.getItems().map((p) => ({ status: p.status, amountMinor: p.amountMinor, refundedMinor: p.refundedMinor, currency: p.currency })),
+          items: b.items.map((i) => ({ offerId: i.offerId, provider: i.provider, state: i.state, confirmationCode: i.confirmationCode })),
+          payments: b.payments.map((p) => ({ status: p.status, amountMinor: p.amountMinor, refundedMinor: p.refundedMinor, currency: p.currency })),
         }))),
         sessions: sessions.map((s) => ({ id: s.id, device: s.device, ip: s.ip, createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(), revokedAt: s.revokedAt?.toISOString() ?? null })),
         auditEvents,
       };
-      await em.fork().transactional((tx) => appendAudit(tx, deps.auditKey, {
-        actor: `user:${userId}`, action: 'account.export', resource: `user:${userId}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent,
-      }));
+      await deps.audit({ actor: `user:${userId}`, action: 'account.export', resource: `user:${userId}`, result: 'success', ip: ctx.ip, userAgent: ctx.userAgent });
       return exported;
     },
 
     /** Changes a role; the target's sessions end so the new role applies at once. */
     async changeRole(actorId: string, targetId: string, role: Role, ctx: { ip: string; userAgent: string }) {
-      const em = deps.orm.em.fork();
-      const previous = await em.transactional(async (tx) => {
-        const user = await tx.findOne(User, { id: targetId });
-        if (!user) throw new ApiError('NOT_FOUND');
-        const before = user.role;
-        user.role = role;
-        await appendAudit(tx, deps.auditKey, {
-          actor: `user:${actorId}`, action: 'admin.role-change', resource: `user:${targetId}`, result: 'success',
-          ip: ctx.ip, userAgent: ctx.userAgent, details: { from: before, to: role },
-        });
-        return before;
-      });
+      const previous = await deps.users.changeRole(targetId, role, (before) => ({
+        actor: `user:${actorId}`, action: 'admin.role-change', resource: `user:${targetId}`, result: 'success',
+        ip: ctx.ip, userAgent: ctx.userAgent, details: { from: before, to: role },
+      }));
+      if (previous === null) throw new ApiError('NOT_FOUND');
       if (previous !== role) await deps.sessions.revokeAll(targetId, 'revoked-by-user');
       return { id: targetId, role, previousRole: previous as Role };
     },

@@ -2,12 +2,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { BOOKING_STATUSES } from '../../domain/booking-status.js';
 import { bookingPatchSchema, createBookingSchema, idempotencyKeySchema } from '../../domain/booking.schemas.js';
 import { moneySchema } from '../../domain/money.js';
-import type { IBooking } from '../../infra/db/entities.js';
 import { pageQuery } from '../booking-cursor.js';
 import type { MyBookingsService } from '../my-bookings.service.js';
 import { createRouter, problems } from '../openapi.js';
 import { idPathParam, resourceIdOf } from '../path-id.js';
 import { ApiError } from '../problem.js';
+import type { BookingRecord } from '../booking-records.js';
 import type { BookingService } from '../bookings.service.js';
 
 function idempotencyKey(header: string | undefined): string {
@@ -19,7 +19,7 @@ function idempotencyKey(header: string | undefined): string {
   return parsed.data.toLowerCase();
 }
 
-function summary(booking: IBooking) {
+function summary(booking: Pick<BookingRecord, 'id' | 'status'>) {
   return {
     bookingId: booking.id,
     status: booking.status,

@@ -1,6 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Orm } from '../../infra/db/orm.js';
-import { readDevSink } from '../../infra/mail/outbox.js';
 import { createRouter, problems } from '../openapi.js';
 
 const readOutbox = createRoute({
@@ -24,8 +22,16 @@ const readOutbox = createRoute({
 });
 
 /** docs/api.md "Development only": mounted only outside production. */
-export function devRoutes(deps: { orm: Orm }) {
+export interface DevSinkMessage {
+  to: string;
+  subject: string;
+  text: string;
+  links: string[];
+  createdAt: string;
+}
+
+export function devRoutes(deps: { devSink: (recipient: string) => Promise<DevSinkMessage[]> }) {
   return createRouter().openapi(readOutbox, async (c) => {
-    return c.json({ messages: await readDevSink(deps.orm, c.req.valid('query').to.trim().toLowerCase()) }, 200);
+    return c.json({ messages: await deps.devSink(c.req.valid('query').to.trim().toLowerCase()) }, 200);
   });
 }

@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import type { Orm } from '../../infra/db/orm.js';
 import type { Metrics } from '../../infra/metrics.js';
 import type { Redis } from '../../infra/redis.js';
 import { onError } from '../middleware/errors.js';
@@ -12,7 +11,7 @@ function countingDeps() {
   const asked = { postgres: 0, redis: 0, temporal: 0 };
   const state = { redisDown: false };
   const deps = {
-    orm: { em: { getConnection: () => ({ execute: async () => void (asked.postgres += 1) }) } } as unknown as Orm,
+    database: { ping: async () => void (asked.postgres += 1) },
     redis: {
       ping: async () => {
         asked.redis += 1;

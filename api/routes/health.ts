@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
-import type { Orm } from '../../infra/db/orm.js';
 import type { Metrics } from '../../infra/metrics.js';
 import type { Redis } from '../../infra/redis.js';
 import { createRouter, problems } from '../openapi.js';
@@ -58,14 +57,19 @@ const metrics = createRoute({
 });
 
 /** Liveness, readiness (every dependency, named when down) and Prometheus metrics (for the holder of the metrics token). */
-export function healthRoutes(deps: { orm: Orm; redis: Redis; temporal: Client; metrics: Metrics; metricsToken: string }) {
+/** What readiness asks of Postgres (infra/db/orm.ts, databasePing): one round trip. */
+export interface DatabasePing {
+  ping(): Promise<unknown>;
+}
+
+export function healthRoutes(deps: { database: DatabasePing; redis: Redis; temporal: Client; metrics: Metrics; metricsToken: string }) {
   const router = createRouter();
   type Checks = { postgres: 'ok' | 'down'; redis: 'ok' | 'down'; temporal: 'ok' | 'down' };
   let latest: { at: number; checks: Promise<Checks> } | undefined;
   const readiness = (): Promise<Checks> => {
     if (latest && Date.now() - latest.at < READINESS_TTL_MS) return latest.checks;
     const checks = Promise.all([
-      within(() => deps.orm.em.getConnection().execute('select 1')),
+      within(() => deps.database.ping()),
       within(() => deps.redis.ping()),
       within(() => deps.temporal.workflowService.getSystemInfo({})),
     ]).then(([postgres, redis, temporal]) => ({ postgres, redis, temporal }));

@@ -1,9 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type Stripe from 'stripe';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { WebhookEvent } from '../../infra/db/entities.js';
-import type { Orm } from '../../infra/db/orm.js';
 import { paymentFailedSignal, paymentSucceededSignal } from '../../workflows/booking.workflow.js';
 import { createRouter, problems } from '../openapi.js';
 import { ApiError } from '../problem.js';
@@ -41,8 +38,14 @@ const stripeWebhook = createRoute({
   },
 });
 
+/** Webhook deliveries already handled (infra/db/webhook-events.store.ts): each event id acts once. */
+export interface WebhookEvents {
+  /** Records the event and runs `act` in the same transaction; 'duplicate' when the id was recorded before. */
+  recordOnce(event: { id: string; source: string; type: string }, act: () => Promise<void>): Promise<'recorded' | 'duplicate'>;
+}
+
 /** Stripe webhooks: signature checked over the raw body, each event id acted on once. */
-export function webhookRoutes(deps: { stripe: Stripe; webhookSecret: string; orm: Orm; temporal: Client }) {
+export function webhookRoutes(deps: { stripe: Stripe; webhookSecret: string; events: WebhookEvents; temporal: Client }) {
   return createRouter().openapi(stripeWebhook, async (c) => {
     const signature = c.req.header('stripe-signature');
     const body = await c.req.text();
@@ -58,20 +61,14 @@ export function webhookRoutes(deps: { stripe: Stripe; webhookSecret: string; orm
     if (!action || !workflowId) return c.json({ received: true as const, handled: false }, 200);
 
     // The event row and the signal commit together: a failed signal leaves Stripe to retry.
-    try {
-      await deps.orm.em.fork().transactional(async (em) => {
-        em.create(WebhookEvent, { id: event.id, source: 'stripe', type: event.type });
-        await em.flush();
-        try {
-          await deps.temporal.workflow.getHandle(workflowId).signal(action.signal, ...action.args);
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error; // a finished saga needs no news
-        }
-      });
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) return c.json({ received: true as const, duplicate: true }, 200);
-      throw error;
-    }
+    const recorded = await deps.events.recordOnce({ id: event.id, source: 'stripe', type: event.type }, async () => {
+      try {
+        await deps.temporal.workflow.getHandle(workflowId).signal(action.signal, ...action.args);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error; // a finished saga needs no news
+      }
+    });
+    if (recorded === 'duplicate') return c.json({ received: true as const, duplicate: true }, 200);
     return c.json({ received: true as const, handled: true }, 200);
   });
 }

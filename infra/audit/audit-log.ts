@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditEvent } from '../../domain/audit-event.js';
 import type { AppendAudit } from '../db/append-audit.js';
 import { AuditEntry } from '../db/entities.js';
+import type { Orm } from '../db/orm.js';
 import { boundedAuditEvent } from './audit-bounds.js';
 import { APPEND_LOCK, GENESIS_MAC, rowMac } from './audit-chain.js';
 import { latestTrim } from './audit-checkpoints.js';
@@ -39,4 +40,9 @@ export async function appendAudit(em: EntityManager, key: string, input: AuditEv
 /** appendAudit under its key, for the stores that audit their own changes (infra/db's AppendAudit). */
 export function auditAppender(key: string): AppendAudit {
   return (em, event) => appendAudit(em, key, event);
+}
+
+/** Appends each event in a transaction of its own: what the API's services audit their reads and refusals with. */
+export function createAuditWriter(orm: Orm, key: string): (event: AuditEvent) => Promise<void> {
+  return (event) => orm.em.fork().transactional((em) => appendAudit(em, key, event));
 }

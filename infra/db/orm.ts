@@ -53,3 +53,8 @@ export type Orm = Awaited<ReturnType<typeof createOrm>>;
 export async function migrate(orm: Orm): Promise<void> {
   await orm.getMigrator().up();
 }
+
+/** What readiness asks of Postgres: one round trip on the pool (api/routes/health.ts's DatabasePing). */
+export function databasePing(orm: Orm) {
+  return { ping: () => orm.em.getConnection().execute('select 1') };
+}

@@ -1,26 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OutboxMessage } from '../db/entities.js';
 import type { Orm } from '../db/orm.js';
 import type { MailTransport } from './mail-transport.js';
 
-export interface OutgoingMail {
-  recipient: string;
-  template: 'verify-email' | 'signup-existing' | 'password-reset-request';
-  subject: string;
-  /** Null when a composer writes it at delivery time. */
-  body: string | null;
-}
+export { enqueueMail, type OutgoingMail } from '../db/outbox-queue.js';
 
 /** Writes a queued message's content inside the delivery transaction, by template. */
 export type MailComposer = (em: EntityManager, recipient: string) => Promise<{ template: string; subject: string; body: string }>;
-
-/** Queues a message inside the caller's transaction; the notification workflow delivers it. */
-export function enqueueMail(em: EntityManager, mail: OutgoingMail): string {
-  const id = randomUUID();
-  em.create(OutboxMessage, { id, ...mail });
-  return id;
-}
 
 /**
  * Sends one queued message once. After an SMTP server has taken it the body, which may carry a

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode, QueryOrder, raw, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import type { AuditEvent } from '../../domain/audit-event.js';
+import type { BookingStatus } from '../../domain/booking-status.js';
+import type { AppendAudit } from './append-audit.js';
+import { Booking, BookingItem, type EncryptedPassenger, type IBooking } from './entities.js';
+import type { Orm } from './orm.js';
+
+/** What two bookings under one Idempotency-Key collide on (infra/db/migrations/0001-initial.migration.ts). */
+const IDEMPOTENCY_CONSTRAINTS = new Set(['bookings_user_idempotency_key_unique', 'bookings_workflow_id_key']);
+
+// Microseconds, as Postgres holds them: a JavaScript Date would round them to milliseconds, and a
+// cursor a fraction too early or late skips or repeats a row. The SQL stays a constant.
+const cursorAt = () => raw(`to_char(b.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`);
+
+interface PageRow {
+  id: string;
+  user: string;
+  status: string;
+  totalMinor: number;
+  currency: string;
+  failureCode: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  cursor_at: string;
+}
+
+/** The entity (items and payments loaded) as the plain record the API reads. */
+export function bookingRecord(booking: IBooking) {
+  return {
+    id: booking.id,
+    userId: booking.user.id,
+    workflowId: booking.workflowId,
+    requestHash: booking.requestHash,
+    status: booking.status,
+    totalMinor: booking.totalMinor,
+    currency: booking.currency,
+    passengers: booking.passengers.map((p) => ({ ...p })),
+    contactEmail: booking.contactEmail,
+    contactPhone: booking.contactPhone,
+    notes: booking.notes ?? null,
+    failureCode: booking.failureCode ?? null,
+    failureMessage: booking.failureMessage ?? null,
+    createdAt: booking.createdAt,
+    updatedAt: booking.updatedAt,
+    items: booking.items.getItems()
+      .map((item) => ({
+        offerId: item.offerId,
+        provider: item.provider,
+        kind: item.kind,
+        priceMinor: item.priceMinor,
+        currency: item.currency,
+        state: item.state,
+        fareRule: item.fareRule,
+        confirmationCode: item.confirmationCode ?? null,
+      }))
+      .sort((a, b) => a.offerId.localeCompare(b.offerId)),
+    payments: booking.payments.getItems()
+      .slice()
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map((payment) => ({
+        paymentIntentId: payment.paymentIntentId,
+        status: payment.status,
+        amountMinor: payment.amountMinor,
+        refundedMinor: payment.refundedMinor,
+        currency: payment.currency,
+      })),
+  };
+}
+export type StoredBookingRecord = ReturnType<typeof bookingRecord>;
+
+/** The API's bookings (api/booking-records.ts): one forked EntityManager per call, records out, never entities. */
+export function createBookingRecordsStore(orm: Orm, options: { audit: AppendAudit }) {
+  async function findOne(where: { id: string; user: string } | { user: string; idempotencyKey: string }) {
+    const booking = await orm.em.fork().findOne(Booking, where, { populate: ['items', 'payments'] });
+    return booking ? bookingRecord(booking) : null;
+  }
+
+  return {
+    findOwn: (userId: string, bookingId: string) => findOne({ id: bookingId, user: userId }),
+
+    findByIdempotencyKey: (userId: string, idempotencyKey: string) => findOne({ user: userId, idempotencyKey }),
+
+    async create(booking: {
+      id: string; userId: string; workflowId: string; idempotencyKey: string; requestHash: string; totalMinor: number; currency: string;
+      passengers: readonly EncryptedPassenger[]; contactEmail: string; contactPhone: string; notes: string | null;
+      items: ReadonlyArray<{ offerId: string; provider: string; kind: string; priceMinor: number; currency: string }>;
+    }): Promise<StoredBookingRecord | 'duplicate'> {
+      try {
+        // The user's row exists: only a signed-in user (whose session references it) gets here.
+        await orm.em.fork().transactional(async (tx) => {
+          const row = tx.create(Booking, {
+            id: booking.id,
+            user: booking.userId,
+            workflowId: booking.workflowId,
+            idempotencyKey: booking.idempotencyKey,
+            requestHash: booking.requestHash,
+            status: 'PENDING',
+            totalMinor: booking.totalMinor,
+            currency: booking.currency,
+            passengers: [...booking.passengers],
+            contactEmail: booking.contactEmail,
+            contactPhone: booking.contactPhone,
+            notes: booking.notes,
+          });
+          for (const item of booking.items) {
+            tx.create(BookingItem, { id: randomUUID(), booking: row, ...item, state: 'PENDING' });
+          }
+        });
+      } catch (error) {
+        // A concurrent request with the same key committed first. Any other unique violation is not that race.
+        if (error instanceof UniqueConstraintViolationException && IDEMPOTENCY_CONSTRAINTS.has(String((error as { constraint?: unknown }).constraint))) return 'duplicate';
+        throw error;
+      }
+      const created = await findOne({ id: booking.id, user: booking.userId });
+      if (!created) throw new Error(`booking ${booking.id} vanished after its insert`);
+      return created;
+    },
+
+    /** Newest first by (created_at, id), a keyset page at a time, each row with its items by offer id. */
+    async page(query: { userId?: string; status?: BookingStatus; after?: { at: string; id: string }; rows: number }) {
+      const em = orm.em.fork();
+      const qb = em
+        .createQueryBuilder(Booking, 'b')
+        .select(['id', 'user', 'status', 'totalMinor', 'currency', 'failureCode', 'createdAt', 'updatedAt', cursorAt()])
+        .orderBy({ createdAt: QueryOrder.DESC, id: QueryOrder.DESC })
+        .limit(query.rows);
+      if (query.userId !== undefined) qb.andWhere({ user: query.userId });
+      if (query.status) qb.andWhere({ status: query.status });
+      if (query.after) qb.andWhere('(b.created_at, b.id) < (?::timestamptz, ?::uuid)', [query.after.at, query.after.id]);
+      const rows = await qb.execute<PageRow[]>('all');
+      const items = rows.length === 0 ? [] : await em.find(BookingItem, { booking: { $in: rows.map((r) => r.id) } }, { orderBy: { offerId: 'asc' } });
+      return rows.map((row) => ({
+        id: row.id,
+        userId: row.user,
+        status: row.status,
+        totalMinor: row.totalMinor,
+        currency: row.currency,
+        failureCode: row.failureCode,
+        createdAt: new Date(row.createdAt),
+        updatedAt: new Date(row.updatedAt),
+        cursorAt: row.cursor_at,
+        items: items.filter((item) => item.booking.id === row.id).map((item) => ({
+          offerId: item.offerId, provider: item.provider, kind: item.kind, priceMinor: item.priceMinor, currency: item.currency, state: item.state,
+        })),
+      }));
+    },
+
+    async update(userId: string, bookingId: string, changes: { notes?: string | null; contact?: { email: string; phone: string } }, audit: AuditEvent) {
+      await orm.em.fork().transactional(async (tx) => {
+        // Row first, audit lock second, as the saga's transitions take them (the other order deadlocks with them).
+        await tx.findOneOrFail(Booking, { id: bookingId, user: userId }, { fields: ['id'], lockMode: LockMode.PESSIMISTIC_WRITE });
+        await tx.nativeUpdate(Booking, { id: bookingId }, {
+          ...(changes.notes !== undefined ? { notes: changes.notes } : {}),
+          ...(changes.contact ? { contactEmail: changes.contact.email, contactPhone: changes.contact.phone } : {}),
+          updatedAt: new Date(),
+        });
+        await options.audit(tx, audit);
+      });
+    },
+  };
+}
