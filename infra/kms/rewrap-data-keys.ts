@@ -9,7 +9,7 @@ export interface RewrapReport {
 }
 
 /**
- * KMS key rotation (security.md 20): after KMS_KEY_ID's alias moves to a new key, every user's
+ * KMS key rotation (SECURITY.md §20): after KMS_KEY_ID's alias moves to a new key, every user's
  * data key is re-encrypted under it (KMS ReEncrypt: the plaintext key never leaves KMS), in
  * batches, so the old key can then be disabled. Data encrypted under the data keys is untouched.
  * Safe to run again: a key already under the current KMS key is re-wrapped to the same key.
