@@ -7,6 +7,7 @@ import { workflowInfo } from '@temporalio/workflow';
  * one from an unversioned worker, and development and the tests run unversioned ones.
  */
 export function versioning(behavior: VersioningBehavior): (() => WorkflowDefinitionOptions) & { behavior: VersioningBehavior } {
-  const options = (): WorkflowDefinitionOptions => (workflowInfo().currentDeploymentVersion ? { versioningBehavior: behavior } : {});
+  // An unversioned worker reports a version too (its SDK build id) but with no deployment name.
+  const options = (): WorkflowDefinitionOptions => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: behavior } : {});
   return Object.assign(options, { behavior });
 }
