@@ -5,7 +5,6 @@ import {
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
-  WorkflowUpdateStage,
   type Client,
 } from '@temporalio/client';
 import { canonicalJson } from '../domain/canonical-json.js';
@@ -160,12 +159,13 @@ export function createBookingService(deps: BookingServiceDeps) {
         throw new ApiError('BOOKING_NOT_CANCELLABLE', `A ${booking.status.toLowerCase()} booking cannot be cancelled.`);
       }
       try {
-        // Accepted is enough to answer 202: the compensation runs on (a slow provider can take
-        // minutes) and the client follows the booking. The update id makes a retried request the same update.
-        await deps.temporal.workflow.getHandle(booking.workflowId).startUpdate(cancelUpdate, {
+        // The saga answers as soon as it has taken the cancel; the compensation runs on (a slow
+        // provider can take minutes) and the client follows the booking. Waiting for the answer, not
+        // only for ACCEPTED: the SDK hands back a refused update without an error at that stage.
+        // The update id makes a retried request the same update.
+        await deps.temporal.workflow.getHandle(booking.workflowId).executeUpdate(cancelUpdate, {
           args: [{}],
           updateId: `cancel-${idempotencyKey}`,
-          waitForStage: WorkflowUpdateStage.ACCEPTED,
         });
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {

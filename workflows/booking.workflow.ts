@@ -84,12 +84,16 @@ export const resolveUndoUpdate = defineUpdate<BookingState, [{ undo: string }]>(
  *   waits for the end, and a capture that keeps failing retries until the authorization nears its end.
  * undo-concurrently: independent undos run together; a stuck one flags NEEDS_ATTENTION and never
  *   skips the others; an operator can resolve it.
+ * cancel-answers-at-once: the cancel update completes as soon as the saga has taken the cancel,
+ *   so a caller can wait for its outcome: a refusal (past the point of no return) is then an error.
+ *   A caller waiting only for ACCEPTED is handed a refused update without one (the SDK's way).
  */
 const PATCH = {
   paymentIntentFirst: 'payment-intent-first',
   threeDSecureRereads: 'three-d-secure-rereads',
   pointOfNoReturn: 'point-of-no-return',
   undoConcurrently: 'undo-concurrently',
+  cancelAnswersAtOnce: 'cancel-answers-at-once',
 } as const;
 
 const undoPersistently = proxyActivities<Activities>(COMPENSATION_STEP);
@@ -138,6 +142,8 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
     cancelUpdate,
     async (_request: { reason?: string }) => {
       saga.cancel();
+      // The undos run on; the caller follows the booking to CANCELLED.
+      if (patched(PATCH.cancelAnswersAtOnce)) return state;
       await condition(() => finished);
       return state;
     },

@@ -4,6 +4,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { threeDSecureCard } from '../support/three-d-secure.js';
 import { eventually } from '../support/eventually.js';
+import { Booking } from '../../infra/db/entities.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -38,6 +39,34 @@ describe('cancelling over HTTP', () => {
     }
     const cancelled = await traveller.reaches(bookingId, 'CANCELLED');
     expect(cancelled.items[0].state).toBe('RELEASED');
+  });
+
+  it('answers 409 when the saga refuses the cancel past the point of no return, and the booking confirms (chaos run, issue 12)', async () => {
+    const traveller = await travellerOf(stack);
+    // Every supplier call takes most of the worker's time-out: ticketing leaves a window in which the
+    // saga is past the point of no return while Postgres still says HELD.
+    await stack.setFaults({ latencyMs: 1_500 });
+    try {
+      const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
+      const { workflowId } = (await stack.orm.em.fork().findOneOrFail(Booking, bookingId)) as { workflowId: string };
+      const saga = stack.temporal.workflow.getHandle(workflowId);
+      // Ticketing scheduled: the saga is past the point of no return (its history says so, whatever Postgres says).
+      const ticketing = async () =>
+        (await saga.fetchHistory()).events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'confirmHold');
+      await eventually(ticketing, (scheduled) => scheduled === true, {
+        what: 'the saga past the point of no return',
+        intervalMs: 25,
+      });
+      const answer = await stack.app.request(`/api/v1/bookings/${bookingId}/cancel`, {
+        method: 'POST',
+        headers: { ...traveller.auth, 'idempotency-key': randomUUID() },
+      });
+      expect(answer.status).toBe(409);
+      expect((await json(answer)).code).toBe('BOOKING_NOT_CANCELLABLE');
+      expect((await traveller.settled(bookingId)).status).toBe('CONFIRMED');
+    } finally {
+      await stack.setFaults({ latencyMs: 0 });
+    }
   });
 });
 
