@@ -146,7 +146,7 @@ describe('chaos', () => {
       const submitted = Promise.all(
         orders.map(async (order, i) => {
           await new Promise((resolve) => setTimeout(resolve, (i * arrivalsMs) / orders.length));
-          const submission = await submit(s, order, deadline);
+          const submission = await submit(s, order, deadline, deadline + drainMs);
           answered += 1;
           return submission;
         }),

@@ -132,8 +132,10 @@ async function withRetries(send: () => Promise<Response>, deadline: number, answ
 /**
  * POSTs the order, retrying with the same Idempotency-Key (the API's promise is that this makes
  * one booking); then, for a traveller who changes their mind, asks to cancel it, with a key of its own.
+ * A traveller paying with 3-D Secure stays on the page until the challenge is offered, as the web
+ * client does, up to `challengeDeadline`: a backlog can take the saga longer than retrying the POST may.
  */
-export async function submit(stack: Stack, order: Order, deadline: number): Promise<Submission> {
+export async function submit(stack: Stack, order: Order, deadline: number, challengeDeadline = deadline): Promise<Submission> {
   const booked = await withRetries(() => order.traveller.book(order.body, order.idempotencyKey), deadline);
   const { attempts } = booked;
   if (!booked.response) return { order, attempts, recordedBeforeFailure: false, refused: booked.problem };
@@ -143,7 +145,7 @@ export async function submit(stack: Stack, order: Order, deadline: number): Prom
   }
   const bookingId = (await json(booked.response)).bookingId as string;
   const submission: Submission = { order, bookingId, attempts, recordedBeforeFailure: attempts > 1 && status === 200 };
-  if (order.challenge === 'complete') submission.challenge = await completeInBrowser(stack, order, bookingId, deadline);
+  if (order.challenge === 'complete') submission.challenge = await completeInBrowser(stack, order, bookingId, challengeDeadline);
   if (order.cancelAfterMs === undefined) return submission;
 
   await sleep(order.cancelAfterMs);
