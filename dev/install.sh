@@ -31,6 +31,8 @@ if [[ ! -x "$VENV/bin/python" ]] && ! python3 -c 'import ensurepip, venv' >/dev/
 fi
 # The browser of the web client's end-to-end test (playwright-core drives Debian's Chromium; it downloads none).
 if [[ ! -x /usr/bin/chromium ]]; then apt_packages+=(chromium chromium-driver); fi
+# Maven (and the JDK it brings) fetches Temporal's Java test server for the workflow tests (below).
+if ! command -v mvn >/dev/null 2>&1; then apt_packages+=(maven); fi
 if ((${#apt_packages[@]})); then
   step apt "installing ${apt_packages[*]}"
   $SUDO apt-get update -qq
@@ -128,6 +130,35 @@ else
   # The venv exists by now: the localstripe step above made it.
   step k8s-schemas "pip install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+fi
+
+# Temporal's time-skipping test server, which the workflow tests (test/workflows) run through
+# dev/temporal-test-server/run.sh: the SDK would download a native build of it, Maven Central serves
+# the same server as jars. Redone when the pom changes; then one start records the JVM's class-data
+# archive, so later starts listen within the 5 s the SDK allows on a loaded machine.
+TEST_SERVER_HOME="$ROOT/.tools/temporal-test-server"
+TEST_SERVER_POM="$ROOT/dev/temporal-test-server/pom.xml"
+if [[ -f "$TEST_SERVER_HOME/classes.jsa" ]] && cmp -s "$TEST_SERVER_POM" "$TEST_SERVER_HOME/pom.xml"; then
+  step test-server "skip (.tools/temporal-test-server matches dev/temporal-test-server/pom.xml)"
+else
+  step test-server "mvn dependency:copy-dependencies (Temporal's Java test server)"
+  rm -rf "$TEST_SERVER_HOME"
+  mvn -q -B -f "$TEST_SERVER_POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$TEST_SERVER_HOME/lib"
+  port=$((20000 + RANDOM % 10000))
+  TEMPORAL_TEST_SERVER_RECORD=1 "$ROOT/dev/temporal-test-server/run.sh" "$port" >"$TEST_SERVER_HOME/record.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 600); do
+    if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  # The archive is written as the JVM exits.
+  kill -TERM "$server"
+  wait "$server" || true
+  if [[ ! -f "$TEST_SERVER_HOME/classes.jsa" ]]; then
+    echo "Temporal's test server did not start (port $port): see $TEST_SERVER_HOME/record.log" >&2
+    exit 1
+  fi
+  cp "$TEST_SERVER_POM" "$TEST_SERVER_HOME/pom.xml"
 fi
 
 # -nt is false when node_modules is newer, so a fresh `npm ci` is never repeated.
