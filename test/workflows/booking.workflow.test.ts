@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { BookingFailure } from '../../domain/errors.js';
 import type { BookingStatus } from '../../domain/booking-status.js';
 import {
@@ -18,18 +18,33 @@ import {
 import { DEFAULT_LATE_SUCCESS_SWEEP_MS } from '../../workflows/booking.constants.js';
 import { failureConverterPath } from '../../infra/temporal/data-converter.js';
 import { bundleWorkflows, createTimeSkippingEnvironment } from '../support/workflow-environment.js';
-import { gate, HOLD_MINUTES, PAYMENT_INTENT_ID, sagaActivities, serverNow, type SagaActivities } from './saga-activities.js';
+import { activitiesBySaga, gate, HOLD_MINUTES, PAYMENT_INTENT_ID, sagaActivities, serverNow, type SagaActivities } from './saga-activities.js';
 
 // Every branch of the booking saga (workflows/booking.workflow.ts) on a time-skipping test server,
 // with mocked activities: what the saga ends as, and which undos ran and which did not.
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let worker: Worker | undefined;
+let running: Promise<void> | undefined;
+const taskQueue = `sagas-${randomUUID()}`;
+/** Each running saga's mocks, by workflow id: one worker serves every test of the file. */
+const sagas = new Map<string, SagaActivities>();
 
 beforeAll(async () => {
-  [env, workflowBundle] = await Promise.all([createTimeSkippingEnvironment(), bundleWorkflows()]);
+  const [created, workflowBundle] = await Promise.all([createTimeSkippingEnvironment(), bundleWorkflows()]);
+  env = created;
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: activitiesBySaga(sagas),
+    dataConverter: { failureConverterPath },
+  });
+  running = worker.run();
 }, 120_000);
 afterAll(async () => {
+  worker?.shutdown();
+  await running;
   await env?.teardown();
 });
 
@@ -52,30 +67,24 @@ function bookingInput(overrides: Partial<BookingWorkflowInput> = {}): BookingWor
   };
 }
 
-/** Runs one saga on a worker of its own with these activities; `during` acts on it while it runs. */
+/** Runs one saga with these activities; `during` acts on it while it runs. */
 async function runSaga<T = BookingState>(
   activities: SagaActivities,
   during: (handle: WorkflowHandle<typeof bookingWorkflow>) => Promise<T> = (handle) => handle.result() as Promise<T>,
   input: BookingWorkflowInput = bookingInput(),
 ): Promise<T> {
-  const taskQueue = `saga-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle,
-    activities,
-    dataConverter: { failureConverterPath },
-  });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(bookingWorkflow, { taskQueue, workflowId: `booking-${randomUUID()}`, args: [input] });
-    try {
-      return await during(handle);
-    } catch (error) {
-      // A saga left open with activities nobody will run stops the server's time-skipping for the next tests.
-      await handle.terminate('the test failed').catch(() => undefined);
-      throw error;
-    }
-  });
+  const workflowId = `booking-${randomUUID()}`;
+  sagas.set(workflowId, activities);
+  const handle = await env.client.workflow.start(bookingWorkflow, { taskQueue, workflowId, args: [input] });
+  try {
+    return await during(handle);
+  } catch (error) {
+    // A saga left open with activities nobody will run stops the server's time-skipping for the next tests.
+    await handle.terminate('the test failed').catch(() => undefined);
+    throw error;
+  } finally {
+    sagas.delete(workflowId);
+  }
 }
 
 /** Polls the saga's status query (real time: the test server skips time only while a result is awaited). */

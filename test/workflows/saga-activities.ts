@@ -2,20 +2,35 @@ import { Context } from '@temporalio/activity';
 import type { Activities } from '../../activities/index.js';
 import { withFailureTypes } from '../../activities/failures.js';
 
+const SAGA_ACTIVITY_NAMES = [
+  'repriceOffers',
+  'holdOffer',
+  'releaseHold',
+  'confirmHold',
+  'createPaymentIntent',
+  'confirmPaymentIntent',
+  'voidPayment',
+  'paymentStatus',
+  'capturePayment',
+  'setBookingStatus',
+] as const satisfies ReadonlyArray<keyof Activities>;
+
 /** The activities the booking saga calls, typed by the real factory's: a mock that drifts from them fails tsc. */
-export type SagaActivities = Pick<
-  Activities,
-  | 'repriceOffers'
-  | 'holdOffer'
-  | 'releaseHold'
-  | 'confirmHold'
-  | 'createPaymentIntent'
-  | 'confirmPaymentIntent'
-  | 'voidPayment'
-  | 'paymentStatus'
-  | 'capturePayment'
-  | 'setBookingStatus'
->;
+export type SagaActivities = Pick<Activities, (typeof SAGA_ACTIVITY_NAMES)[number]>;
+
+/**
+ * What one worker registers for every saga of a test file: each call goes to the mocks of the saga
+ * (by workflow id) that made it, so the tests share a worker instead of starting one each.
+ */
+export function activitiesBySaga(sagas: ReadonlyMap<string, SagaActivities>): SagaActivities {
+  const route = (name: keyof SagaActivities) => (input: never) => {
+    const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+    const mocks = sagas.get(workflowId);
+    if (!mocks) throw new Error(`no mocked activities for ${workflowId}`);
+    return (mocks[name] as (input: never) => Promise<unknown>)(input);
+  };
+  return Object.fromEntries(SAGA_ACTIVITY_NAMES.map((name) => [name, route(name)])) as unknown as SagaActivities;
+}
 
 export interface Call {
   activity: keyof SagaActivities;
