@@ -41,6 +41,7 @@ import { securityHeaders } from './middleware/security-headers.js';
 import { bookingRoutes } from './routes/bookings.js';
 import { paymentRoutes } from './routes/payments.js';
 import { createMyBookingsService } from './my-bookings.service.js';
+import { createPaymentNews } from './payment-news.js';
 import { createPaymentChallenges } from '../infra/stripe/payment-challenges.js';
 import { searchRoutes } from './routes/search.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -194,6 +195,7 @@ export function createApp(deps: AppDeps) {
     bookings: bookingRecords,
     cipher: deps.cipher,
     challenges: createPaymentChallenges(deps.stripe),
+    news: createPaymentNews(deps.temporal),
     log: deps.log,
   });
   api.route('/bookings', bookingRoutes(bookings, myBookings));

@@ -4,20 +4,26 @@ import { isFareRule, refundMinor } from '../domain/fare-rules.js';
 import { fromMinor, type Currency } from '../domain/money.js';
 import type { FieldCipher } from '../infra/crypto/field-cipher.js';
 import type { Logger } from '../infra/logger.js';
-import type { PaymentChallenge } from '../infra/stripe/payment-challenges.js';
+import type { ChallengeState, PaymentChallenge } from '../infra/stripe/payment-challenges.js';
 import { bookingCursor, readBookingCursor } from './booking-cursor.js';
 import type { BookingRecord, BookingRecords } from './booking-records.js';
 import { ApiError } from './problem.js';
 
-/** Reads a PaymentIntent's challenge (kind and client secret), only while Stripe asks the customer to authenticate. */
+/** Reads a PaymentIntent's challenge (kind and client secret) while Stripe asks the customer to authenticate, or Stripe's decision. */
 export interface PaymentChallenges {
-  challengeOf(paymentIntentId: string): Promise<PaymentChallenge | null>;
+  stateOf(paymentIntentId: string): Promise<ChallengeState>;
+}
+
+/** Tells a booking's saga what Stripe decided, as the webhook does (the saga reads the PaymentIntent itself before acting). */
+export interface PaymentNews {
+  tell(workflowId: string, decided: 'authorized' | 'failed'): Promise<void>;
 }
 
 export interface MyBookingsDeps {
   bookings: BookingRecords;
   cipher: FieldCipher;
   challenges: PaymentChallenges;
+  news: PaymentNews;
   log: Logger;
 }
 
@@ -96,7 +102,16 @@ export function createMyBookingsService(deps: MyBookingsDeps) {
     const payment = booking.payments.at(-1);
     if (booking.status !== 'AWAITING_PAYMENT' || payment?.status !== 'REQUIRES_ACTION') return null;
     try {
-      return await deps.challenges.challengeOf(payment.paymentIntentId);
+      const state = await deps.challenges.stateOf(payment.paymentIntentId);
+      // Stripe has decided and the saga still waits: its webhook is late or lost (Stripe retries for
+      // days; the hold lasts minutes). The owner's poll brings the news, once per Stripe read.
+      if (state.decided && state.asked) {
+        await deps.news.tell(booking.workflowId, state.decided).catch((error: unknown) => {
+          // The next read past the answer's lifetime tells it again.
+          deps.log.warn({ bookingId: booking.id, err: { type: (error as { name?: string })?.name } }, 'payment news not delivered');
+        });
+      }
+      return state.challenge;
     } catch (error) {
       // The booking still reads; the client polls and sees the challenge once Stripe answers.
       deps.log.warn({ bookingId: booking.id, err: { type: (error as { type?: string })?.type } }, 'payment challenge unavailable');

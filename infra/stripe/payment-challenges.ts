@@ -16,6 +16,19 @@ export interface PaymentChallenge {
  */
 const BROWSER_ACTIONS: ReadonlySet<string> = new Set(['use_stripe_sdk', 'redirect_to_url']);
 
+/**
+ * What Stripe says of a PaymentIntent the saga waits on: the challenge to offer while the customer
+ * must authenticate; once Stripe has decided, whether the card was authorized or failed. `asked`:
+ * this read made the Stripe call (a read within the last few seconds shares an earlier answer).
+ */
+export interface ChallengeState {
+  challenge: PaymentChallenge | null;
+  decided?: 'authorized' | 'failed';
+  asked: boolean;
+}
+
+type Answer = Omit<ChallengeState, 'asked'>;
+
 /** How long one answer of Stripe's stands for every reader of the same PaymentIntent in this process. */
 const ANSWER_TTL_MS = 5_000;
 /** Enough for every booking awaiting a challenge at once on one API process; the oldest answers go first. */
@@ -33,27 +46,29 @@ const MAX_ANSWERS = 10_000;
  * during the call shares it). The secret stays in this process's memory only.
  */
 export function createPaymentChallenges(client: Stripe, clock: () => number = Date.now) {
-  const answers = new Map<string, { at: number; answer: Promise<PaymentChallenge | null> }>();
+  const answers = new Map<string, { at: number; answer: Promise<Answer> }>();
 
-  async function ask(paymentIntentId: string): Promise<PaymentChallenge | null> {
+  async function ask(paymentIntentId: string): Promise<Answer> {
     const intent = await client.paymentIntents.retrieve(paymentIntentId);
+    if (intent.status === 'requires_capture' || intent.status === 'succeeded') return { challenge: null, decided: 'authorized' };
+    if (intent.status === 'requires_payment_method' || intent.status === 'canceled') return { challenge: null, decided: 'failed' };
     const action = intent.next_action?.type;
-    if (intent.status !== 'requires_action' || !intent.client_secret || !action || !BROWSER_ACTIONS.has(action)) return null;
-    return { type: 'use_stripe_sdk', clientSecret: intent.client_secret };
+    if (intent.status !== 'requires_action' || !intent.client_secret || !action || !BROWSER_ACTIONS.has(action)) return { challenge: null };
+    return { challenge: { type: 'use_stripe_sdk', clientSecret: intent.client_secret } };
   }
 
   return {
-    async challengeOf(paymentIntentId: string): Promise<PaymentChallenge | null> {
+    async stateOf(paymentIntentId: string): Promise<ChallengeState> {
       const now = clock();
       const known = answers.get(paymentIntentId);
-      if (known && now - known.at < ANSWER_TTL_MS) return known.answer;
+      if (known && now - known.at < ANSWER_TTL_MS) return { ...(await known.answer), asked: false };
       answers.delete(paymentIntentId);
       if (answers.size >= MAX_ANSWERS) answers.delete(answers.keys().next().value as string);
       const answer = ask(paymentIntentId);
       answers.set(paymentIntentId, { at: now, answer });
       // A failed call is not remembered: the next read asks again.
       answer.catch(() => answers.get(paymentIntentId)?.answer === answer && answers.delete(paymentIntentId));
-      return answer;
+      return { ...(await answer), asked: true };
     },
   };
 }

@@ -187,7 +187,16 @@ async function completeInBrowser(stack: Stack, order: Order, bookingId: string, 
           }),
         deadline,
       );
-      return answered.response ? (answered.response.ok ? 'completed' : `refused ${answered.response.status}`) : `${answered.problem}`;
+      if (!answered.response) return `${answered.problem}`;
+      if (!answered.response.ok) return `refused ${answered.response.status}`;
+      // Back from the bank's page, the web client follows the booking until the payment is decided:
+      // its reads bring Stripe's answer to the saga should the webhook be lost.
+      while (Date.now() < deadline) {
+        const after = await order.traveller.get(bookingId).catch(() => undefined);
+        if (after?.status === 200 && (await json(after)).status !== 'AWAITING_PAYMENT') break;
+        await sleep(1_000);
+      }
+      return 'completed';
     }
     if (view && !['PENDING', 'STARTED', 'HELD', 'AWAITING_PAYMENT', 'NEEDS_ATTENTION'].includes(view.status as string)) return 'never offered';
     if (Date.now() > deadline) return 'never offered';

@@ -101,6 +101,31 @@ describe('payment.nextAction (3-D Secure)', () => {
     expect(await readsOfPaid()).toBe(settledReads);
   });
 
+  it('a completed challenge whose webhook never arrives still confirms while the owner polls, long before the hold ends (chaos run, issue 12)', async () => {
+    const { traveller, bookingId } = await awaitingChallenge();
+    const { intent } = await probesOf(stack).paymentOf(bookingId);
+    // Stripe's delivery is lost: the webhook points nowhere while the traveller completes the challenge.
+    const pointWebhookAt = (url: string) =>
+      fetch(`${stack.config.stripe.apiUrl}/_config/webhooks/${stack.taskQueue}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url, secret: stack.config.stripe.webhookSecret }),
+      });
+    expect((await pointWebhookAt('http://127.0.0.1:9/lost')).ok).toBe(true);
+    try {
+      await completeChallenge(stripeFake(), intent.id, true);
+      // The web client polls its booking after the challenge; the hold lasts 20 minutes, this waits 20 s.
+      const confirmed = await eventually(async () => json(await traveller.get(bookingId)), (b) => b.status === 'CONFIRMED', {
+        timeoutMs: 20_000,
+        intervalMs: 1_000,
+        what: 'the booking confirmed while its owner polls',
+      });
+      expect(confirmed.payment.nextAction).toBeUndefined();
+    } finally {
+      await pointWebhookAt(`${stack.apiUrl}/api/v1/webhooks/stripe`);
+    }
+  });
+
   it('offers no challenge for a card that needs none', async () => {
     const traveller = await travellerOf(stack);
     const { bookingId } = await json(await traveller.book(await traveller.bookingBody()));
