@@ -17,6 +17,9 @@ export const UNIT_TESTS = [
   'test/docs/**/*.test.ts',
 ];
 
+/** Files that install Temporal's native runtime (one per process): test:unit runs them in processes, not threads. */
+export const ON_TEMPORAL_RUNTIME = ['test/workflows/**/*.test.ts', 'infra/temporal/worker-metrics.test.ts'];
+
 /** Beside the code but against the real Redis, or slow: `npm test` (or `npm run test:slow`) runs them, test:unit does not. */
 export const NOT_UNIT_TESTS = [
   'infra/redis.test.ts',

@@ -38,7 +38,7 @@ export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvir
   return env;
 }
 
-/** The worker's workflow bundle, built once per test file (the same modules and failure converter as production). */
+/** The workflows as the worker bundles them, with its failure converter (not the tracing interceptors: the saga does not depend on them); once per test file. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath, logger: quietBundler });
 }
