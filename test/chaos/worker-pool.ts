@@ -52,6 +52,10 @@ export function createWorkerPool(options: { env: NodeJS.ProcessEnv; cwd: string;
     get size() {
       return live.size;
     },
+    /** The live workers' process ids: Temporal records a worker's identity as `pid@host`. */
+    get pids(): number[] {
+      return [...live].flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+    },
     /** How long each worker took from spawn to polling, and how many exited unasked. */
     get stats() {
       return { startupMs: [...startupMs], crashes };

@@ -34,8 +34,11 @@ async function signUp(s: ProductionStack, request: ApiRequest, email: string): P
   return { userId: body.user.id, auth: { authorization: `Bearer ${body.accessToken}` } };
 }
 
-/** `count` travellers, alternating between the APIs, each from an address of their own; every fourth card is declined. */
-export async function prepareTravellers(s: ProductionStack, count: number): Promise<ProductionOrder[]> {
+/**
+ * `count` travellers, alternating between the APIs, each from an address of their own; every fourth card is
+ * declined. Each flies on a day of their own from `firstDay` (days after 1 March 2027) on.
+ */
+export async function prepareTravellers(s: ProductionStack, count: number, firstDay = 0): Promise<ProductionOrder[]> {
   const orders: ProductionOrder[] = [];
   for (let start = 0; start < count; start += 6) {
     const batch = Array.from({ length: Math.min(6, count - start) }, async (_, offset): Promise<ProductionOrder> => {
@@ -44,7 +47,7 @@ export async function prepareTravellers(s: ProductionStack, count: number): Prom
       const request = apiRequest(s.apiUrls[api]!, `198.51.100.${1 + (index % 250)}`);
       const traveller = travellerOver(request, await signUp(s, request, `traveller-${randomUUID()}@example.test`));
       const [origin, destination] = ROUTES[index % ROUTES.length]!;
-      const departureDate = new Date(Date.UTC(2027, 2, 1) + index * 86_400_000).toISOString().slice(0, 10);
+      const departureDate = new Date(Date.UTC(2027, 2, 1) + (firstDay + index) * 86_400_000).toISOString().slice(0, 10);
       const card: Card = index % DECLINED_EVERY === DECLINED_EVERY - 1 ? 'pm_card_visa_chargeDeclined' : 'pm_card_visa';
       const body = await traveller.bookingBody({ paymentMethodId: card }, { origin, destination, departureDate });
       return { traveller, body, idempotencyKey: randomUUID(), card, api };

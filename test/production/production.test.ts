@@ -17,6 +17,7 @@ import { startProductionStack, type ProductionStack } from './production-stack.j
 import { operatorToken, temporalCli } from './operator.js';
 import { startApiAgainst, type Distrust } from './untrusted-store.js';
 import { mtlsAnswer } from './mtls-probe.js';
+import { formatRoll, rollMidBatch } from './worker-roll.js';
 
 /**
  * `npm run test:production`: the production profile (see production-stack.ts) books through both
@@ -217,6 +218,32 @@ describe('production profile', () => {
       '--codec-endpoint', `${s.apiUrls[0]}/codec`, '--codec-auth', 'Bearer not-a-token',
     ]);
     expect(refused.code).not.toBe(0);
+    passed = true;
+  });
+
+  // Last: it stops the stack's workers (build A) once they have drained, and leaves build B's stopped too.
+  it('rolls the workers to a new build mid-batch: running sagas finish on their build, new ones start on the next, none fails', { timeout: 300_000 }, async () => {
+    passed = false;
+    const rollBegan = Date.now();
+    const { buildA, buildB, pinnedAtRoll, sagas } = await rollMidBatch(stack!, root, log);
+    process.stdout.write(`\nworker roll ${buildA} → ${buildB} in ${Math.round((Date.now() - rollBegan) / 1000)} s:\n${formatRoll(sagas)}\n`);
+
+    // Sagas were mid-flight across the roll: pinned to A when B became current, and woken on A after it.
+    expect(pinnedAtRoll).toBeGreaterThanOrEqual(3);
+    const crossed = sagas.filter((saga) => saga.started === 'before the roll' && saga.threeDSecure);
+    expect(crossed.map((saga) => saga.tasksAfterRoll > 0)).toEqual(crossed.map(() => true));
+    // Every workflow task of a saga ran on the build it started on, as its workers reported it and by the
+    // worker processes that completed it; each confirmed, with no workflow task failed (nondeterminism).
+    const ran = (saga: (typeof sagas)[number]) => ({
+      workflowId: saga.workflowId, status: saga.status, versions: saga.versions, processes: saga.processes,
+      behavior: saga.behavior, failedTasks: saga.failedTasks, completed: saga.completed,
+    });
+    const expected = (saga: (typeof sagas)[number]) => {
+      const build = saga.started === 'before the roll' ? buildA : buildB;
+      return { workflowId: saga.workflowId, status: 'CONFIRMED', versions: [build], processes: [build], behavior: 'PINNED', failedTasks: 0, completed: true };
+    };
+    expect(sagas.map(ran)).toEqual(sagas.map(expected));
+    expect(sagas.filter((saga) => saga.started === 'after the roll').length).toBeGreaterThan(0);
     passed = true;
   });
 });
