@@ -11,6 +11,9 @@ import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js'
 import { encryptedDataConverter } from '../../infra/temporal/data-converter.js';
 import { payloadTexts } from './payloads.js';
 import { workflowsPath } from '../../infra/temporal/connection.js';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { tracingWorkerOptions } from '../../infra/temporal/tracing.js';
+import { startTracing } from '../../infra/telemetry/tracing.js';
 
 /**
  * Versioning guard: every recorded history of the booking saga and the other workflows (test/replay/histories,
@@ -63,7 +66,7 @@ const PATHS = [
   'notification',
 ];
 
-function load(file: string): HistoryAndWorkflowId {
+function load(file: string) {
   const history = historyFromJSON(JSON.parse(readFileSync(new URL(file, historiesDir), 'utf8')));
   // The saga reads its own workflow id (idempotency keys): replay under the recorded one.
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
@@ -72,8 +75,9 @@ function load(file: string): HistoryAndWorkflowId {
 
 /**
  * Production's worker options where they matter to replay (workers/booking.worker.ts): the same
- * workflows entry and the same data converter (the KMS-backed encryption codec, refusing any payload
- * it did not encrypt, failures encoded).
+ * workflows entry, the same data converter (the KMS-backed encryption codec, refusing any payload
+ * it did not encrypt, failures encoded) and the OpenTelemetry interceptors (workers/create-worker.ts
+ * installs them whether traces are exported or not).
  */
 const keys = createKmsKeyService(loadConfig({ ...process.env, NODE_ENV: 'test' }).kms);
 const codec = await createEncryptionCodec(keys, { refusePlaintext: true });
@@ -83,6 +87,7 @@ const productionReplayOptions = (path: string): ReplayWorkerOptions => ({
   workflowsPath: path,
   replayName: 'booking-replay',
   dataConverter: encryptedDataConverter(codec),
+  ...tracingWorkerOptions(startTracing({}, { service: 'booking-replay' })),
 });
 afterAll(() => keys.destroy());
 
@@ -112,6 +117,34 @@ describe('replay of recorded booking histories', () => {
     expect(results).toHaveLength(files.length); // so an empty folder, or a history skipped, fails
     const outcome = (result: ReplayResult) => ({ workflowId: result.workflowId, error: result.error ? `${result.error.name}: ${result.error.message}` : undefined });
     expect(results.map(outcome)).toEqual(histories.map(({ workflowId }) => ({ workflowId, error: undefined })));
+  });
+
+  it('replays every recorded history with the OpenTelemetry workflow interceptors tracing it', async () => {
+    // The sink the worker installs, but called during replay too, so the workflows' spans show the interceptors ran.
+    const spans = new InMemorySpanExporter();
+    const traced = tracingWorkerOptions({ spanProcessor: new SimpleSpanProcessor(spans), resource: startTracing({}, { service: 'booking-replay' }).resource });
+    const exporter = traced.sinks.exporter!.export!;
+    const histories = files.map(load);
+    const results = await replay({ ...productionReplayOptions(workflowsPath()), ...traced, sinks: { exporter: { export: { ...exporter, callDuringReplay: true } } } }, histories);
+
+    expect(results.map((result) => result.error?.message)).toEqual(histories.map(() => undefined));
+    for (const { workflowId, history } of histories) {
+      const events = history.events ?? [];
+      const own = spans.getFinishedSpans().filter((span) => span.attributes.workflowId === workflowId);
+      const workflowType = events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+      const closed = events.some((event) => event.workflowExecutionCompletedEventAttributes || event.workflowExecutionFailedEventAttributes || event.workflowExecutionContinuedAsNewEventAttributes);
+      if (closed) expect(own.map((span) => span.name), workflowId).toContain(`RunWorkflow:${workflowType}`);
+      // Every activity the workflow saw finish was started in a span of its own.
+      const scheduled = new Map(events.filter((event) => event.activityTaskScheduledEventAttributes).map((event) => [String(event.eventId), event.activityTaskScheduledEventAttributes!.activityType!.name!]));
+      const finished = events.map((event) => event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes).filter((attributes) => attributes !== undefined && attributes !== null);
+      const startedSpans = own.filter((span) => span.name.startsWith('StartActivity:')).map((span) => span.name).sort();
+      expect(startedSpans.length, workflowId).toBeGreaterThanOrEqual(finished.length);
+      for (const attributes of finished) expect(startedSpans, workflowId).toContain(`StartActivity:${scheduled.get(String(attributes.scheduledEventId))}`);
+      // Linked: every span under its run or under the handling of a signal or update (these recorded ones carried no trace).
+      const ids = new Set(own.map((span) => span.spanContext().spanId));
+      expect(own.filter((span) => (span.parentSpanId ? !ids.has(span.parentSpanId) : !/^(RunWorkflow|HandleSignal|HandleUpdate|ValidateUpdate):/.test(span.name))).map((span) => span.name), workflowId).toEqual([]);
+    }
+    expect(spans.getFinishedSpans().length).toBeGreaterThan(histories.length);
   });
 
   it('carries no passenger or contact data in any payload, read through the codec', async () => {
