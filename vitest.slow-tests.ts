@@ -32,6 +32,8 @@ export const SLOW_TESTS = [
   // Deployment: deploy/Dockerfile's steps carried out without Docker (about 3 min), and the manifests' planted mistakes.
   'test/integration/image-steps.test.ts',
   'test/integration/k8s-manifests.test.ts',
+  // One booking traced to an OTLP receiver in the test (a stack of its own, about 25 s).
+  'test/integration/tracing.test.ts',
   // Measured at 341 s of tests in npm test (clean clone, 2026-12-07): the reconciler's walks (64 s), the
   // state-transition races and the retention schedule move here, so npm test stays under 6 minutes.
   'test/integration/reconciliation.test.ts',
