@@ -28,6 +28,8 @@ const { stages, ignored } = readImageDefinition(root);
 // install is run as written, from npm's warm cache.
 const BUILD_INSTALL = 'npm ci --no-audit --no-fund';
 const PRODUCTION_INSTALL = 'npm ci --omit=dev --no-audit --no-fund';
+// `docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD)`: the image's worker polls as this build.
+const GIT_COMMIT = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
 
 let work: string;
 let runtime: Declared;
@@ -48,7 +50,7 @@ beforeAll(() => {
       if (result.status !== 0) throw new Error(`${PRODUCTION_INSTALL} failed:\n${result.stdout}${result.stderr}`);
     },
   };
-  const declared = stages.map((stage) => runStage(stage, { context: root, ignored, dirs, env, replace }));
+  const declared = stages.map((stage) => runStage(stage, { context: root, ignored, dirs, env, replace, buildArgs: { GIT_COMMIT } }));
   expect(declared[0]!.runs).toContain(BUILD_INSTALL);
   expect(declared[1]!.runs).toEqual([PRODUCTION_INSTALL]);
   runtime = declared[2]!;
@@ -115,6 +117,7 @@ describe('the image, built by the Dockerfile\'s own steps (no Docker engine here
   it('holds compiled JavaScript, the workflow bundle, the web client and production dependencies only', () => {
     expect(runtime.user).toMatch(/^[1-9]\d*:\d+$/);
     expect(existsSync(join(app, 'dist/api/server.js'))).toBe(true);
+    expect(runtime.env.WORKER_BUILD_ID).toBe(GIT_COMMIT);
     expect(existsSync(join(app, runtime.env.WORKFLOW_BUNDLE_PATH!.replace(/^\/app\//, '')))).toBe(true);
     expect(existsSync(join(app, runtime.env.WEB_DIST_DIR!.replace(/^\/app\//, ''), 'index.html'))).toBe(true);
     // tsx, TypeScript and the test tools stay development dependencies: nothing transpiles at run time.
@@ -172,6 +175,8 @@ describe('the image, built by the Dockerfile\'s own steps (no Docker engine here
     await eventually(async () => worker.output(), (text) => text.includes('"worker started"') || worker.child.exitCode !== null, { timeoutMs: 120_000, what: 'the worker to start' });
     expect(worker.child.exitCode, worker.output()).toBeNull();
     expect(uidOf(worker.child.pid!)).toBe(runtime.user!.split(':')[0]);
+    // A Worker Deployment Version, the commit the image was built from.
+    expect(worker.output()).toContain(`"buildId":"${GIT_COMMIT}"`);
     // Pollers on this task queue, in the SDK's metrics, with the development METRICS_TOKEN.
     const metrics = await eventually(
       () => fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${DEVELOPMENT_SECRETS.METRICS_TOKEN}` } }).then((r) => r.text(), () => ''),

@@ -71,6 +71,8 @@ export interface StageRunOptions {
   env: NodeJS.ProcessEnv;
   /** RUN commands replaced by something else here (the caller says why); the key is the exact command. */
   replace?: Record<string, (dir: string) => void>;
+  /** `docker build --build-arg NAME=value`: what the stage's ARGs hold (unset, their default or empty). */
+  buildArgs?: Record<string, string>;
 }
 
 /** What the runtime stage declares: its environment, user, entry point and command. */
@@ -82,6 +84,8 @@ export function runStage(stage: Stage, options: StageRunOptions): Declared {
   if (!dir) throw new Error(`no directory for stage ${stage.name}`);
   mkdirSync(dir, { recursive: true });
   const declared: Declared = { workdir: '/', env: {}, runs: [] };
+  // The stage's ARGs, which ENV values name as ${NAME}, as Docker substitutes them.
+  const buildArgs: Record<string, string> = {};
   // An absolute path of the image, or one relative to WORKDIR, as a path under the stage's directory.
   const inStage = (stageDir: string, workdir: string, path: string) => {
     const absolute = posix.resolve(workdir, path);
@@ -97,7 +101,14 @@ export function runStage(stage: Stage, options: StageRunOptions): Declared {
     } else if (op === 'ENV') {
       const [, name = '', value = ''] = /^([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/.exec(args) ?? [];
       if (!name) throw new Error(`${where}: ENV must be NAME=value`);
-      declared.env[name] = value;
+      declared.env[name] = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, arg: string) => {
+        if (!(arg in buildArgs)) throw new Error(`${where}: ENV names \${${arg}}, which no ARG of this stage declares`);
+        return buildArgs[arg]!;
+      });
+    } else if (op === 'ARG') {
+      const [, name = '', fallback = ''] = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?$/.exec(args) ?? [];
+      if (!name) throw new Error(`${where}: ARG must be NAME or NAME=default`);
+      buildArgs[name] = options.buildArgs?.[name] ?? fallback;
     } else if (op === 'USER') {
       declared.user = args;
     } else if (op === 'ENTRYPOINT') {
@@ -139,7 +150,7 @@ export function runStage(stage: Stage, options: StageRunOptions): Declared {
           cpSync(sourcePath, to, { recursive: true, filter: (path) => !options.ignored(relative(options.context, path)) });
         }
       }
-    } else if (!['EXPOSE', 'LABEL', 'ARG'].includes(op)) {
+    } else if (!['EXPOSE', 'LABEL'].includes(op)) {
       throw new Error(`${where}: ${op} is not an instruction this reader carries out`);
     }
   }
