@@ -161,7 +161,8 @@ describe('chaos', () => {
       const submitted = Promise.all(
         orders.map(async (order, i) => {
           await new Promise((resolve) => setTimeout(resolve, (i * arrivalsMs) / orders.length));
-          const submission = await submit(s, order, deadline, deadline + drainMs);
+          // A 3-D Secure traveller waits on the page while a backlog holds their booking, as long as the drain would.
+          const submission = await submit(s, order, deadline, deadline + DRAIN_CAP_MS);
           answered += 1;
           return submission;
         }),
