@@ -146,8 +146,16 @@ describe('API conventions', () => {
     const markers = JSON.stringify(history.events?.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch') ?? []);
     expect(markers).not.toContain(bookingId);
     expect(markers).not.toContain(passport);
-    const withoutIndex = JSON.stringify(history, (key, value: unknown) =>
-      key === 'searchAttributes' || (key === 'markerRecordedEventAttributes' && (value as { markerName?: string }).markerName === 'core_patch') ? undefined : value);
+    // Headers are not passed through the codec by the SDK; the only one we set is the OpenTelemetry
+    // interceptors' trace context, which must hold a W3C traceparent and nothing else.
+    const headers: Array<[string, { metadata?: Record<string, Uint8Array | string>; data?: Uint8Array | string }]> = [];
+    const withoutIndex = JSON.stringify(history, (key, value: unknown) => {
+      if (key === 'header' && value && typeof value === 'object') {
+        headers.push(...Object.entries((value as { fields?: Record<string, (typeof headers)[number][1]> }).fields ?? {}));
+        return undefined;
+      }
+      return key === 'searchAttributes' || (key === 'markerRecordedEventAttributes' && (value as { markerName?: string }).markerName === 'core_patch') ? undefined : value;
+    });
     JSON.parse(withoutIndex, (key, value: unknown) => {
       if (value && typeof value === 'object' && 'data' in value && 'metadata' in value) payloads.push(value as (typeof payloads)[number]);
       return value;
@@ -157,7 +165,12 @@ describe('API conventions', () => {
     const ciphertext = payloads.map((p) => bytes(p.data).toString('latin1')).join('\n');
     expect(ciphertext).not.toContain(bookingId);
     expect(ciphertext).not.toContain(passport);
-    expect(payloads.every((p) => bytes(p.metadata?.encoding).toString() === 'binary/encrypted')).toBe(true);
+    for (const [name, header] of headers) {
+      expect(name).toBe('_tracer-data');
+      expect(bytes(header.data).toString('utf8')).toMatch(/^\{("traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]")?\}$/);
+    }
+    const plain = payloads.filter((p) => bytes(p.metadata?.encoding).toString() !== 'binary/encrypted');
+    expect(plain.map((p) => ({ encoding: bytes(p.metadata?.encoding).toString(), data: bytes(p.data).toString('utf8').slice(0, 200) }))).toEqual([]);
 
     // Through the codec, with KMS access, the same payloads read back; still no passport among them.
     const codec = await createEncryptionCodec(stack.keys);
