@@ -11,10 +11,10 @@ const USER = 'user-1';
 const ada: Passenger = { givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: '1985-12-10', passportNumber: 'X1234567', passportCountry: 'GB', nationality: 'GB' };
 const step = { bookingId: 'b-1', workflowId: 'booking-w-1', offerId: 'sandbox:SBX-1', provider: 'sandbox', holdId: 'H-1' };
 
-const unused = () => Promise.reject(new Error('not used by confirmHold'));
+const unused = () => Promise.reject(new Error('not used by this test'));
 
-/** confirmHold's world: one booking whose passengers were stored as the API stores them. */
-async function world(options: { kmsDown?: boolean } = {}) {
+/** One booking whose passengers were stored as the API stores them, at one provider. */
+async function world(options: { kmsDown?: boolean; provider?: Partial<ProviderClient> } = {}) {
   const keys = new Map<string, string>();
   const store: DataKeyStore = {
     load: async (userId) => keys.get(userId) ?? null,
@@ -51,6 +51,7 @@ async function world(options: { kmsDown?: boolean } = {}) {
       received.push(travellers);
       return { confirmationCode: 'PNR123' };
     },
+    ...options.provider,
   };
   // The worker's cipher: a fresh cache, as after a restart.
   const keyService = options.kmsDown ? { ...kms, decryptDataKey: () => Promise.reject(new Error('KMS unreachable')) } : kms;
@@ -109,5 +110,33 @@ describe('confirmHold', () => {
     expect(failure).toMatchObject({ type: UNEXPECTED_ACTIVITY_ERROR, nonRetryable: false, message: "confirmHold failed (Error); the worker's log has the detail" });
     expect(w.logged).toEqual([expect.objectContaining({ activity: 'confirmHold', err: expect.objectContaining({ message: 'KMS unreachable' }) })]);
     expect(w.received).toEqual([]);
+  });
+});
+
+describe('releaseHold', () => {
+  const hold = { holdId: 'H-1', expiresAt: '2026-12-07T12:00:00Z', totalMinor: 100, currency: 'EUR' };
+
+  it('records what the provider holds after the undo: a ticketed hold cancelled, an unticketed one released', async () => {
+    for (const [found, recorded] of [['HELD', 'RELEASED'], ['CONFIRMED', 'CANCELLED'], ['RELEASED', 'RELEASED'], ['EXPIRED', 'RELEASED']] as const) {
+      const undone: string[] = [];
+      const w = await world({ provider: { findHold: async () => ({ ...hold, state: found }), releaseOrCancel: async (id) => void undone.push(id) } });
+      await w.activities.releaseHold(step);
+      expect(undone, found).toEqual(['H-1']);
+      expect(w.updates, found).toEqual([['b-1', 'sandbox:SBX-1', { state: recorded }]]);
+    }
+  });
+
+  // Found by the chaos suite: an attempt cancelled the ticket and lost the answer; the next one
+  // found the hold CANCELLED and recorded the item RELEASED, though the provider had ticketed it.
+  it('records a hold that an earlier attempt cancelled as cancelled, not released', async () => {
+    const w = await world({ provider: { findHold: async () => ({ ...hold, state: 'CANCELLED' }), releaseOrCancel: async () => undefined } });
+    await w.activities.releaseHold(step);
+    expect(w.updates).toEqual([['b-1', 'sandbox:SBX-1', { state: 'CANCELLED' }]]);
+  });
+
+  it('records a hold the provider never made as released', async () => {
+    const w = await world({ provider: { findHold: async () => undefined } });
+    await w.activities.releaseHold(step);
+    expect(w.updates).toEqual([['b-1', 'sandbox:SBX-1', { state: 'RELEASED' }]]);
   });
 });

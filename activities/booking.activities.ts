@@ -149,11 +149,14 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     },
 
     // Looks the hold up by reference, so it also undoes a hold whose call timed out after succeeding.
+    // A hold found CANCELLED was ticketed (only a confirmed hold is cancelled) by a confirm whose
+    // answer was lost, and cancelled by an earlier attempt of this undo whose answer was lost too.
     async releaseHold(input: StepInput & OfferRef): Promise<void> {
       const client = provider(input.provider);
       const hold = await client.findHold(holdReference(input.workflowId, input.offerId));
       if (hold) await client.releaseOrCancel(hold.holdId);
-      await deps.bookings.updateItem(input.bookingId, input.offerId, { state: hold?.state === 'CONFIRMED' ? 'CANCELLED' : 'RELEASED' });
+      const ticketed = hold?.state === 'CONFIRMED' || hold?.state === 'CANCELLED';
+      await deps.bookings.updateItem(input.bookingId, input.offerId, { state: ticketed ? 'CANCELLED' : 'RELEASED' });
     },
 
     async confirmHold(input: StepInput & OfferRef & { holdId: string }): Promise<{ confirmationCode: string }> {
