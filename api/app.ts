@@ -48,7 +48,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { healthRoutes } from './routes/health.js';
 import { docsRoutes } from './routes/docs.js';
 import { webApp, webAppCsp } from './middleware/web-app.js';
-import { createRouter, withPortablePatterns } from './openapi.js';
+import { createRouter, withAppWideProblems, withPortablePatterns } from './openapi.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { Redis } from '../infra/redis.js';
 import type Stripe from 'stripe';
@@ -208,7 +208,7 @@ export function createApp(deps: AppDeps) {
 
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   app.get('/openapi.json', (c) => {
-    document ??= withPortablePatterns(
+    document ??= withPortablePatterns(withAppWideProblems(
       app.getOpenAPI31Document({
         openapi: '3.1.0',
         info: {
@@ -217,7 +217,7 @@ export function createApp(deps: AppDeps) {
           description: 'Search flights, book them through a durable saga, pay by card. Errors are application/problem+json.',
         },
       }),
-    );
+    ));
     return c.json(document);
   });
   // The reference page and its pinned bundle, from this origin alone, under a CSP of their own.

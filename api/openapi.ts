@@ -41,6 +41,43 @@ export function problems(...codes: ErrorCode[]) {
   );
 }
 
+// Refused by the middleware every request passes (api/app.ts) before any route runs, whatever the
+// route: a cross-site browser request (the origin guard), a body over 1 MiB, a body that is not JSON.
+const APP_WIDE_WRITE_PROBLEMS: readonly ErrorCode[] = ['CSRF_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
+const WRITES = new Set(['post', 'put', 'patch', 'delete']);
+
+type Responses = Record<string, { description?: string; content?: unknown }>;
+
+/**
+ * Every state-changing operation documents what the app-wide middleware answers it, beside what its
+ * route lists: the document must name every status an operation can answer (schemathesis holds the
+ * running API to it, test/integration/schemathesis.test.ts).
+ */
+export function withAppWideProblems<T extends { paths?: object }>(document: T): T {
+  const paths = Object.entries((document.paths ?? {}) as Record<string, Record<string, { responses?: Responses }>>).map(([path, operations]) => [
+    path,
+    Object.fromEntries(
+      Object.entries(operations).map(([method, operation]) => {
+        if (!WRITES.has(method) || !operation.responses) return [method, operation];
+        const responses: Responses = { ...operation.responses };
+        for (const code of APP_WIDE_WRITE_PROBLEMS) {
+          const status = String(ERROR_STATUS[code]);
+          const existing = responses[status];
+          const codes = existing?.description ? existing.description.split(', ') : [];
+          if (codes.includes(code)) continue;
+          responses[status] = {
+            ...existing,
+            description: [...codes, code].join(', '),
+            content: existing?.content ?? { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          };
+        }
+        return [method, { ...operation, responses }];
+      }),
+    ),
+  ]);
+  return { ...document, paths: Object.fromEntries(paths) };
+}
+
 /**
  * A JSON Schema `pattern` is an ECMA-262 regex read in Unicode mode, written without delimiters;
  * zod writes a regex that has flags as `source/flags`, which no validator understands. Only the

@@ -132,6 +132,15 @@ else
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
 fi
 
+# schemathesis holds the running API to its OpenAPI document (test/integration/schemathesis.test.ts).
+SCHEMATHESIS_VERSION="4.32.5"
+if [[ -x "$VENV/bin/schemathesis" ]] && [[ "$("$VENV/bin/schemathesis" --version 2>/dev/null)" == "schemathesis, version $SCHEMATHESIS_VERSION" ]]; then
+  step schemathesis "skip (.tools/venv has schemathesis $SCHEMATHESIS_VERSION)"
+else
+  step schemathesis "pip install schemathesis==$SCHEMATHESIS_VERSION"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 # Temporal's time-skipping test server, which the workflow tests (test/workflows) run through
 # dev/temporal-test-server/run.sh: the SDK would download a native build of it, Maven Central serves
 # the same server as jars. Redone when the pom changes; then one start records the JVM's class-data

@@ -36,7 +36,8 @@ const route = <M extends 'get' | 'post' | 'delete', P extends string>(method: M,
 const signup = createRoute({
   ...route('post', '/signup', 'Create an account; a verification link is mailed'),
   request: body(signupSchema),
-  responses: { 202: json(z.object({ status: z.literal('verification_sent') }), 'The same answer whether or not the address has an account'), ...problems('VALIDATION_FAILED', 'RATE_LIMITED') },
+  // 503: its limit refuses while Redis cannot count (api/middleware/api-limits.ts).
+  responses: { 202: json(z.object({ status: z.literal('verification_sent') }), 'The same answer whether or not the address has an account'), ...problems('VALIDATION_FAILED', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE') },
 });
 const verifyEmail = createRoute({
   ...route('post', '/verify-email', 'Confirm the address with the mailed token and the password chosen at signup; signs in'),
@@ -57,7 +58,7 @@ const login = createRoute({
 const refresh = createRoute({
   ...route('post', '/refresh', 'Rotate the refresh token for new tokens'),
   request: { headers: csrfHeader, body: { content: { 'application/json': { schema: refreshSchema } }, required: false } },
-  responses: { 200: json(signedInSchema, 'New tokens'), ...problems('UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'RATE_LIMITED') },
+  responses: { 200: json(signedInSchema, 'New tokens'), ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'CSRF_FAILED', 'RATE_LIMITED') },
 });
 const logout = createRoute({
   ...route('post', '/logout', 'Sign out: the session is revoked at once'),
@@ -77,7 +78,7 @@ const revokeSession = createRoute({
 const resetRequest = createRoute({
   ...route('post', '/password-reset/request', 'Mail a password-reset link'),
   request: body(passwordResetRequestSchema),
-  responses: { 202: json(z.object({ status: z.literal('reset_requested') }), 'The same answer whether or not the address has an account'), ...problems('VALIDATION_FAILED', 'RATE_LIMITED') },
+  responses: { 202: json(z.object({ status: z.literal('reset_requested') }), 'The same answer whether or not the address has an account'), ...problems('VALIDATION_FAILED', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE') },
 });
 const resetConfirm = createRoute({
   ...route('post', '/password-reset/confirm', 'Set a new password with the mailed token; every session ends'),

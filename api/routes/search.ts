@@ -24,7 +24,8 @@ const searchAnswer = {
       },
     },
   },
-  ...problems('VALIDATION_FAILED', 'RATE_LIMITED'),
+  // Open to anyone, but a caller who sends a token is judged by it: a lapsed or revoked one is a 401.
+  ...problems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'SESSION_EXPIRED', 'RATE_LIMITED'),
 };
 
 const searchFlights = createRoute({
