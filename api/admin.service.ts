@@ -100,13 +100,13 @@ export function createAdminService(deps: AdminServiceDeps) {
     const { payment } = found;
     if (!payment) throw new ApiError('BOOKING_NOT_REFUNDABLE');
     if (requested !== null && payment.currency !== requestedCurrency) {
-      throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'amount.currency', message: `must be the booking's currency, ${payment.currency}` }]);
+      throw new ApiError('VALIDATION_FAILED', { errors: [{ path: 'amount.currency', message: `must be the booking's currency, ${payment.currency}` }] });
     }
-    if (requested === 0) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'amount.amount', message: 'must be more than zero' }]);
+    if (requested === 0) throw new ApiError('VALIDATION_FAILED', { errors: [{ path: 'amount.amount', message: 'must be more than zero' }] });
     const remaining = payment.amountMinor - payment.refundedMinor;
     const amountMinor = requested ?? remaining;
     if (remaining <= 0 || amountMinor > remaining) {
-      throw new ApiError('REFUND_EXCEEDS_CAPTURE', undefined, undefined, { refundable: fromMinor(Math.max(remaining, 0), payment.currency as Currency) });
+      throw new ApiError('REFUND_EXCEEDS_CAPTURE', { extensions: { refundable: fromMinor(Math.max(remaining, 0), payment.currency as Currency) } });
     }
     try {
       await deps.temporal.workflow.start(refundWorkflow, {

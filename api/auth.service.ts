@@ -84,7 +84,7 @@ export function createAuthService(deps: AuthDeps) {
 
   function passwordProblems(password: string, email: string, path = 'password') {
     const messages = checkPassword(password, email, deps.commonPasswords);
-    if (messages.length > 0) throw new ApiError('VALIDATION_FAILED', undefined, messages.map((message) => ({ path, message })));
+    if (messages.length > 0) throw new ApiError('VALIDATION_FAILED', { errors: messages.map((message) => ({ path, message })) });
   }
 
   /** A verification link carrying its signup's credentials; they apply only when it is confirmed with that password. */

@@ -15,7 +15,7 @@ export const pageQuery = {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-export const badCursor = () => new ApiError('VALIDATION_FAILED', undefined, [{ path: 'cursor', message: 'invalid cursor' }]);
+export const badCursor = () => new ApiError('VALIDATION_FAILED', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
 export const encodeCursor = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 export const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
 

@@ -35,7 +35,7 @@ export interface BookingServiceDeps {
 function sourceOf(offerId: string, providers: BookingServiceDeps['providers']): { provider: string; kind: OfferKind } {
   const provider = offerId.split(':')[0] ?? '';
   const client = providers.get(provider);
-  if (!client) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'unknown offer' }]);
+  if (!client) throw new ApiError('VALIDATION_FAILED', { errors: [{ path: 'offers', message: 'unknown offer' }] });
   return { provider, kind: client.kindOf(offerId) };
 }
 
@@ -83,7 +83,7 @@ export function createBookingService(deps: BookingServiceDeps) {
       const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
       const currencies = new Set(request.offers.map((o) => o.expectedPrice.currency));
       if (currencies.size > 1) {
-        throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'offers', message: 'all offers must be in one currency' }]);
+        throw new ApiError('VALIDATION_FAILED', { errors: [{ path: 'offers', message: 'all offers must be in one currency' }] });
       }
       const offers = request.offers.map((o) => ({ ...o, ...sourceOf(o.offerId, deps.providers) }));
 
@@ -156,7 +156,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         return booking;
       }
       if (!['PENDING', 'STARTED', 'HELD', 'AWAITING_PAYMENT'].includes(booking.status)) {
-        throw new ApiError('BOOKING_NOT_CANCELLABLE', `A ${booking.status.toLowerCase()} booking cannot be cancelled.`);
+        throw new ApiError('BOOKING_NOT_CANCELLABLE', { detail: `A ${booking.status.toLowerCase()} booking cannot be cancelled.` });
       }
       try {
         // The saga answers as soon as it has taken the cancel; the compensation runs on (a slow
@@ -169,11 +169,11 @@ export function createBookingService(deps: BookingServiceDeps) {
         });
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) {
-          throw new ApiError('BOOKING_NOT_CANCELLABLE', 'The booking is already being confirmed or has finished.');
+          throw new ApiError('BOOKING_NOT_CANCELLABLE', { detail: 'The booking is already being confirmed or has finished.' });
         }
         // No saga runs for it: an operator stopped it (the reconciler reports it to them), or it never started.
         if (error instanceof WorkflowNotFoundError) {
-          throw new ApiError('BOOKING_NOT_CANCELLABLE', 'The booking is no longer being processed, so it cannot be cancelled here; support can help.');
+          throw new ApiError('BOOKING_NOT_CANCELLABLE', { detail: 'The booking is no longer being processed, so it cannot be cancelled here; support can help.' });
         }
         throw error;
       }

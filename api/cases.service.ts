@@ -106,7 +106,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       const resource = `reconciliation_case:${found.id}`;
       const refuse = async (reason: string) => {
         await audited(caller, { action: 'admin.cases.resolve', resource, result: 'refused', details: { reason, kind: found.kind, undo: body.undo ?? null } });
-        throw new ApiError('CASE_NOT_RESOLVABLE', reason);
+        throw new ApiError('CASE_NOT_RESOLVABLE', { detail: reason });
       };
       if (found.resolvedAt) return refuse('The case is resolved already.');
       if (body.undo !== undefined) {

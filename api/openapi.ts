@@ -7,11 +7,9 @@ export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        throw new ApiError(
-          'VALIDATION_FAILED',
-          undefined,
-          result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message })),
-        );
+        throw new ApiError('VALIDATION_FAILED', {
+          errors: result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message })),
+        });
       }
     },
   });

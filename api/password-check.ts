@@ -71,10 +71,10 @@ export function createPasswordCheck(deps: PasswordCheckDeps) {
     switch (attempt.outcome) {
       case 'address-limited':
         await audit('rate-limited');
-        throw new ApiError('RATE_LIMITED', undefined, undefined, undefined, retryAfter(attempt.retryAfterMs));
+        throw new ApiError('RATE_LIMITED', { headers: retryAfter(attempt.retryAfterMs) });
       case 'locked':
         await audit('locked');
-        throw new ApiError('ACCOUNT_LOCKED', undefined, undefined, undefined, retryAfter(attempt.retryAfterMs));
+        throw new ApiError('ACCOUNT_LOCKED', { headers: retryAfter(attempt.retryAfterMs) });
       case 'captcha-required':
         await audit('captcha-required');
         throw new ApiError('CAPTCHA_REQUIRED');

@@ -61,19 +61,32 @@ export interface FieldProblem {
   message: string;
 }
 
+export interface ApiErrorOptions {
+  detail?: string;
+  errors?: FieldProblem[];
+  /** Extension members of the problem document (RFC 9457 §3.2). */
+  extensions?: Record<string, unknown>;
+  /** Response headers that go with it, such as Retry-After. */
+  headers?: Record<string, string>;
+}
+
 /** What handlers throw; the error funnel renders it as problem+json. */
 export class ApiError extends Error {
+  readonly detail?: string;
+  readonly errors?: FieldProblem[];
+  readonly extensions?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+
   constructor(
     readonly code: ErrorCode,
-    readonly detail?: string,
-    readonly errors?: FieldProblem[],
-    /** Extension members of the problem document (RFC 9457 §3.2). */
-    readonly extensions?: Record<string, unknown>,
-    /** Response headers that go with it, such as Retry-After. */
-    readonly headers?: Record<string, string>,
+    { detail, errors, extensions, headers }: ApiErrorOptions = {},
   ) {
     super(TITLES[code]);
     this.name = 'ApiError';
+    this.detail = detail;
+    this.errors = errors;
+    this.extensions = extensions;
+    this.headers = headers;
   }
 
   get status(): ContentfulStatusCode {

@@ -12,7 +12,7 @@ export function bearerToken(options: { token: string; realm: string }): Middlewa
   const challenge = { 'WWW-Authenticate': `Bearer realm="${options.realm}"` };
   return async function bearerTokenMiddleware(c, next) {
     if (!presentsToken(c.req.header('authorization'))) {
-      throw new ApiError('UNAUTHENTICATED', undefined, undefined, undefined, challenge);
+      throw new ApiError('UNAUTHENTICATED', { headers: challenge });
     }
     await next();
   };

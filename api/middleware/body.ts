@@ -11,7 +11,7 @@ export function limitBody(): MiddlewareHandler {
     // The rest of a chunked body is never read, so the server drops the connection after
     // answering: say so, and a keep-alive client does not send its next request into it.
     onError: () => {
-      throw new ApiError('PAYLOAD_TOO_LARGE', undefined, undefined, undefined, { Connection: 'close' });
+      throw new ApiError('PAYLOAD_TOO_LARGE', { headers: { Connection: 'close' } });
     },
   });
   // Reading a GET's body stream would cost @hono/node-server its fast path for nothing.

@@ -22,7 +22,7 @@ const redisKey = (name: string, key: string) => `rl:${name}:${key}`;
 /** The 429 for a refused hit, with its Retry-After. */
 export function rateLimited(result: RateLimitResult): ApiError {
   // At least one second: `Retry-After: 0` would invite an immediate retry that is refused again.
-  return new ApiError('RATE_LIMITED', undefined, undefined, undefined, { 'Retry-After': String(Math.max(1, seconds(result.retryAfterMs))) });
+  return new ApiError('RATE_LIMITED', { headers: { 'Retry-After': String(Math.max(1, seconds(result.retryAfterMs))) } });
 }
 
 /**

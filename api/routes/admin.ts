@@ -129,7 +129,7 @@ const refundBooking = createRoute({
 function refundKey(header: string | undefined): string {
   if (!header) throw new ApiError('IDEMPOTENCY_KEY_MISSING');
   const parsed = idempotencyKeySchema.safeParse(header);
-  if (!parsed.success) throw new ApiError('VALIDATION_FAILED', undefined, [{ path: 'Idempotency-Key', message: 'must be a UUID' }]);
+  if (!parsed.success) throw new ApiError('VALIDATION_FAILED', { errors: [{ path: 'Idempotency-Key', message: 'must be a UUID' }] });
   return parsed.data.toLowerCase();
 }
 

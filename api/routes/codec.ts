@@ -27,14 +27,14 @@ const MAX_KEYS_PER_REQUEST = 32;
 
 function withFewKeys(payloads: Payload[]): Payload[] {
   const wrappedKeys = new Set(payloads.map((p) => Buffer.from(p.metadata?.['encryption-wrapped-key'] ?? []).toString('base64')));
-  if (wrappedKeys.size > MAX_KEYS_PER_REQUEST) throw new ApiError('VALIDATION_FAILED', `At most ${MAX_KEYS_PER_REQUEST} data keys per request.`);
+  if (wrappedKeys.size > MAX_KEYS_PER_REQUEST) throw new ApiError('VALIDATION_FAILED', { detail: `At most ${MAX_KEYS_PER_REQUEST} data keys per request.` });
   return payloads;
 }
 
 /** A payload that does not decode is the caller's input (400 at it); KMS out of reach is ours (503). */
 function asProblem(error: unknown): never {
   if (error instanceof PayloadDecodeError) {
-    throw new ApiError('VALIDATION_FAILED', undefined, [{ path: `payloads.${error.index}`, message: error.reason }]);
+    throw new ApiError('VALIDATION_FAILED', { errors: [{ path: `payloads.${error.index}`, message: error.reason }] });
   }
   if (error instanceof KeyServiceUnavailableError) throw new ApiError('SERVICE_UNAVAILABLE');
   throw error;

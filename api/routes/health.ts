@@ -83,7 +83,7 @@ export function healthRoutes(deps: { database: DatabasePing; redis: Redis; tempo
     .openapi(readyz, async (c) => {
       const checks = await readiness();
       const down = Object.entries(checks).filter(([, state]) => state === 'down').map(([name]) => name);
-      if (down.length > 0) throw new ApiError('SERVICE_UNAVAILABLE', `Not ready: ${down.join(', ')} unreachable.`, undefined, { checks });
+      if (down.length > 0) throw new ApiError('SERVICE_UNAVAILABLE', { detail: `Not ready: ${down.join(', ')} unreachable.`, extensions: { checks } });
       return c.json({ status: 'ready' as const, checks }, 200);
     })
     .openapi(metrics, async (c) => {

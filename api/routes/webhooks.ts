@@ -54,7 +54,7 @@ export function webhookRoutes(deps: { stripe: Stripe; webhookSecret: string; eve
       if (!signature) throw new Error('missing signature');
       event = await deps.stripe.webhooks.constructEventAsync(body, signature, deps.webhookSecret, SIGNATURE_TOLERANCE_SECONDS);
     } catch {
-      throw new ApiError('VALIDATION_FAILED', 'The Stripe-Signature header does not match the body.');
+      throw new ApiError('VALIDATION_FAILED', { detail: 'The Stripe-Signature header does not match the body.' });
     }
     const action = signalFor(event);
     const workflowId = (event.data.object as { metadata?: Record<string, string> }).metadata?.workflowId;
