@@ -4,8 +4,7 @@ import type { AppEnv, Role } from '../env.js';
 import { ApiError } from '../problem.js';
 import type { CsrfTokens } from '../../infra/auth/csrf.js';
 import type { DenialAudit } from './denial-limit.js';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import { SAFE_METHODS } from './safe-methods.js';
 
 /** Who calls: what the auth service answers for a live session. */
 export interface Caller {

@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../problem.js';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import { SAFE_METHODS } from './safe-methods.js';
 
 /**
  * CSRF defence in depth (SECURITY.md §7): a state-changing request that a browser marks as coming
