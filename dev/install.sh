@@ -10,9 +10,9 @@ cd "$ROOT"
 TOOLS_BIN="$ROOT/.tools/bin"
 VENV="$ROOT/.tools/venv"
 LOCALSTRIPE_VERSION="1.15.10"
-# v1.5.1 is the newest tag whose go.mod has no `replace` (which `go install` refuses);
-# the older ones are fallbacks for a proxy that lacks it.
-TEMPORAL_VERSIONS=(v1.5.1 v1.5.0 v1.4.1)
+# The Temporal CLI (and the dev server in it) is built from dev/temporal-cli: v1.5.1, the newest tag
+# whose go.mod has no `replace`, with the SQLite driver that no longer wedges (dev/temporal-cli/tools.go).
+TEMPORAL_CLI_SQLITE="v1.44.3"
 
 step() { printf '%-12s %s\n' "$1" "$2"; }
 
@@ -49,22 +49,13 @@ need_go() {
 }
 
 mkdir -p "$TOOLS_BIN"
-if [[ -x "$TOOLS_BIN/temporal" ]]; then
-  step temporal "skip (.tools/bin/temporal present)"
+if [[ -x "$TOOLS_BIN/temporal" ]] && go version -m "$TOOLS_BIN/temporal" 2>/dev/null | grep -q "modernc.org/sqlite[[:space:]]*$TEMPORAL_CLI_SQLITE"; then
+  step temporal "skip (.tools/bin/temporal present, SQLite driver $TEMPORAL_CLI_SQLITE)"
 else
   need_go temporal
-  installed=""
-  for version in "${TEMPORAL_VERSIONS[@]}"; do
-    step temporal "go install temporalio/cli@$version (takes a few minutes)"
-    if GOBIN="$TOOLS_BIN" go install "github.com/temporalio/cli/cmd/temporal@$version"; then
-      installed="$version"
-      break
-    fi
-  done
-  if [[ -z "$installed" ]]; then
-    echo "could not build the temporal CLI (tried ${TEMPORAL_VERSIONS[*]})" >&2
-    exit 1
-  fi
+  step temporal "go build temporalio/cli v1.5.1 from dev/temporal-cli (takes a few minutes)"
+  (cd "$ROOT/dev/temporal-cli" && go build -trimpath -o "$TOOLS_BIN/temporal.new" github.com/temporalio/cli/cmd/temporal)
+  mv -f "$TOOLS_BIN/temporal.new" "$TOOLS_BIN/temporal"
 fi
 
 # The Temporal server the CLI embeds, built as its own binary for a real cluster (`npm run up -- --cluster`,
