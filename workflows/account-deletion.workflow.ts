@@ -1,6 +1,6 @@
 import { condition, defineSignal, proxyActivities, setHandler, setWorkflowOptions } from '@temporalio/workflow';
 import type { createErasureActivities } from '../activities/erasure.activities.js';
-import { RECORD_STEP } from './booking.constants.js';
+import { RECORD_STEP } from './activity-options.js';
 import { versioning } from './versioning.js';
 
 const { eraseAccount } = proxyActivities<ReturnType<typeof createErasureActivities>>({ ...RECORD_STEP, startToCloseTimeout: '1 minute' });

@@ -1,6 +1,6 @@
 import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { createAuditMaintenanceActivities } from '../activities/audit-maintenance.activities.js';
-import { RECORD_STEP } from './booking.constants.js';
+import { RECORD_STEP } from './activity-options.js';
 import { versioning } from './versioning.js';
 
 const { takeAuditCheckpoint } = proxyActivities<ReturnType<typeof createAuditMaintenanceActivities>>({ ...RECORD_STEP, startToCloseTimeout: '1 minute' });

@@ -1,52 +1,5 @@
-import type { ActivityOptions } from '@temporalio/workflow';
-
-/** Provider and Stripe calls: short timeouts, backoff, and a bounded number of tries. */
-export const FORWARD_STEP: ActivityOptions = {
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 12 },
-};
-
-/** Undo steps retry until they succeed (no attempt limit): a hold or an authorization is never dropped. */
-export const COMPENSATION_STEP: ActivityOptions = {
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
-
-/** The first tries of an undo; when they are spent the booking is flagged NEEDS_ATTENTION and retrying goes on. */
-export function firstCompensationTries(attempts: number): ActivityOptions {
-  return {
-    startToCloseTimeout: '15 seconds',
-    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: attempts },
-  };
-}
-
-export const DEFAULT_COMPENSATION_ALERT_ATTEMPTS = 8;
-
-/** Row updates in our own database. */
-export const RECORD_STEP: ActivityOptions = {
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
-};
-
 /** When the saga looks again for holds granted after it gave up. */
 export const DEFAULT_LATE_SUCCESS_SWEEP_MS = 2 * 60_000;
 
-/**
- * Taking the payment once tickets are issued: after the forward tries, it goes on until the
- * authorization is about to lapse (the saga sets the schedule-to-close from it), never undoing.
- */
-export const CAPTURE_PERSISTENTLY: ActivityOptions = {
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
-
-/** Stop trying to capture this long before the authorization lapses: an operator still has time. */
-export const CAPTURE_DEADLINE_MARGIN_MS = 6 * 60 * 60_000;
-
 /** Give up waiting for 3-D Secure this long before the hold expires (at most a quarter of the wait). */
 export const HOLD_EXPIRY_MARGIN_MS = 30_000;
-
-/** The forward steps with a smaller number of tries (tests make the retry budget short). */
-export function forwardTries(attempts: number): ActivityOptions {
-  return { ...FORWARD_STEP, retry: { ...FORWARD_STEP.retry, maximumAttempts: attempts } };
-}

@@ -22,13 +22,12 @@ import {
   CAPTURE_PERSISTENTLY,
   COMPENSATION_STEP,
   DEFAULT_COMPENSATION_ALERT_ATTEMPTS,
-  DEFAULT_LATE_SUCCESS_SWEEP_MS,
   firstCompensationTries,
   FORWARD_STEP,
   forwardTries,
-  HOLD_EXPIRY_MARGIN_MS,
   RECORD_STEP,
-} from './booking.constants.js';
+} from './activity-options.js';
+import { DEFAULT_LATE_SUCCESS_SWEEP_MS, HOLD_EXPIRY_MARGIN_MS } from './booking.constants.js';
 import {
   BookingStatusAttribute,
   CurrencyAttribute,

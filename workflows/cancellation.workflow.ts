@@ -1,6 +1,6 @@
 import { patched, proxyActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { COMPENSATION_STEP, DEFAULT_COMPENSATION_ALERT_ATTEMPTS, firstCompensationTries, RECORD_STEP } from './booking.constants.js';
+import { COMPENSATION_STEP, DEFAULT_COMPENSATION_ALERT_ATTEMPTS, firstCompensationTries, RECORD_STEP } from './activity-options.js';
 import { versioning } from './versioning.js';
 
 export interface CancellationResult {

@@ -1,6 +1,6 @@
 import { proxyActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { FORWARD_STEP, RECORD_STEP } from './booking.constants.js';
+import { FORWARD_STEP, RECORD_STEP } from './activity-options.js';
 import { versioning } from './versioning.js';
 
 export interface RefundInput {

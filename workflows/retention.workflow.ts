@@ -1,7 +1,7 @@
 import { continueAsNew, patched, proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RetentionPolicy } from '../activities/retention.activities.js';
-import { RECORD_STEP } from './booking.constants.js';
+import { RECORD_STEP } from './activity-options.js';
 import { versioning } from './versioning.js';
 
 const step = proxyActivities<Activities>({ ...RECORD_STEP, startToCloseTimeout: '2 minutes' });

@@ -1,6 +1,6 @@
 import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { createStalledWorkActivities } from '../activities/stalled-work.activities.js';
-import { RECORD_STEP } from './booking.constants.js';
+import { RECORD_STEP } from './activity-options.js';
 import { versioning } from './versioning.js';
 
 const step = proxyActivities<ReturnType<typeof createStalledWorkActivities>>({ ...RECORD_STEP, startToCloseTimeout: '2 minutes' });
