@@ -23,7 +23,7 @@ export const User = defineEntity({
 });
 export type IUser = InferEntity<typeof User>;
 
-/** A signed-in device. Postgres is the truth; Redis holds its activity stamp (infra/auth/session-activity.ts). */
+/** A signed-in device. Postgres is the truth; Redis holds its activity stamp (infra/auth/session.store.ts). */
 export const Session = defineEntity({
   name: 'Session',
   tableName: 'sessions',
@@ -51,7 +51,7 @@ export const RefreshToken = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     expiresAt: p.datetime(),
     spentAt: p.datetime().nullable(),
-    // What it was exchanged for, so a second tab within the grace gets the same successor (session.store.ts).
+    // What it was exchanged for, so a second tab within the grace gets the same successor (infra/auth/session.store.ts).
     successorHash: p.string().length(64).nullable(),
     successorSealed: p.text().nullable(),
   },
