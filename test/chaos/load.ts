@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bookingWorkflowId } from '../../domain/booking-ids.js';
 import type { Stack } from '../support/stack.js';
 import { json, travellerOf } from '../support/booking-client.js';
 import { threeDSecureCard } from '../support/three-d-secure.js';
@@ -172,6 +173,15 @@ export async function submit(stack: Stack, order: Order, deadline: number, chall
  * as Stripe.js does. A booking that ends before offering one (a fault failed it first) has none to complete.
  */
 async function completeInBrowser(stack: Stack, order: Order, bookingId: string, deadline: number): Promise<string> {
+  // An operator may terminate the saga meanwhile: its booking then stays as it was, and a traveller
+  // left waiting for it would wait out the whole deadline (a quarter of an hour) for nothing.
+  const saga = stack.temporal.workflow.getHandle(bookingWorkflowId(order.traveller.userId, order.idempotencyKey));
+  let lookedAt = 0;
+  const terminated = async () => {
+    if (Date.now() - lookedAt < 5_000) return false;
+    lookedAt = Date.now();
+    return (await saga.describe().catch(() => undefined))?.status.name === 'TERMINATED';
+  };
   for (;;) {
     const read = await order.traveller.get(bookingId).catch(() => undefined);
     const view = read?.status === 200 ? await json(read) : undefined;
@@ -194,12 +204,13 @@ async function completeInBrowser(stack: Stack, order: Order, bookingId: string, 
       while (Date.now() < deadline) {
         const after = await order.traveller.get(bookingId).catch(() => undefined);
         if (after?.status === 200 && (await json(after)).status !== 'AWAITING_PAYMENT') break;
+        if (await terminated()) return 'completed; the saga was terminated';
         await sleep(1_000);
       }
       return 'completed';
     }
     if (view && !['PENDING', 'STARTED', 'HELD', 'AWAITING_PAYMENT', 'NEEDS_ATTENTION'].includes(view.status as string)) return 'never offered';
-    if (Date.now() > deadline) return 'never offered';
+    if (Date.now() > deadline || (await terminated())) return 'never offered';
     await sleep(500);
   }
 }
