@@ -153,7 +153,12 @@ export async function unleash(
         if (terminate) await handle.terminate('chaos: an operator terminates the saga');
         else await handle.cancel();
       } catch (error) {
-        return log(`operator: ${terminate ? 'terminating' : 'cancelling'} ${workflowId} failed: ${(error as Error).message}`);
+        // The client retries a call whose answer was lost (Temporal restarting): the retry of a
+        // termination the server had already applied fails as 'already completed'. Ask the server.
+        const status = terminate ? (await handle.describe().catch(() => undefined))?.status.name : undefined;
+        if (status !== 'TERMINATED') {
+          return log(`operator: ${terminate ? 'terminating' : 'cancelling'} ${workflowId} failed: ${(error as Error).message}`);
+        }
       }
       (terminate ? counts.terminatedSagas : counts.cancelledSagas).push(workflowId);
       log(`operator ${terminate ? 'terminated' : 'cancelled'} ${workflowId}`);
