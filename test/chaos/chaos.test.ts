@@ -191,7 +191,9 @@ describe('chaos', () => {
       });
       log(`reconciler: ${JSON.stringify(reconciled)}`);
       const reconcileSeconds = Math.round((Date.now() - reconcileBegan) / 1000);
-      log(`reconciler: ${leftHeld} holds of terminated sagas were HELD before its pass`);
+      // The reconciler also runs on its schedule, so a pass of its own may have released some first.
+      const stillHeld = await heldHoldsOf(s, faults.terminatedSagas);
+      log(`reconciler: ${leftHeld} holds of terminated sagas were HELD before its pass, ${stillHeld} after`);
       const checksBegan = Date.now();
       const verdict = await checkInvariants(s, submissions, {
         terminatedSagas: new Set(faults.terminatedSagas),
@@ -228,7 +230,7 @@ describe('chaos', () => {
       });
       expect(faults.cancelledSagas.length).toBeGreaterThan(0);
       expect(faults.terminatedSagas.length).toBeGreaterThan(0);
-      expect((reconciled as { repaired: number }).repaired).toBeGreaterThanOrEqual(leftHeld);
+      expect(stillHeld).toBe(0);
       expect(faults.webhooksReplayed).toBeGreaterThan(0);
       expect(verdict.outcomes.FAILED ?? 0).toBeGreaterThan(0);
       expect(verdict.failureCodes.PAYMENT_METHOD_INVALID ?? 0).toBeGreaterThan(0);
@@ -243,11 +245,11 @@ describe('chaos', () => {
 });
 
 /** What the provider holds for these sagas (by their references): how many are HELD, and each one's state for the log. */
-async function heldHoldsOf(stack: Stack, workflowIds: readonly string[], log: (line: string) => void): Promise<number> {
+async function heldHoldsOf(stack: Stack, workflowIds: readonly string[], log?: (line: string) => void): Promise<number> {
   const holds = (await probesOf(stack).holds()).filter((h) => workflowIds.some((id) => h.reference.startsWith(`${id}:hold:`)));
-  for (const id of workflowIds) {
+  for (const id of log ? workflowIds : []) {
     const mine = holds.filter((h) => h.reference.startsWith(`${id}:hold:`)).map((h) => h.state);
-    log(`terminated ${id}: provider holds ${mine.join(',') || 'none'}`);
+    log?.(`terminated ${id}: provider holds ${mine.join(',') || 'none'}`);
   }
   return holds.filter((h) => h.state === 'HELD').length;
 }
