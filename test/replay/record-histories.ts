@@ -45,6 +45,17 @@ const fileOf = (path: Path) => `${historiesDir}${path.name}${suffix ? `--${suffi
 async function outcome(path: Path, ctx: Context, started: Started): Promise<string> {
   const run = ctx.temporal.workflow.getHandle(started.workflowId);
   const { expected } = path;
+  if ('continuedAsNew' in expected) {
+    const first = ctx.temporal.workflow.getHandle(started.workflowId, started.runId);
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const { status } = await first.describe();
+      if (status.name === 'CONTINUED_AS_NEW') return 'continued as new';
+      if (status.name !== 'RUNNING') throw new Error(`${path.name}: the run ended ${status.name}, expected it to continue as new`);
+      if (Date.now() > deadline) throw new Error(`${path.name}: the run has not ended after 5 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
   if ('result' in expected) {
     const result: unknown = await run.result();
     if (JSON.stringify(result) !== JSON.stringify(expected.result)) {
@@ -74,6 +85,7 @@ async function record(path: Path, ctx: Context): Promise<void> {
     [
       'workflow', 'show',
       '--workflow-id', started.workflowId,
+      ...(started.runId ? ['--run-id', started.runId] : []),
       '--output', 'json',
       '--address', config.temporal.address,
       '--namespace', config.temporal.namespace,
@@ -83,8 +95,10 @@ async function record(path: Path, ctx: Context): Promise<void> {
   );
   const history = JSON.parse(stdout) as { events?: HistoryEvent[] };
   const last = history.events?.at(-1)?.eventType;
-  // Every path ends in a completion, the workflow cancellations too: the saga handles the cancellation and returns.
-  if (last !== 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED') throw new Error(`${path.name}: history ends with ${last}, not a completion`);
+  // Every path ends in a completion, the workflow cancellations too (the saga handles the cancellation and
+  // returns), but for a run that continues as new.
+  const end = 'continuedAsNew' in path.expected ? 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW' : 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
+  if (last !== end) throw new Error(`${path.name}: history ends with ${last}, not ${end}`);
   const notThePath = path.verify?.(history.events ?? []);
   if (notThePath) throw new Error(`${path.name}: ${notThePath}; not written`);
 

@@ -44,14 +44,18 @@ export interface Context {
 /** One event of a history as `temporal workflow show --output json` prints it, as far as paths check it. */
 export interface HistoryEvent {
   eventType?: string;
+  markerRecordedEventAttributes?: { markerName?: string };
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
   workflowExecutionSignaledEventAttributes?: { signalName?: string };
 }
 
 export interface Path {
   name: string;
-  /** What the booking ends as; for a workflow that ends no booking, what the workflow returns. */
-  expected: { status: string; failureCode?: string } | { result: unknown };
+  /**
+   * What the booking ends as; for a workflow that ends no booking, what the workflow returns, or that
+   * the recorded run continues as new (the first run of the chain is the history recorded).
+   */
+  expected: { status: string; failureCode?: string } | { result: unknown } | { continuedAsNew: true };
   run(ctx: Context): Promise<Started>;
   /** Why the recorded history is not the path named, if it is not (a race lost, a fault missed). */
   verify?(events: HistoryEvent[]): string | undefined;
@@ -330,6 +334,34 @@ export const paths: Path[] = [
   // The daily retention purge, the stalled-work sweep, the reconciler and the audit checkpoint, each
   // triggered on the Schedule the worker created.
   scheduledPath('retention-purge'),
+  {
+    // The purge continuing as a new run: a backlog longer than one run's 50 batches. Started by hand
+    // on the stack's task queue with a batch of one row and every webhook event and spent auth record
+    // past its period (0 days), after 26 bookings by two travellers have left more than 50 of them;
+    // the first run, which ends in continue-as-new with both patches taken, is the history recorded.
+    name: 'retention-purge-continued',
+    expected: { continuedAsNew: true },
+    async run({ temporal }) {
+      let last: Booked | undefined;
+      for (let traveller = 0; traveller < 2; traveller += 1) {
+        const who = await newTraveller();
+        for (let booking = 0; booking < 13; booking += 1) last = await book(who, 'pm_card_visa');
+      }
+      await awaitStatus(last!, (s) => TERMINAL.has(s), 90_000, 'CONFIRMED');
+      const policy = { bookingPiiDays: 36_500, webhookEventDays: 0, authRecordDays: 0, auditMonths: 1_200, batchSize: 1 };
+      const handle = await temporal.workflow.start('retentionPurgeWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: `retention-purge-continued-${last!.bookingId}`,
+        args: [policy],
+      });
+      return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, traveller: last!.traveller };
+    },
+    verify(events) {
+      const markers = events.flatMap((e) => e.markerRecordedEventAttributes?.markerName ?? []);
+      if (markers.filter((m) => m === 'core_patch').length < 2) return 'both patches (purge-auth-records, audit-trim) were not taken';
+      return activityNames(events).filter((name) => name === 'deleteExpiredWebhookEvents').length === 50 ? undefined : 'the run did not go through its 50 batches';
+    },
+  },
   scheduledPath('stalled-work-sweep'),
   scheduledPath('reconciliation'),
   scheduledPath('audit-checkpoint'),

@@ -40,6 +40,8 @@ export interface Traveller {
 /** A workflow a path started, and whose data must stay out of its history. */
 export interface Started {
   workflowId: string;
+  /** The run recorded, when it is not the workflow's latest (a run that continued as new). */
+  runId?: string;
   traveller: Traveller;
   /** The booking the path ends, when it ends one. */
   bookingId?: string;

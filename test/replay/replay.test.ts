@@ -59,6 +59,8 @@ const PATHS = [
   'retention-purge',
   // Recorded after patched('purge-auth-records') and patched('audit-trim').
   'retention-purge--auth-records-and-audit-trim',
+  // Both patches, and the run that goes through its 50 batches and continues as new.
+  'retention-purge-continued',
   'stalled-work-sweep',
   'reconciliation',
   'audit-checkpoint',
