@@ -213,16 +213,7 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** user+system CPU seconds a process has used so far, from /proc (Linux). */
-export function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
+export { cpuSeconds as cpuSecondsOf } from './stack-probes.js';
 
 /** This process's CPU seconds (every thread, the Temporal core's included). */
 export const selfCpuSeconds = () => {
