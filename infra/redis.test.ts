@@ -55,7 +55,9 @@ describe('a Redis client against the real Redis', () => {
     const client = createRedis({ url: 'redis://127.0.0.1:6379/3', keyPrefix: prefix });
     const raw = createRedis({ url: 'redis://127.0.0.1:6379/3', keyPrefix: '' });
     try {
+      // Both connected before either is used: neither queues a command while it connects.
       expect(await redisReady(client)).toBe(true);
+      expect(await redisReady(raw)).toBe(true);
       await client.set('probe', 'here', 'EX', 30);
       expect(await raw.get(`${prefix}probe`)).toBe('here');
       expect(client.options).toMatchObject({ host: '127.0.0.1', port: 6379, db: 3 });
