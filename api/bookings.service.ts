@@ -87,9 +87,8 @@ export function createBookingService(deps: BookingServiceDeps) {
       }
       const offers = request.offers.map((o) => ({ ...o, ...sourceOf(o.offerId, deps.providers) }));
 
-      const existing = await deps.bookings.findByIdempotencyKey(userId, idempotencyKey);
-      if (existing) return { booking: await replay(existing, requestHash, request), created: false };
-
+      // No lookup first: the insert's unique keys (user + Idempotency-Key, workflow id) find a replay,
+      // and a new booking, the common case, costs one round trip less.
       const passengers: NewBooking['passengers'] = await Promise.all(
         request.passengers.map(async (p) => ({
           givenName: p.givenName,
@@ -122,7 +121,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         })),
       });
       if (booking === 'duplicate') {
-        // A concurrent request with the same key committed first: answer as its replay.
+        // A retry, or a concurrent request with the same key that committed first: answer as its replay.
         const winner = await deps.bookings.findByIdempotencyKey(userId, idempotencyKey);
         if (!winner) throw new Error('the booking that won the Idempotency-Key race is missing');
         return { booking: await replay(winner, requestHash, request), created: false };

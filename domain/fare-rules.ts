@@ -1,6 +1,8 @@
 /** How much of an item's price comes back when a confirmed booking is cancelled. */
 export const FARE_RULES = ['FLEX', 'STANDARD', 'SAVER'] as const;
 export type FareRule = (typeof FARE_RULES)[number];
+/** A booking item's rule until the saga's repricing reads the provider's (the column's default). */
+export const DEFAULT_FARE_RULE: FareRule = 'SAVER';
 
 const REFUND_SHARE: Record<FareRule, number> = { FLEX: 1, STANDARD: 0.5, SAVER: 0 };
 

@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { StoredPassenger } from '../../activities/booking.ports.js';
+import { DEFAULT_FARE_RULE } from '../../domain/fare-rules.js';
 
 /** The system of record. PII columns hold ciphertext from infra/crypto, never plaintext. */
 
@@ -141,7 +142,7 @@ export const BookingItem = defineEntity({
     holdId: p.string().length(100).nullable(),
     holdExpiresAt: p.datetime().nullable(),
     state: p.string().length(20), // PENDING, HELD, CONFIRMED, RELEASED, CANCELLED
-    fareRule: p.string().length(20).default('SAVER'), // domain/fare-rules.ts
+    fareRule: p.string().length(20).default(DEFAULT_FARE_RULE),
     confirmationCode: p.string().length(40).nullable(),
   },
 });

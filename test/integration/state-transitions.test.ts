@@ -6,6 +6,8 @@ import { BOOKING_ITEM_TRANSITIONS, BOOKING_TRANSITIONS, PAYMENT_TRANSITIONS } fr
 import { createFieldCipher } from '../../infra/crypto/field-cipher.js';
 import { auditAppender } from '../../infra/audit/audit-log.js';
 import { createBookingRepository } from '../../infra/db/booking.repository.js';
+import { createBookingRecordsStore } from '../../infra/db/booking-records.store.js';
+import { bookingWorkflowId } from '../../domain/booking-ids.js';
 import { createDataKeyStore } from '../../infra/db/data-key.store.js';
 import { AuditEntry, Booking, BookingItem, Payment } from '../../infra/db/entities.js';
 import { createStalledWorkStore } from '../../infra/db/stalled-work.store.js';
@@ -252,5 +254,36 @@ describe('a walked-away activity attempt writing after the saga moved on', () =>
     );
     expect(outcomes).toEqual(expected);
     expect((await audited()) - auditedBefore).toBe(moves);
+  });
+});
+
+describe("the API's booking insert", () => {
+  it('answers with the record as it is stored (PENDING, items by offer id at their default rule, no payments), and a second insert under the key is a duplicate', async () => {
+    const traveller = await travellerOf(stack);
+    const store = createBookingRecordsStore(stack.orm, { audit: auditAppender(stack.config.audit.hmacKey) });
+    const id = randomUUID();
+    const idempotencyKey = randomUUID();
+    const booking = {
+      id,
+      userId: traveller.userId,
+      workflowId: bookingWorkflowId(traveller.userId, idempotencyKey),
+      idempotencyKey,
+      requestHash: 'f'.repeat(64),
+      totalMinor: 30_000,
+      currency: 'EUR',
+      passengers: [{ givenName: 'Ada', familyName: 'Lovelace', dateOfBirth: 'v1:dob', passportNumber: 'v1:passport', passportHint: '******567', passportCountry: 'GB', nationality: 'GB' }],
+      contactEmail: 'ada@example.test',
+      contactPhone: 'v1:phone',
+      notes: 'window seat',
+      items: [
+        { offerId: 'sandbox:SBX-2', provider: 'sandbox', kind: 'hotel', priceMinor: 20_000, currency: 'EUR' },
+        { offerId: 'sandbox:SBX-1', provider: 'sandbox', kind: 'flight', priceMinor: 10_000, currency: 'EUR' },
+      ],
+    };
+    const created = await store.create(booking);
+    expect(created).not.toBe('duplicate');
+    expect(created).toEqual(await store.findOwn(traveller.userId, id));
+    expect(created).toMatchObject({ status: 'PENDING', payments: [], items: [{ offerId: 'sandbox:SBX-1', fareRule: 'SAVER' }, { offerId: 'sandbox:SBX-2', fareRule: 'SAVER' }] });
+    expect(await store.create({ ...booking, id: randomUUID() })).toBe('duplicate');
   });
 });
