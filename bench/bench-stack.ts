@@ -36,7 +36,7 @@ import { freePort, spawnLogged, stopChild as stopService, waitUntilReady, type S
  */
 export const BENCH_DATABASE = 'tc_bench';
 export const BENCH_NAMESPACE = 'travelconnect-bench';
-export const QUICK = process.env.BENCH_QUICK === '1';
+export { QUICK } from './harness.js';
 
 /** The settings every bench process (and its children) loads, from the environment plus these. */
 export function benchEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

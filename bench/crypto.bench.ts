@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { createFieldCipher } from '../infra/crypto/field-cipher.js';
 import { fakeKms } from '../test/support/fake-kms.js';
-import { alternate, report } from './harness.js';
+import { alternate, QUICK, report } from './harness.js';
 
 /**
  * crypto: field encryption through our cipher (cached per-user data key, versioned format)
@@ -9,7 +9,7 @@ import { alternate, report } from './harness.js';
  * stand-in: the data-key cache means it is asked once per user, which this also counts.
  */
 const OPS = Number(process.env.BENCH_OPS ?? 50_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5));
 const USERS = 100;
 const passport = 'X12345678';
 

@@ -8,7 +8,7 @@ import { createRouter } from '../api/openapi.js';
 import { limitBody, requireJson } from '../api/middleware/body.js';
 import { notFound, onError } from '../api/middleware/errors.js';
 import { requestId } from '../api/middleware/request-id.js';
-import { alternate, report } from './harness.js';
+import { alternate, QUICK, report } from './harness.js';
 
 /**
  * http-floor: a JSON route through our full middleware stack (request id with its access log,
@@ -16,8 +16,8 @@ import { alternate, report } from './harness.js';
  * same JSON. Same process, alternating runs.
  */
 const BODY = { status: 'ok', service: 'travelconnect' };
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 3 : 5));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/ping`)));
