@@ -289,7 +289,7 @@ export async function startBenchTemporal(): Promise<{ env: NodeJS.ProcessEnv; mo
   // activity task to matching) polls at most 20 times a second by default: under steady load each
   // step of a saga then waits ~45 ms for it. A cluster spreads workflows over hundreds of shards;
   // here the limit is raised (BENCH_TEMPORAL_DYNAMIC='' keeps the dev server's defaults).
-  const dynamicConfig = (process.env.BENCH_TEMPORAL_DYNAMIC ?? 'history.transferProcessorMaxPollRPS=1000').split(' ').filter(Boolean);
+  const dynamicConfig = (process.env.BENCH_TEMPORAL_DYNAMIC ?? 'history.transferProcessorMaxPollRPS=1000 system.enableEagerWorkflowStart=true').split(' ').filter(Boolean);
   const persistence =
     mode === 'memory'
       ? []

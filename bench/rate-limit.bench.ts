@@ -14,7 +14,7 @@ import { clientIpHeaders, httpLoad, startLoadProcess, type ClientIps, type LoadR
  * the limit (all cached 200), for the API's CPU per 429 against per cached 200. The API child
  * counts what it sends to Postgres, Temporal and Redis (BENCH_BACKEND_COUNTS in api-server.ts).
  */
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 3 : 5));
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 2 : 5));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
 /** The well-behaved clients: open loop at this overall rate over these connections. */
 const RATE = Number(process.env.BENCH_RATE ?? 200);

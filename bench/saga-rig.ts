@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { BookingRepository } from '../activities/booking.ports.js';
@@ -18,6 +18,7 @@ import { createKmsKeyService } from '../infra/kms/kms.key-service.js';
 import { createFlightProvider } from '../infra/providers/flights.adapter.js';
 import { createStripeClient, createStripeGateway } from '../infra/stripe/stripe.gateway.js';
 import { createTemporalClient, workflowsPath } from '../infra/temporal/connection.js';
+import { tracingClientInterceptors } from '../infra/temporal/tracing.js';
 import { createWorkflowStarter } from '../infra/temporal/workflow-starter.js';
 import { createEncryptionCodec } from '../infra/temporal/encryption-codec.js';
 import { encryptedDataConverter } from '../infra/temporal/data-converter.js';
@@ -70,6 +71,11 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
   const dataConverter = encryptedDataConverter(await createEncryptionCodec(keys));
   const client: Client = await createTemporalClient(config.temporal, dataConverter);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Eager workflow start (BENCH_EAGER=1): the server hands the first workflow task back in the start's
+  // answer, which only a client sharing a worker's connection in the same process can take.
+  const eagerClient = new Client({ connection, namespace: config.temporal.namespace, dataConverter, interceptors: tracingClientInterceptors() });
+  const eager = process.env.BENCH_EAGER === '1';
+  let eagerlyStarted = 0;
   // Each workflow bundle is built once (webpack), not per run: Worker.create would rebuild it every time.
   const bundles = mkdtempSync(join(tmpdir(), 'tc-bench-bundles-'));
   const oursBundle = join(bundles, 'booking.js');
@@ -189,6 +195,12 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     };
+    if (workflow === 'booking' && eager) {
+      return eagerClient.workflow.start(bookingWorkflow, { ...options, workflowId: `booking-bench-${input.bookingId}`, requestEagerStart: true }).then((handle) => {
+        if (handle.eagerlyStarted) eagerlyStarted += 1;
+        return handle;
+      });
+    }
     return workflow === 'booking'
       ? client.workflow.start(bookingWorkflow, { ...options, workflowId: `booking-bench-${input.bookingId}` })
       : client.workflow.start(workflow === 'noop' ? 'noopSagaWorkflow' : 'noopSagaLocalStatusWorkflow', { ...options, workflowId: `noop-bench-${input.bookingId}` });
@@ -226,6 +238,8 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
     orm,
     client,
     otherWorkflows,
+    eager,
+    eagerlyStarted: () => eagerlyStarted,
     tuning: Object.fromEntries(Object.entries(config.worker).filter(([, v]) => v !== undefined)),
     prepareBatch,
     tracker,

@@ -15,7 +15,7 @@ import { clientIpHeaders, httpLoad, type LoadResult } from './http-load.js';
  * Then an open-loop run at 50% of the limiter-on peak (coordinated-omission corrected) for the
  * p99 goal, and the limiter script's raw rate with redis-benchmark (EVALSHA) and from Node.
  */
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 3 : 5));
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 2 : 5));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const QUERY = 'origin=JFK&destination=LHR&departureDate=2027-03-01&adults=1';
@@ -82,7 +82,7 @@ const redisPid = (() => {
   return undefined;
 })();
 function redisBenchmark(pipeline: number) {
-  const requests = QUICK ? 50_000 : 200_000;
+  const requests = QUICK ? 30_000 : 200_000;
   const run = spawnSync(
     'redis-benchmark',
     [
