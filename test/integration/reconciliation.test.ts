@@ -1,28 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { holdReference } from '../../activities/booking.activities.js';
 import { auditAppender } from '../../infra/audit/audit-log.js';
+import { loadConfig } from '../../infra/config.js';
 import { AuditEntry, BookingItem, Payment } from '../../infra/db/entities.js';
 import { createReconciliationStore } from '../../infra/db/reconciliation.store.js';
 import { createProviders } from '../../infra/providers/registry.js';
 import type { ReconciliationInput, ReconciliationTotals } from '../../workflows/reconciliation.workflow.js';
 import { json, travellerOf, type BookingJson } from '../support/booking-client.js';
 import { eventually } from '../support/eventually.js';
+import { createMigratedDatabase } from '../support/migrated-database.js';
 import { signIn } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { completeChallenge, threeDSecureCard } from '../support/three-d-secure.js';
 
 const METRICS_TOKEN = 'reconciliation-metrics-token-0123456789';
 let stack: Stack;
+let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
 let admin: Awaited<ReturnType<typeof signIn>>;
 let support: Awaited<ReturnType<typeof signIn>>;
 beforeAll(async () => {
-  stack = await startStack({ env: { COMPENSATION_ALERT_ATTEMPTS: '2', METRICS_TOKEN, METRICS_CACHE_MS: '1' } });
+  // A database of its own: a full run looks at every booking touched since the last one, and the
+  // other test files' bookings (hundreds, made meanwhile) would make its runs slow and its figures theirs.
+  database = await createMigratedDatabase(
+    loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: inject('databaseUrl'), MIGRATION_DATABASE_URL: inject('migrationDatabaseUrl') }),
+    'tc_test',
+  );
+  stack = await startStack({
+    env: { COMPENSATION_ALERT_ATTEMPTS: '2', METRICS_TOKEN, METRICS_CACHE_MS: '1', DATABASE_URL: database.database.url, MIGRATION_DATABASE_URL: database.migrationDatabase.url },
+  });
   admin = await signIn(stack, { role: 'admin' });
   support = await signIn(stack, { role: 'support' });
 });
 afterAll(async () => {
   await stack?.stop();
+  await database?.drop();
 });
 
 /** A run on demand for these bookings, on this stack's worker. */
