@@ -87,8 +87,11 @@ export function createBookingService(deps: BookingServiceDeps) {
       }
       const offers = request.offers.map((o) => ({ ...o, ...sourceOf(o.offerId, deps.providers) }));
 
-      // No lookup first: the insert's unique keys (user + Idempotency-Key, workflow id) find a replay,
-      // and a new booking, the common case, costs one round trip less.
+      // Looked up first: a replay is answered from the stored booking alone, with nothing of the body
+      // encrypted again (a retry after a lost answer does not need KMS) and no refused insert.
+      const existing = await deps.bookings.findByIdempotencyKey(userId, idempotencyKey);
+      if (existing) return { booking: await replay(existing, requestHash, request), created: false };
+
       const passengers: NewBooking['passengers'] = await Promise.all(
         request.passengers.map(async (p) => ({
           givenName: p.givenName,
@@ -121,7 +124,7 @@ export function createBookingService(deps: BookingServiceDeps) {
         })),
       });
       if (booking === 'duplicate') {
-        // A retry, or a concurrent request with the same key that committed first: answer as its replay.
+        // A concurrent request with the same key committed first: answer as its replay.
         const winner = await deps.bookings.findByIdempotencyKey(userId, idempotencyKey);
         if (!winner) throw new Error('the booking that won the Idempotency-Key race is missing');
         return { booking: await replay(winner, requestHash, request), created: false };

@@ -117,9 +117,10 @@ export function createBookingRecordsStore(orm: Orm, options: { audit: AppendAudi
           ...items.flatMap((item) => [item.id, item.offerId, item.provider, item.kind, item.priceMinor, item.currency]),
         ]);
       } catch (error) {
-        // As MikroORM's own statements fail (its exception classes, which the log serializer knows).
-        const failure = orm.em.getDriver().convertException(error as Error);
-        // A retry, or a concurrent request with the same key that committed first. Any other unique violation is not that race.
+        // A database's refusal (it carries a SQLSTATE) as MikroORM's own statements fail, in its exception
+        // classes, which the log serializer knows; anything else (a pool time-out) as it is.
+        const failure = typeof (error as { code?: unknown }).code === 'string' ? orm.em.getDriver().convertException(error as Error) : error;
+        // A concurrent request with the same key committed first. Any other unique violation is not that race.
         if (failure instanceof UniqueConstraintViolationException && IDEMPOTENCY_CONSTRAINTS.has(String((failure as { constraint?: unknown }).constraint))) return 'duplicate';
         throw failure;
       }

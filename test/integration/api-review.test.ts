@@ -10,7 +10,8 @@ import { recordedLog } from '../support/recorded-log.js';
 import { createSlidingWindowLimiter } from '../../infra/rate-limit/sliding-window.js';
 import { createRedis } from '../../infra/redis.js';
 import { createEncryptionCodec } from '../../infra/temporal/encryption-codec.js';
-import { travellerOf } from '../support/booking-client.js';
+import { createProviders } from '../../infra/providers/registry.js';
+import { travellerOf, travellerOver } from '../support/booking-client.js';
 import { eventually } from '../support/eventually.js';
 import { httpClient, randomClientIp } from '../support/http-client.js';
 import { signIn } from '../support/sign-in.js';
@@ -204,6 +205,36 @@ describe('one offer once per booking (finding 5)', () => {
     expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 202]);
     const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as { bookingId: string }).bookingId));
     expect(new Set(ids).size).toBe(1);
+  });
+
+  it('answers a replay from the stored booking with nothing encrypted again: KMS out of reach, still 200 (same body) and 422 (another body)', async () => {
+    const account = await signIn(stack);
+    const traveller = await travellerOf(stack, account);
+    const body = await traveller.bookingBody();
+    const key = randomUUID();
+    const first = await traveller.book(body, key);
+    expect(first.status).toBe(202);
+    const { bookingId } = (await first.json()) as { bookingId: string };
+    let encryptions = 0;
+    const kmsDown = variantApp(stack, {
+      providers: createProviders(stack.config.providers),
+      cipher: {
+        encrypt: async () => {
+          encryptions += 1;
+          throw new Error('KMS out of reach');
+        },
+        decrypt: async () => {
+          throw new Error('KMS out of reach');
+        },
+        forget: () => {},
+      },
+    });
+    const retrying = travellerOver(async (path, init) => kmsDown.request(path, init), account);
+    const replay = await retrying.book(body, key);
+    expect(replay.status).toBe(200);
+    expect(((await replay.json()) as { bookingId: string }).bookingId).toBe(bookingId);
+    expect((await retrying.book({ ...body, notes: 'another body' }, key)).status).toBe(422);
+    expect(encryptions).toBe(0);
   });
 });
 
