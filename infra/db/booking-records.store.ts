@@ -99,7 +99,11 @@ export function createBookingRecordsStore(orm: Orm, options: { audit: AppendAudi
   return {
     findOwn: (userId: string, bookingId: string) => findOne({ id: bookingId, user: userId }),
 
-    findByIdempotencyKey: (userId: string, idempotencyKey: string) => findOne({ user: userId, idempotencyKey }),
+    /** Asked on every POST, and nearly always answered "none": that answer costs one indexed lookup, not the ORM's populate. */
+    async findByIdempotencyKey(userId: string, idempotencyKey: string) {
+      const [row] = await orm.em.getKnex().raw<{ rows: Array<{ id: string }> }>('select id from bookings where user_id = ? and idempotency_key = ?', [userId, idempotencyKey]).then((r) => r.rows);
+      return row ? findOne({ id: row.id, user: userId }) : null;
+    },
 
     async create(booking: {
       id: string; userId: string; workflowId: string; idempotencyKey: string; requestHash: string; totalMinor: number; currency: string;
