@@ -23,9 +23,9 @@ function insertBookingSql(itemCount: number): string {
       insert into bookings (id, user_id, workflow_id, idempotency_key, request_hash, status, total_minor, currency,
         passengers, contact_email, contact_phone, notes, created_at, updated_at)
       values (?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?)
-      returning id, ?::text as fare_rule)
+      returning id)
     insert into booking_items (id, booking_id, offer_id, provider, kind, price_minor, currency, state, fare_rule)
-    select v.id::uuid, b.id, v.offer_id, v.provider, v.kind, v.price_minor::integer, v.currency, 'PENDING', b.fare_rule
+    select v.id::uuid, b.id, v.offer_id, v.provider, v.kind, v.price_minor::integer, v.currency, 'PENDING', ?
     from b cross join (values ${rows}) as v (id, offer_id, provider, kind, price_minor, currency)`;
 }
 
