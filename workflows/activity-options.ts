@@ -1,5 +1,5 @@
 /** The named activity options every workflow proxies its activities with: timeouts and retry policies. */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** Provider and Stripe calls: short timeouts, backoff, and a bounded number of tries. */
 export const FORWARD_STEP: ActivityOptions = {
@@ -27,6 +27,17 @@ export const DEFAULT_COMPENSATION_ALERT_ATTEMPTS = 8;
 export const RECORD_STEP: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+};
+
+/**
+ * The same row updates run as local activities, in the worker's workflow task: no activity task
+ * through the server. Only for a status no retry of that task can contradict (booking.workflow.ts).
+ * Past the local retry threshold a retry waits on a workflow timer, so a long outage of our
+ * database does not hold one workflow task open.
+ */
+export const RECORD_LOCALLY: LocalActivityOptions = {
+  ...RECORD_STEP,
+  localRetryThreshold: '10 seconds',
 };
 
 /**

@@ -7,6 +7,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   setWorkflowOptions,
   sleep,
@@ -25,6 +26,7 @@ import {
   firstCompensationTries,
   FORWARD_STEP,
   forwardTries,
+  RECORD_LOCALLY,
   RECORD_STEP,
 } from './activity-options.js';
 import { DEFAULT_LATE_SUCCESS_SWEEP_MS, HOLD_EXPIRY_MARGIN_MS } from './booking.constants.js';
@@ -86,6 +88,15 @@ export const resolveUndoUpdate = defineUpdate<BookingState, [{ undo: string }]>(
  * cancel-answers-at-once: the cancel update completes as soon as the saga has taken the cancel,
  *   so a caller can wait for its outcome: a refusal (past the point of no return) is then an error.
  *   A caller waiting only for ACCEPTED is handed a refused update without one (the SDK's way).
+ * settled-status-locally: HELD, AWAITING_PAYMENT and CONFIRMED are written by a local activity.
+ *   Such a write runs before the server accepts its workflow task; if the task is lost and retried
+ *   with news in between (a cancel), the retry may decide otherwise. Each of the three follows the
+ *   recorded success of a step (the holds, the 3-D Secure answer, the capture), so it stays true
+ *   whatever the retry decides, and every status the retry can then write (CANCELLED, FAILED,
+ *   NEEDS_ATTENTION, CONFIRMED) is one the state machine allows after it. The statuses a cancel or
+ *   a timer decides (CANCELLED, FAILED, EXPIRED, NEEDS_ATTENTION) stay regular activities, scheduled
+ *   only once their task is accepted: the chaos suite once caught a CANCELLED written by a local
+ *   activity in a task the server then refused, and the booking charged after it.
  */
 const PATCH = {
   paymentIntentFirst: 'payment-intent-first',
@@ -93,7 +104,11 @@ const PATCH = {
   pointOfNoReturn: 'point-of-no-return',
   undoConcurrently: 'undo-concurrently',
   cancelAnswersAtOnce: 'cancel-answers-at-once',
+  settledStatusLocally: 'settled-status-locally',
 } as const;
+
+/** Statuses a retry of the workflow task that writes them cannot contradict (PATCH.settledStatusLocally). */
+const SETTLED_STATUSES: ReadonlySet<BookingStatus> = new Set(['HELD', 'AWAITING_PAYMENT', 'CONFIRMED']);
 
 const undoPersistently = proxyActivities<Activities>(COMPENSATION_STEP);
 /** A named undo: operators resolve a stuck one by its name. */
@@ -102,6 +117,7 @@ interface Undo {
   run: (activities: Activities) => Promise<void>;
 }
 const record = proxyActivities<Activities>(RECORD_STEP);
+const recordLocally = proxyLocalActivities<Activities>(RECORD_LOCALLY);
 const AUTHORIZATION_VALIDITY_MS = 7 * 24 * 60 * 60_000;
 
 /** The first failure in a cause chain that carries one of our business codes. */
@@ -178,7 +194,8 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
     state.failure = reason;
     state.timeline.push({ status, at: new Date().toISOString() });
     upsertSearchAttributes([{ key: BookingStatusAttribute, value: status }]);
-    await record.setBookingStatus({ bookingId: input.bookingId, status, failure: reason });
+    const writer = SETTLED_STATUSES.has(status) && patched(PATCH.settledStatusLocally) ? recordLocally : record;
+    await writer.setBookingStatus({ bookingId: input.bookingId, status, failure: reason });
   }
 
   upsertSearchAttributes([

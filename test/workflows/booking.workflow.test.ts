@@ -273,10 +273,10 @@ describe('booking saga: 3-D Secure', () => {
 describe('booking saga: cancellation and the point of no return', () => {
   it('a cancel before the point of no return undoes the payment and the holds, and the booking is CANCELLED', async () => {
     const saga = threeDSecure();
-    const { answer, state } = await runSaga(saga.activities, async (handle) => {
+    const { answer, state, events } = await runSaga(saga.activities, async (handle) => {
       await statusReaches(handle, 'AWAITING_PAYMENT');
       const answer = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed my mind' }] });
-      return { answer, state: await handle.result() };
+      return { answer, state: await handle.result(), events: (await handle.fetchHistory()).events ?? [] };
     });
 
     // The update answers as soon as the saga has taken the cancel; the undos run on after it.
@@ -294,6 +294,13 @@ describe('booking saga: cancellation and the point of no return', () => {
       ...EVERY_HOLD_RELEASED_ONCE_MORE,
     });
     expect(saga.statuses).toEqual(['HELD', 'AWAITING_PAYMENT', 'CANCELLED']);
+    // HELD and AWAITING_PAYMENT follow a recorded step and are written in the workflow task (local
+    // activities, recorded as markers); the CANCELLED a cancel decides is a regular activity, which
+    // runs only once the server has accepted the task that took the cancel.
+    const markers = events.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes?.markerName);
+    expect(markers.filter((name) => name === 'core_local_activity')).toHaveLength(2);
+    const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((name) => name !== undefined);
+    expect(scheduled.filter((name) => name === 'setBookingStatus')).toHaveLength(1);
   });
 
   it('after the point of no return a cancel is refused, a workflow cancellation waits, and nothing is voided or released', async () => {
