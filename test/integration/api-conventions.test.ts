@@ -140,6 +140,7 @@ describe('API conventions', () => {
     const booking = await stack.orm.em.fork().findOneOrFail(Booking, { id: bookingId });
     const history = await stack.temporal.workflow.getHandle(booking.workflowId).fetchHistory();
     // As the Temporal server stores it: every payload is ciphertext.
+    const bytes = (v: Uint8Array | string | undefined) => (typeof v === 'string' ? Buffer.from(v, 'base64') : Buffer.from(v ?? []));
     const payloads: Array<{ metadata?: Record<string, Uint8Array | string>; data?: Uint8Array | string }> = [];
     // Search attributes stay readable by design (the server indexes them); they hold no PII. So do
     // the SDK's patch markers (core writes them without the codec): only the patch's name is in them.
@@ -149,10 +150,19 @@ describe('API conventions', () => {
     // Headers are not passed through the codec by the SDK; the only one we set is the OpenTelemetry
     // interceptors' trace context, which must hold a W3C traceparent and nothing else.
     const headers: Array<[string, { metadata?: Record<string, Uint8Array | string>; data?: Uint8Array | string }]> = [];
+    // A local activity's marker (the saga's settled status writes) carries core's own bookkeeping as
+    // plain JSON beside the result, which goes through the codec like every other payload.
+    type Details = Record<string, { payloads?: Array<{ data?: Uint8Array | string }> }>;
+    const localActivityBookkeeping: unknown[] = [];
     const withoutIndex = JSON.stringify(history, (key, value: unknown) => {
       if (key === 'header' && value && typeof value === 'object') {
         headers.push(...Object.entries((value as { fields?: Record<string, (typeof headers)[number][1]> }).fields ?? {}));
         return undefined;
+      }
+      if (key === 'markerRecordedEventAttributes' && (value as { markerName?: string }).markerName === 'core_local_activity') {
+        const { data, ...rest } = (value as { details: Details }).details;
+        localActivityBookkeeping.push(...(data?.payloads ?? []).map((p) => JSON.parse(bytes(p.data).toString('utf8')) as unknown));
+        return { ...(value as object), details: rest };
       }
       return key === 'searchAttributes' || (key === 'markerRecordedEventAttributes' && (value as { markerName?: string }).markerName === 'core_patch') ? undefined : value;
     });
@@ -161,13 +171,17 @@ describe('API conventions', () => {
       return value;
     });
     expect(payloads.length).toBeGreaterThan(5);
-    const bytes = (v: Uint8Array | string | undefined) => (typeof v === 'string' ? Buffer.from(v, 'base64') : Buffer.from(v ?? []));
     const ciphertext = payloads.map((p) => bytes(p.data).toString('latin1')).join('\n');
     expect(ciphertext).not.toContain(bookingId);
     expect(ciphertext).not.toContain(passport);
     for (const [name, header] of headers) {
       expect(name).toBe('_tracer-data');
       expect(bytes(header.data).toString('utf8')).toMatch(/^\{("traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]")?\}$/);
+    }
+    expect(localActivityBookkeeping.length).toBeGreaterThan(0);
+    for (const entry of localActivityBookkeeping) {
+      expect(Object.keys(entry as object).sort()).toEqual(['activity_id', 'activity_type', 'attempt', 'backoff', 'complete_time', 'original_schedule_time', 'seq']);
+      expect(entry).toMatchObject({ activity_type: 'setBookingStatus' });
     }
     const plain = payloads.filter((p) => bytes(p.metadata?.encoding).toString() !== 'binary/encrypted');
     expect(plain.map((p) => ({ encoding: bytes(p.metadata?.encoding).toString(), data: bytes(p.data).toString('utf8').slice(0, 200) }))).toEqual([]);
