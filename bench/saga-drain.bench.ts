@@ -19,7 +19,7 @@ import { createSagaRig, type SagaBatch } from './saga-rig.js';
  * (sandbox provider, Stripe fake).
  */
 const SAGAS = Number(process.env.BENCH_SAGAS ?? (QUICK ? 100 : 2000));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const WARM_UP = Math.min(SAGAS, Number(process.env.BENCH_WARM_UP_SAGAS ?? (QUICK ? 30 : 200)));
 
 const temporal = await startBenchTemporal();
