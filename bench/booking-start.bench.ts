@@ -18,7 +18,7 @@ import { bookingWorkflowId } from '../domain/booking-ids.js';
  * is terminated after each run, outside the timed part, so each run meets the same server state.
  * The API runs in a child process (bench/api-server.ts); autocannon and the bare loop run here.
  */
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? (QUICK ? 200 : 1000));
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? (QUICK ? 150 : 1000));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
 const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 20);
 // The booking limit is 20 a day per user: enough users that nobody reaches it.

@@ -6,7 +6,7 @@ import { median, report, rotate, roundRatios } from './harness.js';
 import { createSagaRig, type SagaBatch } from './saga-rig.js';
 
 /**
- * saga-drain: BENCH_SAGAS bookings (2000; 100 with BENCH_QUICK=1) are started on a task queue
+ * saga-drain: BENCH_SAGAS bookings (2000; 80 with BENCH_QUICK=1) are started on a task queue
  * nobody polls yet; then the worker starts and the clock runs until every one is terminal.
  * Figures: sagas/s and sagas per CPU-second. Baselines, in the same run and rotated with it:
  * (a) the same saga in-process with no durability (bench/in-process-saga.ts: the same activity
@@ -18,9 +18,9 @@ import { createSagaRig, type SagaBatch } from './saga-rig.js';
  * measuring a workflow change against the current code in one run. Every run gets fresh fakes
  * (sandbox provider, Stripe fake).
  */
-const SAGAS = Number(process.env.BENCH_SAGAS ?? (QUICK ? 100 : 2000));
+const SAGAS = Number(process.env.BENCH_SAGAS ?? (QUICK ? 80 : 2000));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const WARM_UP = Math.min(SAGAS, Number(process.env.BENCH_WARM_UP_SAGAS ?? (QUICK ? 30 : 200)));
+const WARM_UP = Math.min(SAGAS, Number(process.env.BENCH_WARM_UP_SAGAS ?? (QUICK ? 20 : 200)));
 
 const temporal = await startBenchTemporal();
 const env = benchEnv(temporal.env);

@@ -14,9 +14,9 @@ import { createSagaRig } from './saga-rig.js';
  * ratio = in-process p95 / ours p95 (1.0 would mean durability adds no latency).
  */
 const RATE = Number(process.env.BENCH_RATE ?? 10);
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 6 : 30));
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? (QUICK ? 4 : 30));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 3));
-const WARM_UP_S = Number(process.env.BENCH_WARM_UP_S ?? (QUICK ? 3 : 5));
+const WARM_UP_S = Number(process.env.BENCH_WARM_UP_S ?? (QUICK ? 2 : 5));
 
 const temporal = await startBenchTemporal();
 const env = benchEnv(temporal.env);
