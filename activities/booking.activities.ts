@@ -232,8 +232,8 @@ export function createBookingActivities(deps: BookingActivityDeps) {
     },
 
     /** False when the row's status does not allow this move (domain/booking-transitions.ts): nothing written. */
-    async setBookingStatus(input: { bookingId: string; status: string; failure?: { code: string; message: string } }): Promise<boolean> {
-      return deps.bookings.setStatus(input.bookingId, input.status, input.failure);
+    async setBookingStatus(input: { bookingId: string; status: string; failure?: { code: string; message: string }; from?: string[] }): Promise<boolean> {
+      return deps.bookings.setStatus(input.bookingId, input.status, input.failure, input.from);
     },
   };
 }

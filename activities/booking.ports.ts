@@ -103,7 +103,11 @@ export interface BookingRepository {
    * Moves the booking to `status` if domain/booking-transitions.ts allows it from where the row is;
    * true when it moved or was there already, false (nothing written) when refused.
    */
-  setStatus(bookingId: string, status: string, failure?: { code: string; message: string }): Promise<boolean>;
+  /**
+   * `from`, when given, narrows the statuses the row may move from to those the caller can have left
+   * (the saga's CONFIRMED: never over a status another workflow set meanwhile).
+   */
+  setStatus(bookingId: string, status: string, failure?: { code: string; message: string }, from?: readonly string[]): Promise<boolean>;
   setPricing(
     bookingId: string,
     items: ReadonlyArray<{ offerId: string; priceMinor: number; fareRule: FareRule }>,

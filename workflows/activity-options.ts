@@ -37,7 +37,8 @@ export const RECORD_STEP: ActivityOptions = {
  */
 export const RECORD_LOCALLY: LocalActivityOptions = {
   ...RECORD_STEP,
-  localRetryThreshold: '10 seconds',
+  // Below the record step's 5 s maximum interval, or the retries would never leave the task.
+  localRetryThreshold: '2 seconds',
 };
 
 /**

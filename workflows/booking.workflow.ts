@@ -190,12 +190,17 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
   }
 
   async function moveTo(status: BookingStatus, reason?: BookingState['failure']) {
+    const previous = state.status;
     state.status = status;
     state.failure = reason;
     state.timeline.push({ status, at: new Date().toISOString() });
     upsertSearchAttributes([{ key: BookingStatusAttribute, value: status }]);
-    const writer = SETTLED_STATUSES.has(status) && patched(PATCH.settledStatusLocally) ? recordLocally : record;
-    await writer.setBookingStatus({ bookingId: input.bookingId, status, failure: reason });
+    const local = SETTLED_STATUSES.has(status) && patched(PATCH.settledStatusLocally);
+    // A local CONFIRMED may run again after a lost workflow task, later than the booking's
+    // cancellation (which starts from CONFIRMED) set NEEDS_ATTENTION: it moves only from the
+    // statuses the saga itself can have left.
+    const from = local && status === 'CONFIRMED' ? (previous === 'NEEDS_ATTENTION' ? ['NEEDS_ATTENTION'] : ['HELD', 'AWAITING_PAYMENT']) : undefined;
+    await (local ? recordLocally : record).setBookingStatus({ bookingId: input.bookingId, status, failure: reason, from });
   }
 
   upsertSearchAttributes([

@@ -22,14 +22,14 @@ function known<S extends string>(machine: StateMachine<S>, what: string, state: 
  */
 export function createBookingRepository(orm: Orm, options: { audit: AppendAudit }): BookingRepository {
   return {
-    async setStatus(bookingId, status, failure) {
+    async setStatus(bookingId, status, failure, from) {
       const to = known(BOOKING_TRANSITIONS, 'booking status', status);
       return orm.em.fork().transactional(async (em) => {
         const before = await em.findOneOrFail(Booking, { id: bookingId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE });
         if (before.status === to) return true; // a retried activity: already recorded
         const changed = await em.nativeUpdate(
           Booking,
-          { id: bookingId, status: { $in: BOOKING_TRANSITIONS.predecessorsOf(to) } },
+          { id: bookingId, status: { $in: BOOKING_TRANSITIONS.predecessorsOf(to).filter((s) => !from || from.includes(s)) } },
           { status: to, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, updatedAt: new Date() },
         );
         // Refused, and not thrown: the record step retries a throw for ever, and the row is right as it is.

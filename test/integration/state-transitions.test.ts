@@ -192,6 +192,28 @@ describe('a walked-away activity attempt writing after the saga moved on', () =>
     expect(await trailOf(bookingId)).toEqual(['system:booking-saga:STARTED', 'system:booking-saga:HELD', 'system:booking-saga:CONFIRMED']);
   });
 
+  it("a late run of the saga's CONFIRMED does not undo the flag a stuck cancellation set, nor audit a move", async () => {
+    const bookingId = await bookingRow();
+    const bookings = repository();
+    for (const status of ['STARTED', 'HELD', 'CONFIRMED']) await bookings.setStatus(bookingId, status);
+    // The cancellation (it starts from CONFIRMED) cannot cancel at the supplier.
+    const stuck = { code: 'CANCELLATION_STUCK', message: 'stuck' };
+    expect(await bookings.setStatus(bookingId, 'NEEDS_ATTENTION', stuck)).toBe(true);
+    // The saga's local CONFIRMED runs again after a lost workflow task: NEEDS_ATTENTION -> CONFIRMED is
+    // a move the table allows (a capture retried past the point of no return), but not this saga's.
+    expect(await bookings.setStatus(bookingId, 'CONFIRMED', undefined, ['HELD', 'AWAITING_PAYMENT'])).toBe(false);
+    expect(await rowOf(bookingId)).toMatchObject({ status: 'NEEDS_ATTENTION', failureCode: 'CANCELLATION_STUCK' });
+    // The saga that flagged NEEDS_ATTENTION itself (CAPTURE_STUCK) still confirms from it.
+    expect(await bookings.setStatus(bookingId, 'CONFIRMED', undefined, ['NEEDS_ATTENTION'])).toBe(true);
+    expect(await trailOf(bookingId)).toEqual([
+      'system:booking-saga:STARTED',
+      'system:booking-saga:HELD',
+      'system:booking-saga:CONFIRMED',
+      'system:booking-saga:NEEDS_ATTENTION',
+      'system:booking-saga:CONFIRMED',
+    ]);
+  });
+
   it('a VOIDED payment is not moved back to AUTHORIZED by a late authorize attempt', async () => {
     const bookingId = await bookingRow();
     const bookings = repository();

@@ -120,6 +120,8 @@ describe('booking saga: forward path', () => {
     });
     expect(saga.calls.find((c) => c.activity === 'capturePayment')?.input).toMatchObject({ paymentIntentId: PAYMENT_INTENT_ID, amountMinor: TOTAL, currency: 'EUR' });
     expect(saga.statuses).toEqual(['HELD', 'CONFIRMED']);
+    // Only from where the saga can have left it: never over a cancellation's NEEDS_ATTENTION.
+    expect(saga.statusWrites).toEqual([{ status: 'HELD' }, { status: 'CONFIRMED', from: ['HELD', 'AWAITING_PAYMENT'] }]);
   });
 });
 

@@ -62,6 +62,7 @@ export const PAYMENT_INTENT_ID = 'pi_saga_test';
 export function sagaActivities(overrides: Partial<SagaActivities> = {}) {
   const calls: Call[] = [];
   const statuses: string[] = [];
+  const statusWrites: Array<{ status: string; from?: string[] }> = [];
   const defaults: SagaActivities = {
     async repriceOffers(input) {
       const items = input.offers.map((offer) => ({ offerId: offer.offerId, provider: offer.provider, priceMinor: offer.expectedMinor, fareRule: 'FLEX' as const }));
@@ -89,6 +90,7 @@ export function sagaActivities(overrides: Partial<SagaActivities> = {}) {
     async capturePayment() {},
     async setBookingStatus(input) {
       statuses.push(input.status);
+      statusWrites.push({ status: input.status, from: input.from });
       return true;
     },
   };
@@ -107,6 +109,8 @@ export function sagaActivities(overrides: Partial<SagaActivities> = {}) {
     activities: withFailureTypes(recorded, silent),
     calls,
     statuses,
+    /** Each status write with the statuses it may move from (the saga's CONFIRMED names them). */
+    statusWrites,
     /** How often each activity ran, per offer where it takes one ("releaseHold:offer-a"). */
     counts(): Record<string, number> {
       const counts: Record<string, number> = {};
