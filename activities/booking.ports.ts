@@ -101,11 +101,9 @@ export interface FieldDecrypter {
 export interface BookingRepository {
   /**
    * Moves the booking to `status` if domain/booking-transitions.ts allows it from where the row is;
-   * true when it moved or was there already, false (nothing written) when refused.
-   */
-  /**
-   * `from`, when given, narrows the statuses the row may move from to those the caller can have left
-   * (the saga's CONFIRMED: never over a status another workflow set meanwhile).
+   * true when it moved or was there already, false (nothing written) when refused. `from`, when
+   * given, narrows the statuses the row may move from to those the caller can have left (the saga's
+   * local CONFIRMED: never over a status another workflow set meanwhile).
    */
   setStatus(bookingId: string, status: string, failure?: { code: string; message: string }, from?: readonly string[]): Promise<boolean>;
   setPricing(

@@ -36,8 +36,10 @@ export const RECORD_STEP: ActivityOptions = {
  * database does not hold one workflow task open.
  */
 export const RECORD_LOCALLY: LocalActivityOptions = {
-  ...RECORD_STEP,
-  // Below the record step's 5 s maximum interval, or the retries would never leave the task.
+  startToCloseTimeout: '10 seconds',
+  // Past 2 s between tries a retry waits on a timer (a workflow task each): at most one a minute,
+  // so a long outage adds a few history events a minute, not a dozen.
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   localRetryThreshold: '2 seconds',
 };
 

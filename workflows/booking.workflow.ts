@@ -195,11 +195,13 @@ export async function bookingWorkflow(input: BookingWorkflowInput): Promise<Book
     state.failure = reason;
     state.timeline.push({ status, at: new Date().toISOString() });
     upsertSearchAttributes([{ key: BookingStatusAttribute, value: status }]);
-    const local = SETTLED_STATUSES.has(status) && patched(PATCH.settledStatusLocally);
+    // A CONFIRMED after the saga's own NEEDS_ATTENTION (a capture that took after retrying) stays a
+    // regular activity: a status alone cannot tell that flag from a stuck cancellation's.
+    const local = SETTLED_STATUSES.has(status) && previous !== 'NEEDS_ATTENTION' && patched(PATCH.settledStatusLocally);
     // A local CONFIRMED may run again after a lost workflow task, later than the booking's
     // cancellation (which starts from CONFIRMED) set NEEDS_ATTENTION: it moves only from the
     // statuses the saga itself can have left.
-    const from = local && status === 'CONFIRMED' ? (previous === 'NEEDS_ATTENTION' ? ['NEEDS_ATTENTION'] : ['HELD', 'AWAITING_PAYMENT']) : undefined;
+    const from = local && status === 'CONFIRMED' ? ['HELD', 'AWAITING_PAYMENT'] : undefined;
     await (local ? recordLocally : record).setBookingStatus({ bookingId: input.bookingId, status, failure: reason, from });
   }
 

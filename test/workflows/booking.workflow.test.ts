@@ -345,6 +345,23 @@ describe('booking saga: cancellation and the point of no return', () => {
     expect(saga.statuses).toEqual(['HELD', 'CONFIRMED']);
   });
 
+  it("a capture that takes after its forward tries confirms from the saga's own NEEDS_ATTENTION, by a regular activity with no narrowing", async () => {
+    let captures = 0;
+    const saga = sagaActivities({
+      async capturePayment() {
+        captures += 1;
+        if (captures === 1) throw new Error('Stripe is unreachable');
+      },
+    });
+    const { state, events } = await runSaga(saga.activities, async (handle) => ({ state: await handle.result(), events: (await handle.fetchHistory()).events ?? [] }));
+
+    expect(state).toMatchObject({ status: 'CONFIRMED', payment: 'CAPTURED' });
+    expect(saga.statusWrites).toEqual([{ status: 'HELD' }, { status: 'NEEDS_ATTENTION' }, { status: 'CONFIRMED' }]);
+    // HELD by a local activity; NEEDS_ATTENTION and this CONFIRMED scheduled through the server.
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'setBookingStatus')).toHaveLength(2);
+  });
+
   it('a capture that keeps failing after ticketing never undoes the tickets: NEEDS_ATTENTION until the authorization nears its end', async () => {
     const saga = sagaActivities({
       async confirmPaymentIntent(input) {
