@@ -88,7 +88,8 @@ export const resolveUndoUpdate = defineUpdate<BookingState, [{ undo: string }]>(
  * cancel-answers-at-once: the cancel update completes as soon as the saga has taken the cancel,
  *   so a caller can wait for its outcome: a refusal (past the point of no return) is then an error.
  *   A caller waiting only for ACCEPTED is handed a refused update without one (the SDK's way).
- * settled-status-locally: HELD, AWAITING_PAYMENT and CONFIRMED are written by a local activity.
+ * settled-status-locally: HELD, AWAITING_PAYMENT and CONFIRMED are written by a local activity
+ *   (a CONFIRMED after the saga's own NEEDS_ATTENTION excepted, see moveTo).
  *   Such a write runs before the server accepts its workflow task; if the task is lost and retried
  *   with news in between (a cancel), the retry may decide otherwise. Each of the three follows the
  *   recorded success of a step (the holds, the 3-D Secure answer, the capture), so it stays true
