@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import type { Passenger } from '../domain/booking.schemas.js';
 import { createFieldCipher, type DataKeyStore } from '../infra/crypto/field-cipher.js';
@@ -14,7 +15,7 @@ const step = { bookingId: 'b-1', workflowId: 'booking-w-1', offerId: 'sandbox:SB
 const unused = () => Promise.reject(new Error('not used by this test'));
 
 /** One booking whose passengers were stored as the API stores them, at one provider. */
-async function world(options: { kmsDown?: boolean; provider?: Partial<ProviderClient> } = {}) {
+async function world(options: { kmsDown?: boolean; provider?: Partial<ProviderClient>; bookings?: Partial<BookingRepository> } = {}) {
   const keys = new Map<string, string>();
   const store: DataKeyStore = {
     load: async (userId) => keys.get(userId) ?? null,
@@ -37,6 +38,7 @@ async function world(options: { kmsDown?: boolean; provider?: Partial<ProviderCl
     recordRefund: unused,
     recordRefundedTotal: unused,
     loadPassengers: async () => ({ userId: USER, passengers }),
+    ...options.bookings,
   };
   const received: Array<readonly Passenger[]> = [];
   const provider: ProviderClient = {
@@ -138,5 +140,26 @@ describe('releaseHold', () => {
     const w = await world({ provider: { findHold: async () => undefined } });
     await w.activities.releaseHold(step);
     expect(w.updates).toEqual([['b-1', 'sandbox:SBX-1', { state: 'RELEASED' }]]);
+  });
+});
+
+describe('setBookingStatus', () => {
+  it('audits the change under the workflow that asked for it (one activity serves the saga, a cancellation and a refund)', async () => {
+    const asked: unknown[] = [];
+    const w = await world({ bookings: { setStatus: async (...args) => (asked.push(args), true) } });
+    const input = { bookingId: 'b-1', status: 'CANCELLED' };
+    for (const workflowType of ['bookingWorkflow', 'cancellationWorkflow', 'refundWorkflow', 'someLaterWorkflow']) {
+      await new MockActivityEnvironment({ workflowType }).run(w.activities.setBookingStatus, input);
+    }
+    // Outside a worker (the benchmarks' in-process saga) the repository's default applies.
+    await w.activities.setBookingStatus({ ...input, from: ['CONFIRMED'] });
+    expect(asked.map((args) => (args as [string, string, { actor?: string }])[2].actor)).toEqual([
+      'system:booking-saga',
+      'system:cancellation',
+      'system:refund',
+      'system:someLaterWorkflow',
+      undefined,
+    ]);
+    expect(asked.at(-1)).toEqual(['b-1', 'CANCELLED', { failure: undefined, from: ['CONFIRMED'], actor: undefined }]);
   });
 });

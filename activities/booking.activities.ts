@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Passenger } from '../domain/booking.schemas.js';
 import { BookingFailure } from '../domain/errors.js';
 import type { FareRule } from '../domain/fare-rules.js';
@@ -8,6 +9,7 @@ import {
   type FieldDecrypter,
   type PaymentGateway,
   type ProviderClient,
+  type SystemActor,
 } from './booking.ports.js';
 
 export interface BookingActivityDeps {
@@ -36,6 +38,22 @@ export interface PaymentInput extends StepInput {
 /** Idempotency keys derive from the workflow id and the step, so every retry reuses them. */
 export const stepKey = (workflowId: string, step: string) => `${workflowId}:${step}`;
 export const holdReference = (workflowId: string, offerId: string) => stepKey(workflowId, `hold:${offerId}`);
+
+// setBookingStatus serves every workflow that moves a booking: the audit trail names the one that asked.
+const WORKFLOW_ACTORS: ReadonlyMap<string, SystemActor> = new Map([
+  ['bookingWorkflow', 'system:booking-saga'],
+  ['cancellationWorkflow', 'system:cancellation'],
+  ['refundWorkflow', 'system:refund'],
+]);
+
+function callingWorkflow(): SystemActor | undefined {
+  try {
+    const type = Context.current().info.workflowType ?? 'unknown-workflow';
+    return WORKFLOW_ACTORS.get(type) ?? `system:${type}`;
+  } catch {
+    return undefined; // called outside a worker (the in-process baseline of the benchmarks, a unit test)
+  }
+}
 
 /** Activities of the booking saga; each side effect has its undo beside it. */
 export function createBookingActivities(deps: BookingActivityDeps) {
@@ -233,7 +251,7 @@ export function createBookingActivities(deps: BookingActivityDeps) {
 
     /** False when the row's status does not allow this move (domain/booking-transitions.ts): nothing written. */
     async setBookingStatus(input: { bookingId: string; status: string; failure?: { code: string; message: string }; from?: string[] }): Promise<boolean> {
-      return deps.bookings.setStatus(input.bookingId, input.status, input.failure, input.from);
+      return deps.bookings.setStatus(input.bookingId, input.status, { failure: input.failure, from: input.from, actor: callingWorkflow() });
     },
   };
 }

@@ -97,6 +97,9 @@ export interface FieldDecrypter {
   decrypt(userId: string, ciphertext: string): Promise<string>;
 }
 
+/** Whom the audit trail names for a change a workflow made: `system:booking-saga` unless said. */
+export type SystemActor = `system:${string}`;
+
 /** The booking rows the saga keeps current. */
 export interface BookingRepository {
   /**
@@ -105,7 +108,11 @@ export interface BookingRepository {
    * given, narrows the statuses the row may move from to those the caller can have left (the saga's
    * local CONFIRMED: never over a status another workflow set meanwhile).
    */
-  setStatus(bookingId: string, status: string, failure?: { code: string; message: string }, from?: readonly string[]): Promise<boolean>;
+  setStatus(
+    bookingId: string,
+    status: string,
+    options?: { failure?: { code: string; message: string }; from?: readonly string[]; actor?: SystemActor },
+  ): Promise<boolean>;
   setPricing(
     bookingId: string,
     items: ReadonlyArray<{ offerId: string; priceMinor: number; fareRule: FareRule }>,
@@ -121,6 +128,7 @@ export interface BookingRepository {
   recordPayment(
     bookingId: string,
     payment: { paymentIntentId: string; status: string; amountMinor: number; currency: string },
+    actor?: SystemActor,
   ): Promise<void>;
   findPaymentIntentId(bookingId: string): Promise<string | undefined>;
   /** What re-pricing settled for one item (setPricing): the amount the saga will charge for it. */
@@ -134,7 +142,7 @@ export interface BookingRepository {
     items: Array<{ offerId: string; provider: string; priceMinor: number; fareRule: FareRule; state: string }>;
     paymentIntentId?: string;
   }>;
-  recordRefund(bookingId: string, paymentIntentId: string, refundedMinor: number): Promise<void>;
+  recordRefund(bookingId: string, paymentIntentId: string, refundedMinor: number, actor?: SystemActor): Promise<void>;
   /**
    * Records Stripe's refunded total for the payment (never lowering it); REFUNDED once it covers the
    * payment. Says whether it is fully refunded now (an operator's partial refunds add up).

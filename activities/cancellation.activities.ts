@@ -30,7 +30,7 @@ export function createCancellationActivities(deps: BookingActivityDeps) {
     async refundPayment(input: { bookingId: string; cancellationId: string; paymentIntentId: string; amountMinor: number }) {
       // The same key in every run of this booking's cancellation: a run started again never refunds twice.
       await deps.payments.refund(input.paymentIntentId, input.amountMinor, stepKey(input.cancellationId, 'refund'));
-      await deps.bookings.recordRefund(input.bookingId, input.paymentIntentId, input.amountMinor);
+      await deps.bookings.recordRefund(input.bookingId, input.paymentIntentId, input.amountMinor, 'system:cancellation');
     },
   };
 }

@@ -57,7 +57,7 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
       const key = `reconcile:${bookingId}:${cancelling ? 'cancel' : 'void'}:${fix.paymentIntentId}`;
       if ((await deps.payments.void(fix.paymentIntentId, key)) === 'captured') return false;
       const row = payments.find((p) => p.paymentIntentId === fix.paymentIntentId);
-      if (row) await deps.bookings.recordPayment(bookingId, { paymentIntentId: row.paymentIntentId, status: 'VOIDED', amountMinor: row.amountMinor, currency: row.currency });
+      if (row) await deps.bookings.recordPayment(bookingId, { paymentIntentId: row.paymentIntentId, status: 'VOIDED', amountMinor: row.amountMinor, currency: row.currency }, ACTOR);
       const action = cancelling ? 'reconciliation.payment_cancelled' : 'reconciliation.authorization_voided';
       await deps.audit({ actor: ACTOR, action, resource: `booking:${bookingId}`, result: 'success', details: { paymentIntentId: fix.paymentIntentId } });
       return true;

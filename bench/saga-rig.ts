@@ -143,8 +143,8 @@ export async function createSagaRig(options: { env: NodeJS.ProcessEnv; config: C
     const { deps, close } = createActivityDeps(config, orm, { providers: fakes.providers, payments: fakes.payments, keys, workflows: createWorkflowStarter(client, config.temporal.taskQueue) });
     const bookings: BookingRepository = {
       ...deps.bookings,
-      async setStatus(bookingId, status, failure, from) {
-        const moved = await deps.bookings.setStatus(bookingId, status, failure, from);
+      async setStatus(bookingId, status, options) {
+        const moved = await deps.bookings.setStatus(bookingId, status, options);
         onStatus(bookingId, status as BookingStatus, performance.now());
         return moved;
       },

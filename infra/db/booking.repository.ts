@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { AppendAudit } from './append-audit.js';
-import type { BookingRepository } from '../../activities/booking.ports.js';
+import type { BookingRepository, SystemActor } from '../../activities/booking.ports.js';
 import { BOOKING_ITEM_TRANSITIONS, BOOKING_TRANSITIONS, PAYMENT_TRANSITIONS } from '../../domain/booking-transitions.js';
 import { isFareRule } from '../../domain/fare-rules.js';
 import type { StateMachine } from '../../domain/state-machine.js';
 import { Booking, BookingItem, Payment } from './entities.js';
 import type { Orm } from './orm.js';
+
+/** The audit trail's actor for a change whose caller names none. */
+const SAGA: SystemActor = 'system:booking-saga';
 
 /** A state the table does not know is a bug in the caller, not a refused transition. */
 function known<S extends string>(machine: StateMachine<S>, what: string, state: string): S {
@@ -22,7 +25,7 @@ function known<S extends string>(machine: StateMachine<S>, what: string, state: 
  */
 export function createBookingRepository(orm: Orm, options: { audit: AppendAudit }): BookingRepository {
   return {
-    async setStatus(bookingId, status, failure, from) {
+    async setStatus(bookingId, status, { failure, from, actor = SAGA } = {}) {
       const to = known(BOOKING_TRANSITIONS, 'booking status', status);
       return orm.em.fork().transactional(async (em) => {
         const before = await em.findOneOrFail(Booking, { id: bookingId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -35,7 +38,7 @@ export function createBookingRepository(orm: Orm, options: { audit: AppendAudit 
         // Refused, and not thrown: the record step retries a throw for ever, and the row is right as it is.
         if (changed === 0) return false;
         await options.audit(em, {
-          actor: 'system:booking-saga',
+          actor,
           action: 'booking.status_changed',
           resource: `booking:${bookingId}`,
           result: to,
@@ -61,7 +64,7 @@ export function createBookingRepository(orm: Orm, options: { audit: AppendAudit 
       // A released or cancelled item stays so: a late hold or confirm attempt writes nothing.
       await orm.em.fork().nativeUpdate(BookingItem, { booking: bookingId, offerId, state: { $in: BOOKING_ITEM_TRANSITIONS.predecessorsOf(to) } }, patch);
     },
-    async recordPayment(bookingId, payment) {
+    async recordPayment(bookingId, payment, actor = SAGA) {
       const to = known(PAYMENT_TRANSITIONS, 'payment status', payment.status);
       await orm.em.fork().transactional(async (em) => {
         const before = await em.findOne(Payment, { paymentIntentId: payment.paymentIntentId }, { fields: ['status'], lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -79,7 +82,7 @@ export function createBookingRepository(orm: Orm, options: { audit: AppendAudit 
           await em.insert(Payment, { id: randomUUID(), booking: bookingId, ...payment, status: to, createdAt: new Date(), updatedAt: new Date() });
         }
         await options.audit(em, {
-          actor: 'system:booking-saga',
+          actor,
           action: 'payment.status_changed',
           resource: `booking:${bookingId}`,
           result: to,
@@ -105,7 +108,7 @@ export function createBookingRepository(orm: Orm, options: { audit: AppendAudit 
         paymentIntentId: booking.payments.getItems().find((p) => p.status === 'CAPTURED' || p.status === 'REFUNDED')?.paymentIntentId,
       };
     },
-    async recordRefund(bookingId, paymentIntentId, refundedMinor) {
+    async recordRefund(bookingId, paymentIntentId, refundedMinor, actor = SAGA) {
       await orm.em.fork().transactional(async (em) => {
         const before = await em.findOne(Payment, { booking: bookingId, paymentIntentId }, { fields: ['status', 'currency'] });
         if (!before || before.status === 'REFUNDED') return; // a retried activity: already recorded
@@ -116,7 +119,7 @@ export function createBookingRepository(orm: Orm, options: { audit: AppendAudit 
         );
         if (changed === 0) return;
         await options.audit(em, {
-          actor: 'system:booking-saga',
+          actor,
           action: 'payment.status_changed',
           resource: `booking:${bookingId}`,
           result: 'REFUNDED',

@@ -75,6 +75,14 @@ describe('POST /admin/bookings/{id}/refund (issue 12)', () => {
     ]);
     expect(rows[0]!.details).toMatchObject({ refundId, reasonLength: 'flight cancelled by the airline'.length });
     expect(JSON.stringify(rows.map((r) => r.details))).not.toContain('airline');
+    // The refund's own changes are the refund workflow's in the trail, not the booking saga's.
+    const changes = await stack.orm.em
+      .fork()
+      .find(AuditEntry, { resource: `booking:${bookingId}`, action: { $in: ['payment.refunded', 'booking.status_changed'] }, result: 'REFUNDED' }, { orderBy: { seq: 'asc' } });
+    expect(changes.map((r) => [r.actor, r.action])).toEqual([
+      ['system:refund', 'payment.refunded'],
+      ['system:refund', 'booking.status_changed'],
+    ]);
   });
 
   it('refunds in part, then the rest; more than what is left is 422 and changes nothing', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { holdReference } from '../../activities/booking.activities.js';
-import { Booking } from '../../infra/db/entities.js';
+import { AuditEntry, Booking } from '../../infra/db/entities.js';
 import { toMinor, type Money } from '../../domain/money.js';
 import type { HotelFaults } from '../../dev/sandbox/hotels.app.js';
 import { json, travellerOf, type BookingJson } from '../support/booking-client.js';
@@ -134,6 +134,16 @@ describe('a booking of a flight and a hotel', () => {
     await traveller.reaches(bookingId, 'REFUNDED');
     expect((await reservationsFor(holdReference(workflowId, hotel.offerId)))[0]?.status).toBe('CANCELLED');
     expect((await flightHoldsFor(holdReference(workflowId, flight.offerId)))[0]?.state).toBe('CANCELLED');
+    // The audit trail names the workflow that made each change: after the saga's CONFIRMED, the cancellation's.
+    const trail = await stack.orm.em
+      .fork()
+      .find(AuditEntry, { resource: `booking:${bookingId}`, action: { $in: ['booking.status_changed', 'payment.status_changed'] } }, { orderBy: { seq: 'asc' } });
+    const changes = trail.map((row) => `${row.actor} ${row.action} ${row.result}`);
+    expect(changes.slice(changes.indexOf('system:booking-saga booking.status_changed CONFIRMED') + 1)).toEqual([
+      'system:cancellation booking.status_changed CANCELLED',
+      'system:cancellation payment.status_changed REFUNDED',
+      'system:cancellation booking.status_changed REFUNDED',
+    ]);
   });
 
   it('releases the flight hold when the hotel turns out to be sold out', async () => {

@@ -85,7 +85,7 @@ describe('the reconciler', () => {
     expect((await fresh.findOneOrFail(Payment, { id: payment.id })).status).toBe('VOIDED');
     const trail = await fresh.find(AuditEntry, { resource: `booking:${bookingId}`, actor: 'system:reconciler' });
     expect(trail.map((row) => row.action).sort()).toEqual(
-      ['reconciliation.authorization_voided', 'reconciliation.case_opened', 'reconciliation.case_opened', 'reconciliation.case_opened', 'reconciliation.hold_released'].sort(),
+      ['payment.status_changed', 'reconciliation.authorization_voided', 'reconciliation.case_opened', 'reconciliation.case_opened', 'reconciliation.case_opened', 'reconciliation.hold_released'].sort(),
     );
     expect(JSON.stringify(trail.map((row) => row.details))).not.toMatch(/Ada|Lovelace|example\.com|\+4477/);
 

@@ -186,7 +186,7 @@ describe('a walked-away activity attempt writing after the saga moved on', () =>
     const bookingId = await bookingRow();
     const bookings = repository();
     for (const status of ['STARTED', 'HELD', 'CONFIRMED']) await bookings.setStatus(bookingId, status);
-    const late = await bookings.setStatus(bookingId, 'FAILED', { code: 'PROVIDER_REJECTED', message: 'late' });
+    const late = await bookings.setStatus(bookingId, 'FAILED', { failure: { code: 'PROVIDER_REJECTED', message: 'late' } });
     expect(late).toBe(false);
     expect(await rowOf(bookingId)).toMatchObject({ status: 'CONFIRMED', failureCode: null });
     expect(await trailOf(bookingId)).toEqual(['system:booking-saga:STARTED', 'system:booking-saga:HELD', 'system:booking-saga:CONFIRMED']);
@@ -198,10 +198,10 @@ describe('a walked-away activity attempt writing after the saga moved on', () =>
     for (const status of ['STARTED', 'HELD', 'CONFIRMED']) await bookings.setStatus(bookingId, status);
     // The cancellation (it starts from CONFIRMED) cannot cancel at the supplier.
     const stuck = { code: 'CANCELLATION_STUCK', message: 'stuck' };
-    expect(await bookings.setStatus(bookingId, 'NEEDS_ATTENTION', stuck)).toBe(true);
+    expect(await bookings.setStatus(bookingId, 'NEEDS_ATTENTION', { failure: stuck })).toBe(true);
     // The saga's local CONFIRMED runs again after a lost workflow task: NEEDS_ATTENTION -> CONFIRMED is
     // a move the table allows (a capture retried past the point of no return), but not this saga's.
-    expect(await bookings.setStatus(bookingId, 'CONFIRMED', undefined, ['HELD', 'AWAITING_PAYMENT'])).toBe(false);
+    expect(await bookings.setStatus(bookingId, 'CONFIRMED', { from: ['HELD', 'AWAITING_PAYMENT'] })).toBe(false);
     expect(await rowOf(bookingId)).toMatchObject({ status: 'NEEDS_ATTENTION', failureCode: 'CANCELLATION_STUCK' });
     // Without the narrowing (the saga's regular CONFIRMED after its own CAPTURE_STUCK) the table allows it.
     expect(await bookings.setStatus(bookingId, 'CONFIRMED')).toBe(true);
