@@ -251,6 +251,21 @@ describe('codec payloads that do not decrypt are the caller\'s mistake (finding 
     const writer = await createEncryptionCodec(stack.keys);
     return asJson((await writer.encode([defaultPayloadConverter.toPayload(value)]))[0]!);
   }
+  /**
+   * Wrapped keys KMS refuses: a genuine one with its last byte flipped (InvalidCiphertextException), and
+   * random bytes naming no key (AccessDeniedException). The random blob's first byte (the length of the
+   * key id inside it) stays below 250: local-kms adds that length up in a uint8, and from 250 on the
+   * sum wraps, its bounds check passes and the request panics (a dropped connection, which is a 503, as
+   * an unreachable KMS must be; AWS KMS refuses such a blob).
+   */
+  const refusedKeys = (ok: PayloadJson) => {
+    const genuine = Buffer.from(ok.metadata['encryption-wrapped-key']!, 'base64');
+    const tampered = Buffer.from(genuine);
+    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 1;
+    const random = randomBytes(184);
+    random[0] = random[0]! % 200;
+    return { tampered: b64(tampered), random: b64(random) };
+  };
   /** Bytes that are no Payload message, encrypted under a genuine data key. */
   async function sealedGarbage(ok: PayloadJson): Promise<PayloadJson> {
     const { plaintext, wrapped } = await stack.keys.generateDataKey(CONTEXT);
@@ -270,7 +285,8 @@ describe('codec payloads that do not decrypt are the caller\'s mistake (finding 
       ['data shorter than IV and tag', { ...ok, data: b64(Buffer.from('short')) }],
       ['no data at all', { metadata: ok.metadata, data: '' }],
       ['a flipped ciphertext bit', { ...ok, data: b64(tampered) }],
-      ['a wrapped key KMS refuses', { ...ok, metadata: { ...ok.metadata, 'encryption-wrapped-key': b64(randomBytes(184)) } }],
+      ['a tampered wrapped key', { ...ok, metadata: { ...ok.metadata, 'encryption-wrapped-key': refusedKeys(ok).tampered } }],
+      ['a wrapped key naming no KMS key', { ...ok, metadata: { ...ok.metadata, 'encryption-wrapped-key': refusedKeys(ok).random } }],
       ['no wrapped key', { ...ok, metadata: { encoding: ok.metadata.encoding! } }],
       ['bytes that are no payload', await sealedGarbage(ok)],
     ];
@@ -296,9 +312,11 @@ describe('codec payloads that do not decrypt are the caller\'s mistake (finding 
     const app = variantApp(stack, { codec: await createEncryptionCodec(counting) });
     const operator = await signIn(stack, { role: 'support' });
     const ok = await written('fine');
-    const bogus = { ...ok, metadata: { ...ok.metadata, 'encryption-wrapped-key': b64(randomBytes(184)) } };
-    for (let i = 0; i < 5; i += 1) expect((await decode(app, operator.auth, [bogus])).status).toBe(400);
-    expect(decrypts).toBe(1);
+    for (const refused of Object.values(refusedKeys(ok))) {
+      const bogus = { ...ok, metadata: { ...ok.metadata, 'encryption-wrapped-key': refused } };
+      for (let i = 0; i < 5; i += 1) expect((await decode(app, operator.auth, [bogus])).status).toBe(400);
+    }
+    expect(decrypts).toBe(2);
   });
 
   it('answers 503 when KMS cannot be reached', async () => {
