@@ -63,8 +63,9 @@ const DAYS = 360;
 const every = (index: number, n: number | undefined, phase: number) => n !== undefined && index % n === phase % n;
 
 function cardOf(index: number, mix: OrderMix): Card {
-  if (index % mix.declinedEvery === mix.declinedEvery - 1) return 'pm_card_visa_chargeDeclined';
+  // The unknown method first: behind the declined card it lost every other of its turns (11, 31, …).
   if (every(index, mix.unknownMethodEvery, 1)) return 'pm_unknown';
+  if (index % mix.declinedEvery === mix.declinedEvery - 1) return 'pm_card_visa_chargeDeclined';
   if (every(index, mix.threeDSecureEvery, 2)) return 'three_d_secure';
   return 'pm_card_visa';
 }
