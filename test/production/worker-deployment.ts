@@ -53,7 +53,7 @@ export async function pinnedRunning(client: Client, buildId: string): Promise<nu
   return count;
 }
 
-const { EventType } = temporal.api.enums.v1;
+const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 
 /** Each workflow task of one workflow as its history records it: who completed it, and when. */
 export interface TaskRecord {
@@ -64,7 +64,11 @@ export interface TaskRecord {
   at: number;
 }
 
-/** Reads a workflow's history: its workflow tasks, how many failed (a nondeterminism fails one) and how it ended. */
+/**
+ * Reads a workflow's history: its workflow tasks, why each failed one failed (a nondeterminism fails one;
+ * so does a signal that reaches the server while the task completing the workflow is open, which the
+ * server refuses as UNHANDLED_COMMAND and the worker then runs again with the signal) and how it ended.
+ */
 export async function workflowTasks(client: Client, workflowId: string, buildOfIdentity: (identity: string) => string | undefined) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
@@ -78,7 +82,9 @@ export async function workflowTasks(client: Client, workflowId: string, buildOfI
         at: event.eventTime ? tsToMs(event.eventTime) : 0,
       };
     });
-  const failedTasks = events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED).length;
+  const failedTasks = events
+    .filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+    .map((event) => WorkflowTaskFailedCause[event.workflowTaskFailedEventAttributes?.cause ?? 0] ?? 'unknown cause');
   const completed = events.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   return { tasks, failedTasks, completed };
 }

@@ -28,7 +28,7 @@ export interface RolledSaga {
   processes: string[];
   tasks: number;
   tasksAfterRoll: number;
-  failedTasks: number;
+  failedTasks: string[];
   completed: boolean;
   /** What describe() says of it: its versioning behaviour and the version it last ran on. */
   behavior: string | undefined;
@@ -145,5 +145,5 @@ export async function rollMidBatch(s: ProductionStack, root: string, log: (line:
 export function formatRoll(sagas: RolledSaga[]): string {
   return sagas.map((saga) => `  ${saga.workflowId.padEnd(48)} ${saga.started.padEnd(15)} ${saga.threeDSecure ? '3DS ' : 'card'} ${saga.status.padEnd(9)} `
     + `${saga.tasks} tasks (${saga.tasksAfterRoll} after the roll) on ${saga.versions.join('+')} [workers ${saga.processes.join('+')}] ${saga.behavior ?? '-'}`
-    + `${saga.failedTasks ? ` ${saga.failedTasks} FAILED TASKS` : ''}`).join('\n');
+    + `${saga.failedTasks.length > 0 ? ` FAILED TASKS: ${saga.failedTasks.join(', ')}` : ''}`).join('\n');
 }
